@@ -1,0 +1,1 @@
+//! case stage (under construction).

@@ -1,0 +1,105 @@
+//! Base facts as the evaluator receives them: tuples per relation, each with its origin.
+//!
+//! Loaders (case folders, `given` blocks) add facts here; list fields are expanded into
+//! one tuple per member and symmetric relations get both orders, all pointing at the
+//! one origin the user wrote, so evidence always names the real file and line.
+
+use std::sync::Arc;
+
+use crate::ir::{Program, RelId};
+use crate::value::{Status, Value};
+
+/// Index of an [`Origin`] in a [`FactSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OriginId(pub u32);
+
+/// Where a fact was written and how well it is established.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    /// Path as shown to the user (a case file, or a rule file for `given` facts).
+    pub file: Arc<str>,
+    pub line: u32,
+    /// Source ids the fact cites.
+    pub sources: Vec<Arc<str>>,
+    pub status: Status,
+    pub note: Option<Arc<str>>,
+}
+
+/// A field's value as written: one value, or a list (each member its own tuple).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+/// All base facts, grouped by relation.
+#[derive(Debug, Clone, Default)]
+pub struct FactSet {
+    /// Per relation id: tuples (one value per field) and their origin.
+    pub tuples: Vec<Vec<(Vec<Value>, OriginId)>>,
+    pub origins: Vec<Origin>,
+}
+
+impl FactSet {
+    pub fn new(program: &Program) -> FactSet {
+        FactSet {
+            tuples: vec![Vec::new(); program.relations.len()],
+            origins: Vec::new(),
+        }
+    }
+
+    pub fn add_origin(&mut self, origin: Origin) -> OriginId {
+        self.origins.push(origin);
+        OriginId(self.origins.len() as u32 - 1)
+    }
+
+    pub fn origin(&self, id: OriginId) -> &Origin {
+        &self.origins[id.0 as usize]
+    }
+
+    /// Adds one written fact: expands list fields (the cross product, if several) and,
+    /// for a symmetric relation, adds the swapped tuple too.
+    pub fn add(&mut self, program: &Program, rel: RelId, fields: Vec<FieldValue>, origin: OriginId) {
+        let r = program.rel(rel);
+        let mut rows: Vec<Vec<Value>> = vec![Vec::with_capacity(fields.len())];
+        for f in fields {
+            match f {
+                FieldValue::One(v) => rows.iter_mut().for_each(|row| row.push(v.clone())),
+                FieldValue::Many(vs) => {
+                    rows = rows
+                        .into_iter()
+                        .flat_map(|row| {
+                            vs.iter().map(move |v| {
+                                let mut r = row.clone();
+                                r.push(v.clone());
+                                r
+                            })
+                        })
+                        .collect();
+                }
+            }
+        }
+        let slot = &mut self.tuples[rel.0 as usize];
+        for row in rows {
+            if r.symmetric && row.len() >= 2 && row[0] != row[1] {
+                let mut swapped = row.clone();
+                swapped.swap(0, 1);
+                slot.push((swapped, origin));
+            }
+            slot.push((row, origin));
+        }
+    }
+
+    /// Adds a tuple exactly as given (no expansion).
+    pub fn add_tuple(&mut self, rel: RelId, values: Vec<Value>, origin: OriginId) {
+        self.tuples[rel.0 as usize].push((values, origin));
+    }
+
+    pub fn len(&self) -> usize {
+        self.tuples.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

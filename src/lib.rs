@@ -1,0 +1,21 @@
+//! Probity: a conflict-of-interest rule engine.
+//!
+//! ```text
+//!  rule files (*.coi)  --syntax-->  AST with spans
+//!                      --resolve--> typed program (ids, schema, strata checks)
+//!  case folder         --case-->    facts with file:line and sources
+//!                      --plan-->    strata, join orders, delta variants
+//!                      --eval-->    semi-naive fixpoint with provenance
+//!                      --findings/render--> table | json | csv | markdown
+//! ```
+//! Every stage reports problems as [`diag::Diagnostic`]s, rendered in one place.
+
+pub mod diag;
+pub mod facts;
+pub mod ir;
+pub mod syntax;
+pub mod value;
+pub mod case;
+pub mod eval;
+pub mod plan;
+pub mod resolve;

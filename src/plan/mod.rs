@@ -1,0 +1,1 @@
+//! plan stage (under construction).

@@ -1,1 +1,3 @@
-//! plan stage (under construction).
+//! Planning: strata by SCC condensation, join orders, delta variants.
+
+pub mod strata;

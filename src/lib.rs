@@ -19,3 +19,4 @@ pub mod case;
 pub mod eval;
 pub mod plan;
 pub mod resolve;
+pub mod stdlib;

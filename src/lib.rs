@@ -12,11 +12,13 @@
 
 pub mod diag;
 pub mod facts;
+pub mod findings;
 pub mod ir;
 pub mod syntax;
 pub mod value;
 pub mod case;
 pub mod eval;
 pub mod plan;
+pub mod render;
 pub mod resolve;
 pub mod stdlib;

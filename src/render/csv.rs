@@ -1,0 +1,42 @@
+//! CSV output: one row per finding, RFC 4180 quoting.
+
+use super::{Report, period_text, source_ids, subjects};
+
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::from(
+        "id,case,severity,rule,title,subjects,message,certainty,period,sources,evidence\n",
+    );
+    for f in report.findings {
+        let evidence = f
+            .evidence
+            .iter()
+            .map(|e| format!("{}:{}", e.file, e.line))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let row = [
+            f.id.as_str(),
+            &f.case,
+            f.severity.as_str(),
+            &f.rule,
+            &f.title,
+            &subjects(f),
+            &f.message,
+            f.certainty.as_str(),
+            &period_text(f),
+            &source_ids(f),
+            &evidence,
+        ];
+        let row: Vec<String> = row.iter().map(|s| field(s)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}

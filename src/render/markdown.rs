@@ -1,0 +1,80 @@
+//! Markdown output: a findings table, then each finding with its evidence and sources.
+
+use super::{Report, period_text, subjects};
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::from("# Probity findings\n\n");
+    for c in report.cases {
+        out.push_str(&format!("- Case: **{}** (`{}`)", cell(&c.title), c.path));
+        if let Some(a) = &c.as_of {
+            out.push_str(&format!(", as of {a}"));
+        }
+        out.push('\n');
+    }
+    if report.findings.is_empty() {
+        out.push_str("\nNo findings.\n");
+        return out;
+    }
+    out.push_str("\n| severity | rule | who/what | finding | certainty | period |\n");
+    out.push_str("|---|---|---|---|---|---|\n");
+    for f in report.findings {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} | {} |\n",
+            f.severity.as_str(),
+            f.rule,
+            cell(&subjects(f)),
+            cell(&f.message),
+            f.certainty.as_str(),
+            cell(&period_text(f))
+        ));
+    }
+    for f in report.findings {
+        out.push_str(&format!("\n## {} — {}\n\n", cell(&f.title), f.id));
+        out.push_str(&format!("{}\n\n", f.message));
+        if let Some(b) = &f.basis {
+            out.push_str(&format!("- Basis: {b}\n"));
+        }
+        out.push_str(&format!(
+            "- Severity: {}; certainty: {}; period: {}\n",
+            f.severity.as_str(),
+            f.certainty.as_str(),
+            period_text(f)
+        ));
+        out.push_str("- Evidence:\n");
+        for e in &f.evidence {
+            let fields: Vec<String> =
+                e.fields.iter().map(|v| format!("{}: {}", v.field, v.value)).collect();
+            out.push_str(&format!(
+                "  - `{}({})` — {}:{}, {}{}\n",
+                e.relation,
+                fields.join(", "),
+                e.file,
+                e.line,
+                e.status.as_str(),
+                if e.sources.is_empty() {
+                    String::new()
+                } else {
+                    format!(", sources: {}", e.sources.join(", "))
+                }
+            ));
+        }
+        if !f.sources.is_empty() {
+            out.push_str("- Sources:\n");
+            for s in &f.sources {
+                let title = s.title.as_deref().unwrap_or(&s.id);
+                let link = match &s.url {
+                    Some(u) => format!("[{}]({u})", cell(title)),
+                    None => cell(title),
+                };
+                let publisher = s.publisher.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
+                let date = s.published.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
+                out.push_str(&format!("  - `{}`: {link}{publisher}{date}\n", s.id));
+            }
+        }
+    }
+    out
+}

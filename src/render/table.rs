@@ -1,0 +1,63 @@
+//! The terminal table (tabled): severity, rule, who/what, message, certainty, period, sources.
+
+use tabled::builder::Builder;
+use tabled::settings::{Style, Width};
+
+use super::{Options, Report, period_text, source_ids, subjects};
+use crate::syntax::ast::Severity;
+
+fn paint(sev: Severity, color: bool) -> String {
+    if !color {
+        return sev.as_str().to_string();
+    }
+    let code = match sev {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    };
+    format!("\u{1b}[{code}m{}\u{1b}[0m", sev.as_str())
+}
+
+pub fn render(report: &Report, opts: Options) -> String {
+    if report.findings.is_empty() {
+        return "no findings\n".to_string();
+    }
+    let mut b = Builder::default();
+    b.push_record([
+        "severity", "rule", "who/what", "finding", "certainty", "period", "sources",
+    ]);
+    for f in report.findings {
+        b.push_record([
+            paint(f.severity, opts.color),
+            f.rule.clone(),
+            subjects(f),
+            f.message.clone(),
+            f.certainty.as_str().to_string(),
+            period_text(f),
+            source_ids(f),
+        ]);
+    }
+    let mut t = b.build();
+    t.with(Style::sharp());
+    t.modify(tabled::settings::object::Columns::new(2..4), Width::wrap(48).keep_words(true));
+    let mut s = t.to_string();
+    s.push('\n');
+    s.push_str(&summary_line(report));
+    s
+}
+
+/// `3 findings: 1 high, 2 low`
+pub fn summary_line(report: &Report) -> String {
+    let mut parts = Vec::new();
+    for sev in Severity::ALL.iter().rev() {
+        let n = report.findings.iter().filter(|f| f.severity == *sev).count();
+        if n > 0 {
+            parts.push(format!("{n} {}", sev.as_str()));
+        }
+    }
+    let n = report.findings.len();
+    let noun = if n == 1 { "finding" } else { "findings" };
+    format!("{n} {noun}: {}\n", parts.join(", "))
+}

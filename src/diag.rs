@@ -209,7 +209,9 @@ pub fn sort(diags: &mut [Diagnostic]) {
     fn key(d: &Diagnostic) -> (u32, u32, u32, String) {
         match &d.place {
             Some(Place::Span(s)) => (0, s.file.0, s.start, String::new()),
-            Some(Place::Point { path, line, col, .. }) => (1, *line, *col, path.clone()),
+            Some(Place::Point {
+                path, line, col, ..
+            }) => (1, *line, *col, path.clone()),
             Some(Place::File(p)) => (1, 0, 0, p.clone()),
             None => (2, 0, 0, String::new()),
         }
@@ -292,7 +294,10 @@ fn snippet(out: &mut String, r: &Resolved, label: &str) {
     } else {
         format!(" {label}")
     };
-    out.push_str(&format!("{pad} | {}{carets}{label}\n", " ".repeat(caret_at)));
+    out.push_str(&format!(
+        "{pad} | {}{carets}{label}\n",
+        " ".repeat(caret_at)
+    ));
 }
 
 /// Renders one diagnostic as text:
@@ -467,7 +472,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate within a third of the name's length (at least 1 edit), if any.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
@@ -485,9 +493,12 @@ mod tests {
     fn renders_caret_under_span() {
         let mut map = SourceMap::new();
         let f = map.add("r.coi", "rule x {\n    when { rol(p: a) }\n}\n");
-        let d = Diagnostic::error("probity::resolve::unknown_relation", "unknown relation `rol`")
-            .at(Span::new(f, 20, 23))
-            .help("did you mean `role`?");
+        let d = Diagnostic::error(
+            "probity::resolve::unknown_relation",
+            "unknown relation `rol`",
+        )
+        .at(Span::new(f, 20, 23))
+        .help("did you mean `role`?");
         let got = render_one(&map, &d);
         let want = "error[probity::resolve::unknown_relation]: unknown relation `rol`\n \
                     --> r.coi:2:12\n  |\n2 |     when { rol(p: a) }\n  |            ^^^\n  \

@@ -59,7 +59,13 @@ impl FactSet {
 
     /// Adds one written fact: expands list fields (the cross product, if several) and,
     /// for a symmetric relation, adds the swapped tuple too.
-    pub fn add(&mut self, program: &Program, rel: RelId, fields: Vec<FieldValue>, origin: OriginId) {
+    pub fn add(
+        &mut self,
+        program: &Program,
+        rel: RelId,
+        fields: Vec<FieldValue>,
+        origin: OriginId,
+    ) {
         let r = program.rel(rel);
         let mut rows: Vec<Vec<Value>> = vec![Vec::with_capacity(fields.len())];
         for f in fields {

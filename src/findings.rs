@@ -217,7 +217,10 @@ mod tests {
     fn period_intersection_and_open_ends() {
         let d = |s: &str| Date::parse(s).unwrap_or(Date::NEG_INF);
         let p = Period::intersect([(Date::NEG_INF, d("2024-12-01")), (d("2024"), Date::POS_INF)]);
-        let p = p.unwrap_or(Period { from: None, until: None });
+        let p = p.unwrap_or(Period {
+            from: None,
+            until: None,
+        });
         assert_eq!(p.describe(None), "2024 to 2024-12-01");
         let open = Period::intersect([(d("2025-01"), Date::POS_INF)]);
         assert_eq!(

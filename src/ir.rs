@@ -200,7 +200,11 @@ pub enum Literal {
         span: Span,
     },
     /// `var = expr`: binds `var`, whose only other binding sites are later literals.
-    Assign { var: VarId, expr: Expr, span: Span },
+    Assign {
+        var: VarId,
+        expr: Expr,
+        span: Span,
+    },
     Within {
         lhs: Expr,
         window: Expr,

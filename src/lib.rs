@@ -10,15 +10,15 @@
 //! ```
 //! Every stage reports problems as [`diag::Diagnostic`]s, rendered in one place.
 
+pub mod case;
 pub mod diag;
+pub mod eval;
 pub mod facts;
 pub mod findings;
 pub mod ir;
-pub mod syntax;
-pub mod value;
-pub mod case;
-pub mod eval;
 pub mod plan;
 pub mod render;
 pub mod resolve;
 pub mod stdlib;
+pub mod syntax;
+pub mod value;

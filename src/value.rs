@@ -400,9 +400,7 @@ impl fmt::Display for Duration {
 }
 
 /// How well a fact is established; certainty of a finding is the weakest of its evidence.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Weakest.
@@ -485,8 +483,16 @@ mod tests {
         let d = |s| Decimal::parse(s).expect(s);
         assert_eq!(d("12.50").to_string(), "12.5");
         assert_eq!(d("-3").to_string(), "-3");
-        assert_eq!(d("30").checked_mul(d("50")).and_then(|x| x.checked_div(d("100"))), Some(d("15")));
-        assert_eq!(d("1").checked_div(d("3")).map(|x| x.to_string()), Some("0.333333333".into()));
+        assert_eq!(
+            d("30")
+                .checked_mul(d("50"))
+                .and_then(|x| x.checked_div(d("100"))),
+            Some(d("15"))
+        );
+        assert_eq!(
+            d("1").checked_div(d("3")).map(|x| x.to_string()),
+            Some("0.333333333".into())
+        );
         assert_eq!(d("1").checked_div(Decimal::ZERO), None);
         assert!(Decimal::parse("1.0000000001").is_none());
         assert!(Decimal::parse("99999999999999999999999999999").is_none());
@@ -494,9 +500,18 @@ mod tests {
 
     #[test]
     fn dates_keep_precision_and_reject_impossible_days() {
-        assert_eq!(Date::parse("2025-01").map(|d| d.to_string()), Ok("2025-01".into()));
-        assert_eq!(Date::parse("2024").map(|d| d.to_string()), Ok("2024".into()));
-        assert_eq!(Date::parse("2024-02-29").map(|d| d.to_string()), Ok("2024-02-29".into()));
+        assert_eq!(
+            Date::parse("2025-01").map(|d| d.to_string()),
+            Ok("2025-01".into())
+        );
+        assert_eq!(
+            Date::parse("2024").map(|d| d.to_string()),
+            Ok("2024".into())
+        );
+        assert_eq!(
+            Date::parse("2024-02-29").map(|d| d.to_string()),
+            Ok("2024-02-29".into())
+        );
         assert_eq!(Date::parse("2025-02-30"), Err(DateError::Day));
         assert_eq!(Date::parse("2025-13"), Err(DateError::Month));
         assert_eq!(Date::parse("25-01"), Err(DateError::Shape));
@@ -520,9 +535,15 @@ mod tests {
         let jan = Date::month(2025, 1);
         let mo = Duration::parse("1mo").unwrap_or_default();
         assert_eq!(jan.add(mo).map(|d| d.to_string()), Some("2025-02".into()));
-        assert_eq!(Date::year(2023).add(y).map(|d| d.to_string()), Some("2024".into()));
+        assert_eq!(
+            Date::year(2023).add(y).map(|d| d.to_string()),
+            Some("2024".into())
+        );
         assert_eq!(Date::POS_INF.add(y), Some(Date::POS_INF));
         let d90 = Duration::parse("90d").unwrap_or_default();
-        assert_eq!(Date::day(2025, 1, 1).add(d90).map(|d| d.to_string()), Some("2025-04-01".into()));
+        assert_eq!(
+            Date::day(2025, 1, 1).add(d90).map(|d| d.to_string()),
+            Some("2025-04-01".into())
+        );
     }
 }

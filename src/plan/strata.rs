@@ -35,17 +35,29 @@ fn edges(program: &Program) -> Vec<Vec<(RelId, Edge, Span)>> {
         for lit in lits {
             match lit {
                 Literal::Atom(a) => {
-                    let e = if under_agg { Edge::Aggregate } else { Edge::Positive };
+                    let e = if under_agg {
+                        Edge::Aggregate
+                    } else {
+                        Edge::Positive
+                    };
                     out.push((a.rel, e, a.span));
                 }
                 Literal::Not(a) => {
-                    let e = if under_agg { Edge::Aggregate } else { Edge::Negative };
+                    let e = if under_agg {
+                        Edge::Aggregate
+                    } else {
+                        Edge::Negative
+                    };
                     out.push((a.rel, e, a.span));
                 }
                 Literal::Aggregate { body, span, .. } => {
                     let mut inner = Vec::new();
                     walk(body, true, &mut inner);
-                    out.extend(inner.into_iter().map(|(r, _, _)| (r, Edge::Aggregate, *span)));
+                    out.extend(
+                        inner
+                            .into_iter()
+                            .map(|(r, _, _)| (r, Edge::Aggregate, *span)),
+                    );
                 }
                 _ => {}
             }
@@ -192,7 +204,11 @@ pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
                     errors.push(StratifyError {
                         cycle,
                         span,
-                        what: if edge == Edge::Negative { "negation" } else { "aggregation" },
+                        what: if edge == Edge::Negative {
+                            "negation"
+                        } else {
+                            "aggregation"
+                        },
                     });
                 }
             }

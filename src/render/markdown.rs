@@ -46,8 +46,11 @@ pub fn render(report: &Report) -> String {
         ));
         out.push_str("- Evidence:\n");
         for e in &f.evidence {
-            let fields: Vec<String> =
-                e.fields.iter().map(|v| format!("{}: {}", v.field, v.value)).collect();
+            let fields: Vec<String> = e
+                .fields
+                .iter()
+                .map(|v| format!("{}: {}", v.field, v.value))
+                .collect();
             out.push_str(&format!(
                 "  - `{}({})` — {}:{}, {}{}\n",
                 e.relation,
@@ -70,8 +73,16 @@ pub fn render(report: &Report) -> String {
                     Some(u) => format!("[{}]({u})", cell(title)),
                     None => cell(title),
                 };
-                let publisher = s.publisher.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
-                let date = s.published.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
+                let publisher = s
+                    .publisher
+                    .as_deref()
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default();
+                let date = s
+                    .published
+                    .as_deref()
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default();
                 out.push_str(&format!("  - `{}`: {link}{publisher}{date}\n", s.id));
             }
         }

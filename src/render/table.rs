@@ -26,7 +26,13 @@ pub fn render(report: &Report, opts: Options) -> String {
     }
     let mut b = Builder::default();
     b.push_record([
-        "severity", "rule", "who/what", "finding", "certainty", "period", "sources",
+        "severity",
+        "rule",
+        "who/what",
+        "finding",
+        "certainty",
+        "period",
+        "sources",
     ]);
     for f in report.findings {
         b.push_record([
@@ -41,7 +47,10 @@ pub fn render(report: &Report, opts: Options) -> String {
     }
     let mut t = b.build();
     t.with(Style::sharp());
-    t.modify(tabled::settings::object::Columns::new(2..4), Width::wrap(48).keep_words(true));
+    t.modify(
+        tabled::settings::object::Columns::new(2..4),
+        Width::wrap(48).keep_words(true),
+    );
     let mut s = t.to_string();
     s.push('\n');
     s.push_str(&summary_line(report));
@@ -52,7 +61,11 @@ pub fn render(report: &Report, opts: Options) -> String {
 pub fn summary_line(report: &Report) -> String {
     let mut parts = Vec::new();
     for sev in Severity::ALL.iter().rev() {
-        let n = report.findings.iter().filter(|f| f.severity == *sev).count();
+        let n = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == *sev)
+            .count();
         if n > 0 {
             parts.push(format!("{n} {}", sev.as_str()));
         }

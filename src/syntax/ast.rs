@@ -332,7 +332,10 @@ pub enum BinOp {
 pub enum Lit {
     Text(String),
     /// A number; `text` keeps its spelling so a 4-digit integer can also serve as a year.
-    Number { value: Decimal, text: String },
+    Number {
+        value: Decimal,
+        text: String,
+    },
     Date(Date),
     Duration(Duration),
     Bool(bool),

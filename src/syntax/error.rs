@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::input::Input;
+use super::item::ITEM_KEYWORDS;
 use crate::diag::{Diagnostic, Span};
 use crate::value::DateError;
 
@@ -53,6 +54,15 @@ impl fmt::Display for Expected {
 }
 
 impl Expected {
+    /// The keywords that would have been accepted, for "did you mean".
+    fn words(&self) -> &'static [&'static str] {
+        match self {
+            Expected::RuleAttr => &["title", "severity", "basis", "tags", "when", "flag"],
+            Expected::TestPart => &["given", "expect"],
+            _ => &[],
+        }
+    }
+
     /// How to fix the input when this was expected.
     pub fn help(&self) -> String {
         match self {
@@ -210,10 +220,16 @@ impl SyntaxError {
 
     fn help(&self) -> String {
         match self {
-            SyntaxError::Expected { expected, .. } => expected
-                .first()
-                .map(Expected::help)
-                .unwrap_or_else(|| "check the syntax near here".into()),
+            SyntaxError::Expected { expected, found } => {
+                let help = expected
+                    .first()
+                    .map(Expected::help)
+                    .unwrap_or_else(|| "check the syntax near here".into());
+                match expected.first().and_then(|e| suggest(e.words(), found)) {
+                    Some(s) => format!("did you mean `{s}`? {help}"),
+                    None => help,
+                }
+            }
             SyntaxError::UnterminatedString => "close the string with `\"` before the end of the line; write a line break as `\\n`".into(),
             SyntaxError::InvalidEscape(_) => "use one of `\\\"` `\\\\` `\\n` `\\t` `\\{` `\\}`, or write `\\\\` for a backslash".into(),
             SyntaxError::BadDate { why, .. } => format!("{why}; write subtraction with spaces: `2024 - 12`"),
@@ -225,6 +241,9 @@ impl SyntaxError {
             SyntaxError::MissingFlagHoleClose => "close the hole with `}`, or write `\\{` for a literal brace".into(),
             SyntaxError::BadFlagHole(_) => "write `{name}` with a variable of the rule, or `\\{` for a literal brace".into(),
             SyntaxError::TooDeep => "split the expression with helper variables or a `derive`; at most 128 levels are allowed".into(),
+            SyntaxError::UnexpectedItem(found) if suggest(ITEM_KEYWORDS, found).is_some() => {
+                format!("did you mean `{}`?", suggest(ITEM_KEYWORDS, found).unwrap_or_default())
+            }
             SyntaxError::UnexpectedItem(_) => "a file holds `use`, `entity`, `relation`, `symmetric relation`, `param`, `derive`, `rule` and `test` items".into(),
             SyntaxError::EmptyBody => "add at least one condition, or remove the block".into(),
         }
@@ -237,11 +256,20 @@ impl SyntaxError {
     }
 }
 
+/// A close keyword for a misspelt word shown as "found `word`".
+fn suggest(words: &[&'static str], found: &str) -> Option<&'static str> {
+    let word = found.strip_prefix('`')?.strip_suffix('`')?;
+    crate::diag::did_you_mean(word, words.iter().copied()).filter(|s| *s != word)
+}
+
 /// Describes the token at the start of `rest` for "found Y", and its length in bytes.
 pub fn describe_found(rest: &str) -> (String, usize) {
     let Some(c) = rest.chars().next() else {
         return ("end of file".into(), 0);
     };
+    if c == '\n' || c == '\r' {
+        return ("end of line".into(), 0);
+    }
     let len = if c.is_ascii_alphanumeric() || c == '_' {
         rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(rest.len())

@@ -1,8 +1,10 @@
 //! Expressions: literals, variables, `$params`, lists, parentheses, unary minus and `+ - * /`.
 
 use super::ast::{BinOp, Expr, ExprKind, Lit};
-use super::error::{Expected, fail};
+use super::error::{Expected, PError, fail};
 use super::input::{Input, PResult};
+use super::item::ITEM_KEYWORDS;
+use super::lexeme::RESERVED;
 use super::lexeme::{at_punct, commit, name, number_like, punct, string, word, ws};
 
 /// `a + b * (c - 1)`: sums of products of unary terms.
@@ -82,7 +84,17 @@ pub fn primary(i: Input<'_>) -> PResult<'_, Expr> {
             (rest, ExprKind::Lit(Lit::Text(s.node)))
         }
         Some('$') => {
-            let (rest, n) = commit(name(i.advance(1)))?;
+            let after = i.advance(1);
+            if !after
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            {
+                return Err(nom::Err::Failure(PError::expected(
+                    after.offset,
+                    Expected::Name,
+                )));
+            }
+            let (rest, n) = commit(name(after))?;
             (rest, ExprKind::Param(n.node))
         }
         Some(c) if c.is_ascii_digit() => {
@@ -102,14 +114,15 @@ pub fn primary(i: Input<'_>) -> PResult<'_, Expr> {
 
 /// A word in expression position: `true`, `false`, `none`, `_` or a variable.
 fn word_expr(i: Input<'_>) -> PResult<'_, ExprKind> {
-    let (rest, w) =
-        word(i).map_err(|e| e.map(|e| super::error::PError::expected(e.pos, Expected::Expr)))?;
+    let (rest, w) = word(i).map_err(|e| e.map(|e| PError::expected(e.pos, Expected::Expr)))?;
     let kind = match w.node.as_str() {
         "true" => ExprKind::Lit(Lit::Bool(true)),
         "false" => ExprKind::Lit(Lit::Bool(false)),
         "none" => ExprKind::Lit(Lit::None),
         "_" => ExprKind::Wildcard,
-        "not" | "within" | "overlaps" => return fail(i.offset, Expected::Expr),
+        w if RESERVED.contains(&w) || ITEM_KEYWORDS.contains(&w) => {
+            return fail(i.offset, Expected::Expr);
+        }
         _ => ExprKind::Var(w.node),
     };
     Ok((rest, kind))
@@ -142,7 +155,7 @@ fn list(i: Input<'_>) -> PResult<'_, ExprKind> {
                 i = punct(",")(i)?.0;
             } else if !at_punct(i, "]") {
                 let at = ws(i).offset;
-                return Err(nom::Err::Failure(super::error::PError {
+                return Err(nom::Err::Failure(PError {
                     pos: at,
                     expected: vec![Expected::Punct(","), Expected::Punct("]")],
                     too_deep: false,

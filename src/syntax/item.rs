@@ -400,7 +400,9 @@ fn given(i: Input<'_>) -> PResult<'_, Vec<Atom>> {
         while !at_punct(i, "}") {
             let (rest, a) = commit(atom(i).map_err(|e| {
                 e.map(|mut e| {
-                    e.expected.push(Expected::Punct("}"));
+                    if e.pos == ws(i).offset {
+                        e.expected.push(Expected::Punct("}"));
+                    }
                     e
                 })
             }))?;

@@ -60,7 +60,7 @@ pub fn parse_here(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
                 SyntaxError::UnexpectedItem(found),
                 i.span(start, start + len.max(1)),
             );
-            i = ws(i.advance(skip_to_item(text, start)));
+            i = ws(i.advance(skip_to_item(text, start, false)));
             continue;
         }
         match item::item(i) {
@@ -70,7 +70,7 @@ pub fn parse_here(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
             }
             Err(nom::Err::Error(e) | nom::Err::Failure(e)) => {
                 report(&i, text, &e);
-                i = ws(i.advance(skip_to_item(text, start)));
+                i = ws(i.advance(skip_to_item(text, start, true)));
             }
             Err(nom::Err::Incomplete(_)) => break,
         }
@@ -83,7 +83,14 @@ pub fn parse_here(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
 fn report(i: &Input<'_>, text: &str, e: &PError) {
     let rest = text.get(e.pos..).unwrap_or("");
     let (found, len) = describe_found(rest);
-    let span = Span::new(i.state.file, e.pos, e.pos + len);
+    // A token missing at the end of a line is shown there, not on the next line.
+    let before = text.get(..e.pos).unwrap_or("");
+    let prev_end = before.trim_end().len();
+    let span = if before.get(prev_end..).is_some_and(|gap| gap.contains('\n')) {
+        Span::new(i.state.file, prev_end, prev_end)
+    } else {
+        Span::new(i.state.file, e.pos, e.pos + len)
+    };
     let err = if e.too_deep {
         SyntaxError::TooDeep
     } else {
@@ -96,15 +103,17 @@ fn report(i: &Input<'_>, text: &str, e: &PError) {
 }
 
 /// Bytes from `from` to the next line (after `from`'s own) whose first word is an item
-/// keyword followed by a space; the end of the text if there is none.
-fn skip_to_item(text: &str, from: usize) -> usize {
+/// keyword followed by a space, or with `any_word`, that starts with a word in column 0
+/// (likely a misspelt item, reported next); the end of the text if there is none.
+fn skip_to_item(text: &str, from: usize, any_word: bool) -> usize {
     let mut pos = from;
     while let Some(nl) = text.get(pos..).and_then(|r| r.find('\n')) {
         pos += nl + 1;
-        let line = text
-            .get(pos..)
-            .unwrap_or("")
-            .trim_start_matches([' ', '\t']);
+        let raw = text.get(pos..).unwrap_or("");
+        if any_word && raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return pos - from;
+        }
+        let line = raw.trim_start_matches([' ', '\t']);
         let word_len = line
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(line.len());

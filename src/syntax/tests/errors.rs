@@ -177,3 +177,47 @@ fn every_diagnostic_has_span_and_help() {
         }
     }
 }
+
+#[test]
+fn suggestions_for_misspelt_keywords() {
+    let d = diags("rul x { }\n");
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `rule`?"));
+    let d = diags("rule r { when { a(x: 1) } flg \"x\" }");
+    assert!(
+        d[0].help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("did you mean `flag`?"))
+    );
+    let d = diags("test t { gven { } }");
+    assert!(
+        d[0].help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("did you mean `given`?"))
+    );
+}
+
+#[test]
+fn missing_token_at_line_end_is_shown_there() {
+    let text = "relation r(a: date, b: date) during a\nparam p = 1\n";
+    let d = diags(text);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].message, "expected `..`, found `param`");
+    let Some(crate::diag::Place::Span(s)) = d[0].place else {
+        panic!()
+    };
+    assert_eq!(s.start as usize, text.find('\n').unwrap_or(0));
+}
+
+#[test]
+fn item_keywords_are_not_variables() {
+    // The unfinished expression does not swallow the next item.
+    let (f, d) = parse(FileId(0), "param p = 3 +\nparam q = $\nparam r = 1\n");
+    assert_eq!(
+        d.iter().map(|d| d.message.as_str()).collect::<Vec<_>>(),
+        [
+            "expected an expression, found `param`",
+            "expected a name, found end of line"
+        ]
+    );
+    assert_eq!(f.items.len(), 1);
+}

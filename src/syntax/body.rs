@@ -128,44 +128,14 @@ pub fn literal(i: Input<'_>) -> PResult<'_, Literal> {
 
 /// What follows the first expression of a body line.
 fn literal_tail(i: Input<'_>, lhs: Expr) -> PResult<'_, Literal> {
-    let start = lhs.span.start as usize;
     if at_punct(i, "..") {
-        let (i, _) = punct("..")(i)?;
-        let (i, a_until) = expr(i)?;
-        let (i, _) = keyword("overlaps")(i)?;
-        let (i, b_from) = expr(i)?;
-        let (i, _) = punct("..")(i)?;
-        let (i, b_until) = expr(i)?;
-        let span = i.span_from(start);
-        return Ok((
-            i,
-            Literal::Overlaps {
-                a_from: lhs,
-                a_until,
-                b_from,
-                b_until,
-                span,
-            },
-        ));
+        return overlaps(i, lhs);
     }
     if at_keyword(i, "within") {
-        let (i, _) = keyword("within")(i)?;
-        let (i, window) = expr(i)?;
-        let (i, dir) = within_dir(i)?;
-        let (i, rhs) = expr(i)?;
-        let span = i.span_from(start);
-        return Ok((
-            i,
-            Literal::Within {
-                lhs,
-                window,
-                dir,
-                rhs,
-                span,
-            },
-        ));
+        return within(i, lhs);
     }
     if at_keyword(i, "in") {
+        let start = lhs.span.start as usize;
         let (i, _) = keyword("in")(i)?;
         let (i, from) = expr(i)?;
         let (i, _) = punct("..")(i)?;
@@ -191,6 +161,48 @@ fn literal_tail(i: Input<'_>, lhs: Expr) -> PResult<'_, Literal> {
     }
     let (i, rhs) = expr(i)?;
     Ok((i, Literal::Compare { op, lhs, rhs }))
+}
+
+/// After `a_from`: `..a_until overlaps b_from..b_until`.
+fn overlaps(i: Input<'_>, a_from: Expr) -> PResult<'_, Literal> {
+    let start = a_from.span.start as usize;
+    let (i, _) = punct("..")(i)?;
+    let (i, a_until) = expr(i)?;
+    let (i, _) = keyword("overlaps")(i)?;
+    let (i, b_from) = expr(i)?;
+    let (i, _) = punct("..")(i)?;
+    let (i, b_until) = expr(i)?;
+    let span = i.span_from(start);
+    Ok((
+        i,
+        Literal::Overlaps {
+            a_from,
+            a_until,
+            b_from,
+            b_until,
+            span,
+        },
+    ))
+}
+
+/// After `lhs`: `within window of|after|before rhs`.
+fn within(i: Input<'_>, lhs: Expr) -> PResult<'_, Literal> {
+    let start = lhs.span.start as usize;
+    let (i, _) = keyword("within")(i)?;
+    let (i, window) = expr(i)?;
+    let (i, dir) = within_dir(i)?;
+    let (i, rhs) = expr(i)?;
+    let span = i.span_from(start);
+    Ok((
+        i,
+        Literal::Within {
+            lhs,
+            window,
+            dir,
+            rhs,
+            span,
+        },
+    ))
 }
 
 fn within_dir(i: Input<'_>) -> PResult<'_, WithinDir> {

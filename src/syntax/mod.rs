@@ -10,6 +10,7 @@ pub mod ast;
 mod body;
 pub mod error;
 mod expr;
+pub mod fmt;
 mod input;
 mod item;
 mod lexeme;

@@ -221,3 +221,27 @@ fn item_keywords_are_not_variables() {
     );
     assert_eq!(f.items.len(), 1);
 }
+
+#[test]
+fn every_prefix_and_odd_characters_parse_without_panic() {
+    let text = format!(
+        "{}\n{}",
+        super::items::RULE,
+        "test t { given { a(x: \"é\\\", y: 2024-01) } expect no r(p: ann) } é ü"
+    );
+    for end in (0..=text.len()).filter(|&e| text.is_char_boundary(e)) {
+        let _ = parse(FileId(0), &text[..end]);
+    }
+    for odd in [
+        "\"\\",
+        "{",
+        "}",
+        "é",
+        "rule é",
+        "param p = \"{\\é\"",
+        "rule r { flag \"{\" }",
+        "\r\n#\r\n",
+    ] {
+        let _ = parse(FileId(0), odd);
+    }
+}

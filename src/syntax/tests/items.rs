@@ -125,7 +125,7 @@ fn derive_with_arithmetic_head() {
     );
 }
 
-const RULE: &str = r#"rule retained_stake(p, firm) {          # subjects optional
+pub const RULE: &str = r#"rule retained_stake(p, firm) {          # subjects optional
     title    "Resigned from a firm but retains shares in it"
     severity high
     basis    "Ministerial Code 7.1"

@@ -46,4 +46,5 @@ fn expr(e: &str) -> String {
 
 mod errors;
 mod exprs;
+mod fmt;
 mod items;

@@ -188,6 +188,21 @@ pub(crate) fn absent(rel: &Relation, i: usize) -> FieldValue {
     }
 }
 
+/// A valid `YYYY-MM-DD` without allocating (the common case in bulk data); anything
+/// else is left to [`Date::parse`].
+fn day(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32))
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let ok = (1..=12).contains(&m) && d >= 1 && d <= crate::value::days_in_month(y as i32, m);
+    ok.then(|| Date::day(y as i32, m, d))
+}
+
 /// An exact decimal from `12`, `-3.5`, `1_000`, `1e6` or `2.5E-3`.
 pub(crate) fn parse_number(s: &str) -> Option<Decimal> {
     let s: std::borrow::Cow<str> = if s.contains('_') {
@@ -286,5 +301,17 @@ mod tests {
         assert_eq!(n("1e999"), None);
         assert_eq!(n("12,5"), None);
         assert_eq!(n("inf"), None);
+        assert_eq!(n("e5"), None);
+    }
+
+    #[test]
+    fn case_fast_days_agree_with_date_parse() {
+        for s in ["2024-02-29", "2025-02-29", "2025-12-31", "2025-00-10", "2025-1-10", "abcd-ef-gh"] {
+            let slow = Date::parse(s).ok();
+            assert!(day(s).is_none() || day(s) == slow, "{s}");
+            if s.len() == 10 {
+                assert_eq!(day(s), slow, "{s}");
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::diag::{Diagnostic, Place};
 use crate::facts::{FactSet, FieldValue, OriginId};
-use crate::ir::{KindId, Program, RelKind, Type};
+use crate::ir::{KindId, Program, RelId, RelKind, Type};
 use crate::value::Value;
 
 use super::convert::{EntityRec, Loc};
@@ -58,18 +58,19 @@ pub(crate) fn register(
 /// The display record of an entity fact (before list expansion).
 pub(crate) fn display(
     program: &Program,
-    st: &Staged,
+    rel: RelId,
+    fields: &[FieldValue],
     origin: OriginId,
 ) -> Option<(Arc<str>, Entity)> {
-    let rel = program.rel(st.rel);
+    let rel = program.rel(rel);
     let RelKind::Entity(kind) = rel.kind else {
         return None;
     };
-    let Some(FieldValue::One(Value::Entity(id))) = st.fields.first() else {
+    let Some(FieldValue::One(Value::Entity(id))) = fields.first() else {
         return None;
     };
     let texts = |name: &str| -> Vec<String> {
-        match rel.field(name).and_then(|i| st.fields.get(i)) {
+        match rel.field(name).and_then(|i| fields.get(i)) {
             Some(FieldValue::One(Value::Text(t))) => vec![t.to_string()],
             Some(FieldValue::Many(vs)) => vs.iter().map(|v| v.to_string()).collect(),
             _ => Vec::new(),

@@ -150,20 +150,7 @@ pub fn load_case(
     for e in std::iter::once(case_entry).chain(&listing.data) {
         texts.push(files::read(e).map_err(|d| diags.push(*d)).ok());
     }
-    let case_file = texts[0]
-        .as_deref()
-        .map(|t| TomlFile::new(&case_entry.display, t));
-    let mut manifest = manifest::Manifest::default();
-    if let Some(file) = &case_file {
-        match file.parse() {
-            Ok(doc) => {
-                let (m, ds) = manifest::read(file, &doc);
-                manifest = m;
-                diags.extend(ds);
-            }
-            Err(ds) => diags.extend(ds),
-        }
-    }
+    let manifest = read_manifest(case_entry, texts[0].as_deref(), &mut diags);
     let inputs = parse_inputs(&listing.data, &texts[1..], &mut diags);
     let mut ctx = Ctx {
         program,
@@ -207,6 +194,29 @@ pub fn load_case(
     entities::rewrite(program, facts, &case.merged);
     entities::merge_display(&mut case.entities, &case.merged);
     Ok(case)
+}
+
+/// Reads `case.toml` (an empty manifest if it could not be read).
+fn read_manifest(
+    entry: &Entry,
+    text: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+) -> manifest::Manifest {
+    let Some(text) = text else {
+        return manifest::Manifest::default();
+    };
+    let file = TomlFile::new(&entry.display, text);
+    match file.parse() {
+        Ok(doc) => {
+            let (m, ds) = manifest::read(&file, &doc);
+            diags.extend(ds);
+            m
+        }
+        Err(ds) => {
+            diags.extend(ds);
+            manifest::Manifest::default()
+        }
+    }
 }
 
 /// Parses the TOML inputs; files that could not be read or parsed are left out (their
@@ -367,11 +377,11 @@ fn add_facts(
         let origin = facts.add_origin(Origin {
             file: file.clone(),
             line: st.line,
-            sources: st.sources.clone(),
+            sources: st.sources,
             status: st.status,
-            note: st.note.clone(),
+            note: st.note,
         });
-        if let Some((id, e)) = entities::display(program, &st, origin) {
+        if let Some((id, e)) = entities::display(program, st.rel, &st.fields, origin) {
             case.entities.insert(id, e);
         }
         let rel = program.rel(st.rel);

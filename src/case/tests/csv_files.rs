@@ -69,3 +69,38 @@ fn case_csv_entities_may_be_referenced_from_toml_and_csv() {
     assert_eq!(tuples(&facts, "role"), vec!["ann,acme,none,-inf,+inf"]);
     assert_eq!(case.files.iter().filter(|f| f.ends_with(".csv")).count(), 2);
 }
+
+#[test]
+fn case_hostile_toml_nesting_does_not_overflow() {
+    let deep = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let got = super::problems(&[("deep.toml", &deep)]);
+    assert!(!got.is_empty());
+}
+
+/// Times a large CSV load: `cargo test --release --lib case_csv_bulk -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn case_csv_bulk_load_timing() {
+    use std::fmt::Write;
+    let n: usize = std::env::var("ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let mut people = String::from("id,name\n");
+    let mut holdings = String::from("holder,asset,pct,from,until,source\n");
+    for i in 0..n / 10 {
+        let _ = writeln!(people, "p{i},Person number {i}");
+    }
+    for i in 0..n {
+        let _ = writeln!(holdings, "p{},acme,{}.5,2020-01-{:02},,ft", i % (n / 10), i % 100, 1 + i % 28);
+    }
+    let dir = super::folder(&[
+        ("case.toml", super::CASE_TOML),
+        ("org.csv", "id,name\nacme,Acme\n"),
+        ("person.csv", &people),
+        ("holding.csv", &holdings),
+    ]);
+    let program = super::program();
+    let mut facts = crate::facts::FactSet::new(&program);
+    let t = std::time::Instant::now();
+    let res = super::super::load_case(&dir, &program, &mut facts);
+    eprintln!("{} rows, {} MB: {:?}, ok={}", n, holdings.len() >> 20, t.elapsed(), res.is_ok());
+    assert_eq!(facts.tuples[3].len(), n);
+}

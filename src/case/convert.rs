@@ -104,12 +104,15 @@ impl Ctx<'_> {
             Type::Number => parse_number(s)
                 .map(Value::Number)
                 .ok_or_else(|| CaseError::BadNumber { text: s.into() }),
-            Type::Date => Date::parse(s)
-                .map(Value::Date)
-                .map_err(|why| CaseError::BadDate {
-                    text: s.into(),
-                    why,
-                }),
+            Type::Date => match day(s) {
+                Some(d) => Ok(Value::Date(d)),
+                None => Date::parse(s)
+                    .map(Value::Date)
+                    .map_err(|why| CaseError::BadDate {
+                        text: s.into(),
+                        why,
+                    }),
+            },
             Type::Duration => Duration::parse(s)
                 .map(Value::Duration)
                 .ok_or_else(|| CaseError::BadDuration { text: s.into() }),
@@ -196,7 +199,9 @@ fn day(s: &str) -> Option<Date> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32))
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32)
+        })
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let ok = (1..=12).contains(&m) && d >= 1 && d <= crate::value::days_in_month(y as i32, m);
@@ -306,7 +311,14 @@ mod tests {
 
     #[test]
     fn case_fast_days_agree_with_date_parse() {
-        for s in ["2024-02-29", "2025-02-29", "2025-12-31", "2025-00-10", "2025-1-10", "abcd-ef-gh"] {
+        for s in [
+            "2024-02-29",
+            "2025-02-29",
+            "2025-12-31",
+            "2025-00-10",
+            "2025-1-10",
+            "abcd-ef-gh",
+        ] {
             let slow = Date::parse(s).ok();
             assert!(day(s).is_none() || day(s) == slow, "{s}");
             if s.len() == 10 {

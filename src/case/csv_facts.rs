@@ -13,7 +13,7 @@ use crate::value::{Status, Value};
 use super::convert::{Ctx, absent, parse_status, point, unknown_field};
 use super::csv::{CsvReader, FieldPos};
 use super::errors::CaseError;
-use super::{Converted, MAX_ERRORS_PER_FILE, Staged};
+use super::{Converted, MAX_ERRORS_PER_FILE, Row, Staged};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -118,6 +118,8 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
     let Some(cols) = header(path, &mut r, rel, &mut out) else {
         return out;
     };
+    out.facts
+        .reserve(text.bytes().filter(|&b| b == b'\n').count());
     let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
     let mut errors = 0usize;
     loop {
@@ -160,7 +162,7 @@ fn fact(
     row.resize(rel.arity(), None);
     let mut st = Staged {
         rel: rel_id,
-        fields: Vec::new(),
+        fields: Row::Flat(Vec::new()),
         line: r.record_line(),
         sources: Vec::new(),
         status: Status::default(),
@@ -206,7 +208,7 @@ fn fact(
             }
         }
     }
-    st.fields = fields;
+    st.fields = Row::new(rel, fields.into_iter());
     Ok(st)
 }
 

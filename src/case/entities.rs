@@ -6,13 +6,13 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::diag::{Diagnostic, Place};
-use crate::facts::{FactSet, FieldValue, OriginId};
+use crate::facts::{FactSet, OriginId};
 use crate::ir::{KindId, Program, RelId, RelKind, Type};
 use crate::value::Value;
 
 use super::convert::{EntityRec, Loc};
 use super::errors::CaseError;
-use super::{Entity, Staged};
+use super::{Entity, Row, Staged};
 
 /// The entities already in the fact set (from cases loaded earlier).
 pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<Arc<str>, EntityRec> {
@@ -59,23 +59,17 @@ pub(crate) fn register(
 pub(crate) fn display(
     program: &Program,
     rel: RelId,
-    fields: &[FieldValue],
+    fields: &Row,
     origin: OriginId,
 ) -> Option<(Arc<str>, Entity)> {
     let rel = program.rel(rel);
     let RelKind::Entity(kind) = rel.kind else {
         return None;
     };
-    let Some(FieldValue::One(Value::Entity(id))) = fields.first() else {
+    let Some(Value::Entity(id)) = fields.one(0) else {
         return None;
     };
-    let texts = |name: &str| -> Vec<String> {
-        match rel.field(name).and_then(|i| fields.get(i)) {
-            Some(FieldValue::One(Value::Text(t))) => vec![t.to_string()],
-            Some(FieldValue::Many(vs)) => vs.iter().map(|v| v.to_string()).collect(),
-            _ => Vec::new(),
-        }
-    };
+    let texts = |name: &str| rel.field(name).map(|i| fields.texts(i)).unwrap_or_default();
     let name = texts("name")
         .into_iter()
         .next()
@@ -146,10 +140,8 @@ pub(crate) fn same_as_pairs(
         .iter()
         .enumerate()
         .filter(|(_, st)| st.rel == rel)
-        .filter_map(|(i, st)| match (st.fields.first(), st.fields.get(1)) {
-            (Some(FieldValue::One(Value::Entity(a))), Some(FieldValue::One(Value::Entity(b)))) => {
-                Some((a.clone(), b.clone(), i))
-            }
+        .filter_map(|(i, st)| match (st.fields.one(0), st.fields.one(1)) {
+            (Some(Value::Entity(a)), Some(Value::Entity(b))) => Some((a.clone(), b.clone(), i)),
             _ => None,
         })
         .collect()

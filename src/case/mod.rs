@@ -38,8 +38,8 @@ use toml::de::DeTable;
 
 use crate::diag::{self, Diagnostic, Place};
 use crate::facts::{FactSet, FieldValue, Origin, OriginId};
-use crate::ir::{Program, RelId, RelKind};
-use crate::value::{Date, Status};
+use crate::ir::{Program, RelId, RelKind, Relation};
+use crate::value::{Date, Status, Value};
 
 pub use errors::CaseError;
 
@@ -106,11 +106,58 @@ pub struct Source {
     pub line: u32,
 }
 
+/// The values of a checked fact: flat unless the relation has list fields.
+#[derive(Debug, Clone)]
+pub(crate) enum Row {
+    Flat(Vec<Value>),
+    Lists(Vec<FieldValue>),
+}
+
+impl Row {
+    /// One value per field, in field order.
+    pub fn new(rel: &Relation, fields: impl Iterator<Item = FieldValue>) -> Row {
+        if rel.fields.iter().any(|f| f.list) {
+            return Row::Lists(fields.collect());
+        }
+        let values = fields.map(|f| match f {
+            FieldValue::One(v) => v,
+            FieldValue::Many(mut vs) => vs.pop().unwrap_or(Value::None),
+        });
+        Row::Flat(values.collect())
+    }
+
+    /// Field `i`, if it holds one value.
+    pub fn one(&self, i: usize) -> Option<&Value> {
+        match self {
+            Row::Flat(vs) => vs.get(i),
+            Row::Lists(fs) => match fs.get(i) {
+                Some(FieldValue::One(v)) => Some(v),
+                _ => None,
+            },
+        }
+    }
+
+    /// The text values of field `i` (each member, for a list).
+    pub fn texts(&self, i: usize) -> Vec<String> {
+        let text = |v: &Value| match v {
+            Value::Text(t) => Some(t.to_string()),
+            _ => None,
+        };
+        match self {
+            Row::Lists(fs) => match fs.get(i) {
+                Some(FieldValue::Many(vs)) => vs.iter().filter_map(text).collect(),
+                _ => self.one(i).and_then(text).into_iter().collect(),
+            },
+            Row::Flat(_) => self.one(i).and_then(text).into_iter().collect(),
+        }
+    }
+}
+
 /// A checked fact, not yet in the fact set.
 #[derive(Debug, Clone)]
 pub(crate) struct Staged {
     pub rel: RelId,
-    pub fields: Vec<FieldValue>,
+    pub fields: Row,
     pub line: u32,
     pub sources: Vec<Arc<str>>,
     pub status: Status,
@@ -384,15 +431,15 @@ fn add_facts(
         if let Some((id, e)) = entities::display(program, st.rel, &st.fields, origin) {
             case.entities.insert(id, e);
         }
-        let rel = program.rel(st.rel);
-        if !rel.symmetric && st.fields.iter().all(|f| matches!(f, FieldValue::One(_))) {
-            let values = st.fields.into_iter().filter_map(|f| match f {
-                FieldValue::One(v) => Some(v),
-                FieldValue::Many(_) => None,
-            });
-            facts.add_tuple(st.rel, values.collect(), origin);
-        } else {
-            facts.add(program, st.rel, st.fields, origin);
+        match st.fields {
+            Row::Flat(values) if !program.rel(st.rel).symmetric => {
+                facts.add_tuple(st.rel, values, origin)
+            }
+            Row::Flat(values) => {
+                let fields = values.into_iter().map(FieldValue::One).collect();
+                facts.add(program, st.rel, fields, origin);
+            }
+            Row::Lists(fields) => facts.add(program, st.rel, fields, origin),
         }
     }
 }

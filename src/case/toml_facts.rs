@@ -13,7 +13,7 @@ use super::convert::{Ctx, absent, parse_status, unknown_field};
 use super::csv::FieldPos;
 use super::errors::CaseError;
 use super::toml_file::{TomlFile, Val, found, scalar, strings};
-use super::{Converted, Staged};
+use super::{Converted, Row, Staged};
 
 /// An entity id as written: the id, its kind, and the place of its value.
 pub(crate) type IdAt = (Arc<str>, KindId, FieldPos);
@@ -114,7 +114,7 @@ fn fact(
     let mut fields: Vec<Option<FieldValue>> = vec![None; rel.arity()];
     let mut staged = Staged {
         rel: rel_id,
-        fields: Vec::new(),
+        fields: Row::Flat(Vec::new()),
         line: file.line(header.start),
         sources: Vec::new(),
         status: Status::default(),
@@ -150,7 +150,7 @@ fn fact(
         }
     }
     if out.diags.len() == before {
-        staged.fields = fields.into_iter().flatten().collect();
+        staged.fields = Row::new(rel, fields.into_iter().flatten());
         out.facts.push(staged);
     }
 }

@@ -82,14 +82,23 @@ fn case_hostile_toml_nesting_does_not_overflow() {
 #[ignore]
 fn case_csv_bulk_load_timing() {
     use std::fmt::Write;
-    let n: usize = std::env::var("ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = std::env::var("ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let mut people = String::from("id,name\n");
     let mut holdings = String::from("holder,asset,pct,from,until,source\n");
     for i in 0..n / 10 {
         let _ = writeln!(people, "p{i},Person number {i}");
     }
     for i in 0..n {
-        let _ = writeln!(holdings, "p{},acme,{}.5,2020-01-{:02},,ft", i % (n / 10), i % 100, 1 + i % 28);
+        let _ = writeln!(
+            holdings,
+            "p{},acme,{}.5,2020-01-{:02},,ft",
+            i % (n / 10),
+            i % 100,
+            1 + i % 28
+        );
     }
     let dir = super::folder(&[
         ("case.toml", super::CASE_TOML),
@@ -101,6 +110,12 @@ fn case_csv_bulk_load_timing() {
     let mut facts = crate::facts::FactSet::new(&program);
     let t = std::time::Instant::now();
     let res = super::super::load_case(&dir, &program, &mut facts);
-    eprintln!("{} rows, {} MB: {:?}, ok={}", n, holdings.len() >> 20, t.elapsed(), res.is_ok());
+    eprintln!(
+        "{} rows, {} MB: {:?}, ok={}",
+        n,
+        holdings.len() >> 20,
+        t.elapsed(),
+        res.is_ok()
+    );
     assert_eq!(facts.tuples[3].len(), n);
 }

@@ -1,1 +1,477 @@
-//! case stage (under construction).
+//! Case folders: loads `case.toml`, `*.toml` and `<relation>.csv` into checked facts.
+//!
+//! The data contract, as implemented:
+//! - Only files directly in the folder are loaded: `case.toml`, every other `*.toml` and
+//!   every `*.csv` (extensions in any case), in file-name order. Hidden files (`.x`) and
+//!   other extensions (`README.md`) are ignored; a subfolder that holds `.toml`/`.csv`
+//!   files gets an `ignored_folder` warning.
+//! - Paths in origins and diagnostics are the folder as the caller gave it joined with the
+//!   file name (`cases/flagship/people.toml`); an origin's line is the line of the fact's
+//!   `[[name]]` header, or of its CSV row.
+//! - Entity ids are global: a case may refer to entities of cases loaded earlier into the
+//!   same [`FactSet`], and may not define them again (`duplicate_id`). Source ids are per
+//!   case.
+//! - A schema field named `source`, `status` or `note` takes precedence over the meta key.
+//! - `same_as(a, b)` merges entities: the canonical id of a set is its smallest id in byte
+//!   order; every entity value of every fact in the fact set is rewritten to it, except
+//!   in `same_as` facts themselves, which keep the ids as written.
+//! - Problems in all files are collected, sorted and returned together; when there is
+//!   any error, nothing is added to the fact set.
+
+mod convert;
+mod csv;
+mod csv_facts;
+mod entities;
+mod errors;
+mod files;
+mod manifest;
+#[cfg(test)]
+mod tests;
+mod toml_facts;
+mod toml_file;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use toml::de::DeTable;
+
+use crate::diag::{self, Diagnostic, Place};
+use crate::facts::{FactSet, FieldValue, Origin, OriginId};
+use crate::ir::{Program, RelId, RelKind, Relation};
+use crate::value::{Date, Status, Value};
+
+pub use errors::CaseError;
+
+use convert::{Ctx, Loc, point};
+use files::{Entry, Kind};
+use toml_file::TomlFile;
+
+/// A CSV file reports at most this many problems; the rest are counted.
+pub(crate) const MAX_ERRORS_PER_FILE: usize = 200;
+
+/// A loaded case: what `case.toml` says, and the entities for display.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub dir: PathBuf,
+    pub title: String,
+    pub description: Option<String>,
+    /// The "today" of the case.
+    pub as_of: Option<Date>,
+    pub sources: Vec<Source>,
+    /// Every entity this case defines, by canonical id.
+    pub entities: BTreeMap<Arc<str>, Entity>,
+    /// Ids merged by `same_as`, each mapped to its canonical id.
+    pub merged: BTreeMap<Arc<str>, Arc<str>>,
+    /// The data files loaded (display paths), in load order.
+    pub files: Vec<String>,
+    /// Problems that did not stop loading.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Case {
+    /// The id an entity was merged into by `same_as` (the id itself if none).
+    pub fn canonical<'a>(&'a self, id: &'a str) -> &'a str {
+        self.merged.get(id).map_or(id, |c| c)
+    }
+
+    /// The source with this id.
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+/// An entity as shown to the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    /// Its entity kind (`person`, `org`).
+    pub kind: String,
+    /// Its `name` field, or its id if it has none.
+    pub name: String,
+    /// Its `aliases`, plus the names of entities merged into it.
+    pub aliases: Vec<String>,
+    /// Where it was defined.
+    pub origin: OriginId,
+}
+
+/// A `[[source]]` of `case.toml`: what facts cite.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Source {
+    pub id: String,
+    pub title: Option<String>,
+    pub publisher: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<Date>,
+    /// Line of its `[[source]]` header in `case.toml`.
+    pub line: u32,
+}
+
+/// The values of a checked fact: flat unless the relation has list fields.
+#[derive(Debug, Clone)]
+pub(crate) enum Row {
+    Flat(Vec<Value>),
+    Lists(Vec<FieldValue>),
+}
+
+impl Row {
+    /// One value per field, in field order.
+    pub fn new(rel: &Relation, fields: impl Iterator<Item = FieldValue>) -> Row {
+        if rel.fields.iter().any(|f| f.list) {
+            return Row::Lists(fields.collect());
+        }
+        let values = fields.map(|f| match f {
+            FieldValue::One(v) => v,
+            FieldValue::Many(mut vs) => vs.pop().unwrap_or(Value::None),
+        });
+        Row::Flat(values.collect())
+    }
+
+    /// Field `i`, if it holds one value.
+    pub fn one(&self, i: usize) -> Option<&Value> {
+        match self {
+            Row::Flat(vs) => vs.get(i),
+            Row::Lists(fs) => match fs.get(i) {
+                Some(FieldValue::One(v)) => Some(v),
+                _ => None,
+            },
+        }
+    }
+
+    /// The text values of field `i` (each member, for a list).
+    pub fn texts(&self, i: usize) -> Vec<String> {
+        let text = |v: &Value| match v {
+            Value::Text(t) => Some(t.to_string()),
+            _ => None,
+        };
+        match self {
+            Row::Lists(fs) => match fs.get(i) {
+                Some(FieldValue::Many(vs)) => vs.iter().filter_map(text).collect(),
+                _ => self.one(i).and_then(text).into_iter().collect(),
+            },
+            Row::Flat(_) => self.one(i).and_then(text).into_iter().collect(),
+        }
+    }
+}
+
+/// A checked fact, not yet in the fact set.
+#[derive(Debug, Clone)]
+pub(crate) struct Staged {
+    pub rel: RelId,
+    pub fields: Row,
+    pub line: u32,
+    pub sources: Vec<Arc<str>>,
+    pub status: Status,
+    pub note: Option<Arc<str>>,
+}
+
+/// The facts of one file and its problems.
+#[derive(Debug, Default)]
+pub(crate) struct Converted {
+    pub facts: Vec<Staged>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// A data file read into memory (parsed, for TOML).
+struct Input<'a> {
+    entry: &'a Entry,
+    text: &'a str,
+    doc: Option<DeTable<'a>>,
+}
+
+/// Loads the case folder `dir` into `facts`, checked against `program`'s schema.
+///
+/// On success the case is returned (with any warnings); on error, every problem found
+/// in every file, sorted, and `facts` is left as it was.
+pub fn load_case(
+    dir: &Path,
+    program: &Program,
+    facts: &mut FactSet,
+) -> Result<Case, Vec<Diagnostic>> {
+    let listing = files::list(dir).map_err(|d| vec![*d])?;
+    let mut diags = listing.warnings;
+    let Some(case_entry) = &listing.case_toml else {
+        let path = files::display(dir, "case.toml").to_string();
+        return Err(vec![CaseError::MissingCaseToml.at(Place::File(path))]);
+    };
+    let mut texts: Vec<Option<String>> = Vec::new();
+    for e in std::iter::once(case_entry).chain(&listing.data) {
+        texts.push(files::read(e).map_err(|d| diags.push(*d)).ok());
+    }
+    let manifest = read_manifest(case_entry, texts[0].as_deref(), &mut diags);
+    let inputs = parse_inputs(&listing.data, &texts[1..], &mut diags);
+    let mut ctx = Ctx {
+        program,
+        entities: entities::prior(program, facts),
+        sources: manifest
+            .sources
+            .iter()
+            .map(|s| (Arc::from(s.id.as_str()), ()))
+            .collect(),
+    };
+    register_entities(&mut ctx, &inputs, &facts.origins, &mut diags);
+    let converted = par_map(&inputs, |inp| convert_input(inp, &ctx));
+    let staged: Vec<(&Input, &Staged)> = inputs
+        .iter()
+        .zip(&converted)
+        .flat_map(|(inp, c)| c.facts.iter().map(move |f| (inp, f)))
+        .collect();
+    diags.extend(converted.iter().flat_map(|c| c.diags.iter().cloned()));
+    let pairs =
+        entities::same_as_pairs(program, &staged.iter().map(|(_, s)| *s).collect::<Vec<_>>());
+    check_same_as(&ctx, &pairs, &staged, &mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        diag::sort(&mut diags);
+        return Err(diags);
+    }
+    let mut case = Case {
+        dir: dir.to_path_buf(),
+        title: manifest.title,
+        description: manifest.description,
+        as_of: manifest.as_of,
+        sources: manifest.sources,
+        entities: BTreeMap::new(),
+        merged: entities::canonical_map(&pairs),
+        files: inputs.iter().map(|i| i.entry.display.to_string()).collect(),
+        warnings: diags,
+    };
+    drop(staged);
+    for (inp, c) in inputs.iter().zip(converted) {
+        add_facts(program, facts, &inp.entry.display, c.facts, &mut case);
+    }
+    entities::rewrite(program, facts, &case.merged);
+    entities::merge_display(&mut case.entities, &case.merged);
+    Ok(case)
+}
+
+/// Reads `case.toml` (an empty manifest if it could not be read).
+fn read_manifest(
+    entry: &Entry,
+    text: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+) -> manifest::Manifest {
+    let Some(text) = text else {
+        return manifest::Manifest::default();
+    };
+    let file = TomlFile::new(&entry.display, text);
+    match file.parse() {
+        Ok(doc) => {
+            let (m, ds) = manifest::read(&file, &doc);
+            diags.extend(ds);
+            m
+        }
+        Err(ds) => {
+            diags.extend(ds);
+            manifest::Manifest::default()
+        }
+    }
+}
+
+/// Parses the TOML inputs; files that could not be read or parsed are left out (their
+/// problems are reported).
+fn parse_inputs<'a>(
+    data: &'a [Entry],
+    texts: &'a [Option<String>],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Input<'a>> {
+    let mut inputs = Vec::new();
+    for (entry, text) in data.iter().zip(texts) {
+        let Some(text) = text.as_deref() else {
+            continue;
+        };
+        let doc = match entry.kind {
+            Kind::Csv => None,
+            Kind::Toml => match TomlFile::new(&entry.display, text).parse() {
+                Ok(doc) => Some(doc),
+                Err(ds) => {
+                    diags.extend(ds);
+                    continue;
+                }
+            },
+        };
+        inputs.push(Input { entry, text, doc });
+    }
+    inputs
+}
+
+/// Collects the entity ids every file defines, in file order.
+fn register_entities(
+    ctx: &mut Ctx,
+    inputs: &[Input],
+    origins: &[Origin],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut ids = Vec::new();
+    for (i, inp) in inputs.iter().enumerate() {
+        let found = match &inp.doc {
+            Some(doc) => {
+                toml_facts::entity_ids(&TomlFile::new(&inp.entry.display, inp.text), ctx, doc)
+            }
+            None => match ctx
+                .program
+                .rel_by_name(&inp.entry.stem)
+                .map(|r| ctx.program.rel(r))
+            {
+                Some(rel) => match rel.kind {
+                    RelKind::Entity(kind) => csv_facts::entity_ids(inp.text, rel, kind),
+                    _ => Vec::new(),
+                },
+                None => Vec::new(),
+            },
+        };
+        let file = i as u32;
+        ids.extend(
+            found
+                .into_iter()
+                .map(|(id, k, pos)| (id, k, Loc::Here { file, pos })),
+        );
+    }
+    let place = |loc: Loc| place_of(inputs, origins, loc);
+    entities::register(&mut ctx.entities, ids, &place, diags);
+}
+
+/// The place of a location: in a loaded file, or the file and line of an earlier case.
+fn place_of(inputs: &[Input], origins: &[Origin], loc: Loc) -> Place {
+    match loc {
+        Loc::Here { file, pos } => match inputs.get(file as usize) {
+            Some(inp) => point(&inp.entry.display, inp.text, pos),
+            None => Place::File(String::new()),
+        },
+        Loc::Earlier { origin } => match origins.get(origin.0 as usize) {
+            Some(o) => {
+                let text = std::fs::read_to_string(&*o.file).unwrap_or_default();
+                line_place(&o.file, &text, o.line)
+            }
+            None => Place::File(String::new()),
+        },
+    }
+}
+
+fn convert_input(inp: &Input, ctx: &Ctx) -> Converted {
+    let path = &inp.entry.display;
+    match &inp.doc {
+        Some(doc) => toml_facts::convert(&TomlFile::new(path, inp.text), doc, ctx),
+        None => match ctx.relation(&inp.entry.stem) {
+            Ok(rel) => csv_facts::convert(path, inp.text, rel, ctx),
+            Err(e) => Converted {
+                facts: Vec::new(),
+                diags: vec![e.at(Place::File(path.to_string()))],
+            },
+        },
+    }
+}
+
+/// `same_as` may only join entities of one kind.
+fn check_same_as(
+    ctx: &Ctx,
+    pairs: &[(Arc<str>, Arc<str>, usize)],
+    staged: &[(&Input, &Staged)],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (a, b, i) in pairs {
+        let (Some(ra), Some(rb)) = (ctx.entities.get(a), ctx.entities.get(b)) else {
+            continue;
+        };
+        if ra.kind == rb.kind {
+            continue;
+        }
+        let kind = |k| ctx.program.kind(k).name.clone();
+        let e = CaseError::SameAsKinds {
+            a: a.to_string(),
+            a_kind: kind(ra.kind),
+            b: b.to_string(),
+            b_kind: kind(rb.kind),
+        };
+        if let Some((inp, st)) = staged.get(*i) {
+            diags.push(e.at(line_place(&inp.entry.display, inp.text, st.line)));
+        }
+    }
+}
+
+/// The place of a whole line.
+fn line_place(path: &str, text: &str, line: u32) -> Place {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line as usize - 2)
+            .map_or(0, |(i, _)| i + 1)
+    };
+    let rest = text.get(line_start..).unwrap_or("");
+    let end = rest
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| line_start + i);
+    point(
+        path,
+        text,
+        csv::FieldPos {
+            line,
+            line_start,
+            start: line_start,
+            end,
+        },
+    )
+}
+
+/// Adds one file's staged facts with their origins, and records entities for display.
+fn add_facts(
+    program: &Program,
+    facts: &mut FactSet,
+    file: &Arc<str>,
+    staged: Vec<Staged>,
+    case: &mut Case,
+) {
+    for st in staged {
+        let origin = facts.add_origin(Origin {
+            file: file.clone(),
+            line: st.line,
+            sources: st.sources,
+            status: st.status,
+            note: st.note,
+        });
+        if let Some((id, e)) = entities::display(program, st.rel, &st.fields, origin) {
+            case.entities.insert(id, e);
+        }
+        match st.fields {
+            Row::Flat(values) if !program.rel(st.rel).symmetric => {
+                facts.add_tuple(st.rel, values, origin)
+            }
+            Row::Flat(values) => {
+                let fields = values.into_iter().map(FieldValue::One).collect();
+                facts.add(program, st.rel, fields, origin);
+            }
+            Row::Lists(fields) => facts.add(program, st.rel, fields, origin),
+        }
+    }
+}
+
+/// Maps `f` over `items` on all cores, results in input order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        let joined = workers.into_iter().map(|w| w.join());
+        joined
+            .flat_map(|r| r.unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}

@@ -1,0 +1,329 @@
+//! Shared by the TOML and CSV loaders: the known ids, text-to-value conversion, places.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::diag::{Place, did_you_mean};
+use crate::facts::FieldValue;
+use crate::ir::{Field, KindId, Program, RelId, RelKind, Relation, Type, Validity};
+use crate::value::{Date, Decimal, Duration, Status, Value};
+
+use super::errors::CaseError;
+
+/// Where something was written, cheap to keep for every entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Loc {
+    /// File `file` (index into the case's data files) at this position.
+    Here {
+        file: u32,
+        pos: super::csv::FieldPos,
+    },
+    /// Defined by an earlier case loaded into the same fact set.
+    Earlier { origin: crate::facts::OriginId },
+}
+
+/// One known entity id.
+#[derive(Debug, Clone)]
+pub(crate) struct EntityRec {
+    pub id: Arc<str>,
+    pub kind: KindId,
+    pub loc: Loc,
+}
+
+/// Suggestions scan every id; above this many ids they are skipped.
+const SUGGEST_LIMIT: usize = 5_000;
+
+/// What a fact is checked against: the schema, the entity ids and the source ids.
+pub(crate) struct Ctx<'a> {
+    pub program: &'a Program,
+    pub entities: FxHashMap<Arc<str>, EntityRec>,
+    pub sources: FxHashMap<Arc<str>, ()>,
+}
+
+impl Ctx<'_> {
+    /// A reference to an entity of one of `kinds` (any kind if empty).
+    pub fn entity(&self, kinds: &[KindId], id: &str) -> Result<Value, CaseError> {
+        let Some(rec) = self.entities.get(id) else {
+            let suggestion = if self.entities.len() <= SUGGEST_LIMIT {
+                did_you_mean(id, self.entities.keys().map(|k| &**k)).map(String::from)
+            } else {
+                None
+            };
+            return Err(CaseError::UnknownEntity {
+                id: id.to_string(),
+                suggestion,
+            });
+        };
+        if !kinds.is_empty() && !kinds.contains(&rec.kind) {
+            return Err(CaseError::WrongKind {
+                id: id.to_string(),
+                is: format!("of kind `{}`", self.program.kind(rec.kind).name),
+                expected: self.type_name(&Type::Entity(kinds.to_vec())),
+            });
+        }
+        Ok(Value::Entity(rec.id.clone()))
+    }
+
+    /// A cited source id, shared with the case's table.
+    pub fn source(&self, id: &str) -> Result<Arc<str>, CaseError> {
+        match self.sources.get_key_value(id) {
+            Some((k, _)) => Ok(k.clone()),
+            None => Err(CaseError::UnknownSource {
+                id: id.to_string(),
+                suggestion: did_you_mean(id, self.sources.keys().map(|k| &**k)).map(String::from),
+            }),
+        }
+    }
+
+    /// How a type reads in a message: `a number`, `a \`person\` or \`org\` id`.
+    pub fn type_name(&self, ty: &Type) -> String {
+        match ty {
+            Type::Text => "text".into(),
+            Type::Number => "a number".into(),
+            Type::Date => "a date".into(),
+            Type::Duration => "a duration".into(),
+            Type::Bool => "`true` or `false`".into(),
+            Type::Entity(ks) if ks.is_empty() => "an entity id".into(),
+            Type::Entity(ks) => {
+                let names: Vec<String> = ks
+                    .iter()
+                    .filter_map(|k| self.program.kinds.get(k.0 as usize))
+                    .map(|k| format!("`{}`", k.name))
+                    .collect();
+                format!("a {} id", names.join(" or "))
+            }
+            Type::Any => "a value".into(),
+        }
+    }
+
+    /// Converts written text (a CSV cell, a TOML string) to a value of `field`'s type.
+    pub fn parse_text(&self, field: &Field, s: &str) -> Result<Value, CaseError> {
+        match &field.ty {
+            Type::Text | Type::Any => Ok(Value::Text(Arc::from(s))),
+            Type::Number => parse_number(s)
+                .map(Value::Number)
+                .ok_or_else(|| CaseError::BadNumber { text: s.into() }),
+            Type::Date => match day(s) {
+                Some(d) => Ok(Value::Date(d)),
+                None => Date::parse(s)
+                    .map(Value::Date)
+                    .map_err(|why| CaseError::BadDate {
+                        text: s.into(),
+                        why,
+                    }),
+            },
+            Type::Duration => Duration::parse(s)
+                .map(Value::Duration)
+                .ok_or_else(|| CaseError::BadDuration { text: s.into() }),
+            Type::Bool => match s {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err(self.wrong_type(field, &format!("`{s}`"))),
+            },
+            Type::Entity(kinds) => self.entity(kinds, s),
+        }
+    }
+
+    pub fn wrong_type(&self, field: &Field, found: &str) -> CaseError {
+        CaseError::WrongType {
+            field: field.name.clone(),
+            expected: self.type_name(&field.ty),
+            found: found.to_string(),
+        }
+    }
+
+    /// The relation facts named `name` go to, or why they cannot.
+    pub fn relation(&self, name: &str) -> Result<RelId, CaseError> {
+        let Some(id) = self.program.rel_by_name(name) else {
+            let given = self
+                .program
+                .relations
+                .iter()
+                .filter(|r| matches!(r.kind, RelKind::Base | RelKind::Entity(_)))
+                .map(|r| r.name.as_str());
+            return Err(CaseError::UnknownRelation {
+                name: name.to_string(),
+                suggestion: did_you_mean(name, given).map(String::from),
+            });
+        };
+        match self.program.rel(id).kind {
+            RelKind::Base | RelKind::Entity(_) => Ok(id),
+            RelKind::Derived => Err(CaseError::DerivedRelation {
+                name: name.into(),
+                what: "a derived relation",
+            }),
+            RelKind::Rule(_) => Err(CaseError::DerivedRelation {
+                name: name.into(),
+                what: "the findings of a rule",
+            }),
+        }
+    }
+}
+
+/// The keys every fact may carry besides its fields.
+pub(crate) const META: [&str; 3] = ["source", "status", "note"];
+
+/// `unknown_field`, suggesting a field or a meta key.
+pub(crate) fn unknown_field(rel: &Relation, key: &str) -> CaseError {
+    let names = rel.fields.iter().map(|f| f.name.as_str()).chain(META);
+    CaseError::UnknownField {
+        rel: rel.name.clone(),
+        field: key.to_string(),
+        suggestion: did_you_mean(key, names).map(String::from),
+    }
+}
+
+pub(crate) fn parse_status(s: &str) -> Result<Status, CaseError> {
+    Status::parse(s).ok_or_else(|| CaseError::BadStatus { text: s.into() })
+}
+
+/// The value of an absent field: an open end for `during` ends, otherwise none.
+pub(crate) fn absent(rel: &Relation, i: usize) -> FieldValue {
+    match rel.validity {
+        Some(Validity::During { from, .. }) if from == i => {
+            FieldValue::One(Value::Date(Date::NEG_INF))
+        }
+        Some(Validity::During { until, .. }) if until == i => {
+            FieldValue::One(Value::Date(Date::POS_INF))
+        }
+        _ => FieldValue::One(Value::None),
+    }
+}
+
+/// A valid `YYYY-MM-DD` without allocating (the common case in bulk data); anything
+/// else is left to [`Date::parse`].
+fn day(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32)
+        })
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let ok = (1..=12).contains(&m) && d >= 1 && d <= crate::value::days_in_month(y as i32, m);
+    ok.then(|| Date::day(y as i32, m, d))
+}
+
+/// An exact decimal from `12`, `-3.5`, `1_000`, `1e6` or `2.5E-3`.
+pub(crate) fn parse_number(s: &str) -> Option<Decimal> {
+    let s: std::borrow::Cow<str> = if s.contains('_') {
+        s.replace('_', "").into()
+    } else {
+        s.into()
+    };
+    let Some(e_at) = s.find(['e', 'E']) else {
+        return Decimal::parse(&s);
+    };
+    let (mant, exp) = (&s[..e_at], &s[e_at + 1..]);
+    if !mant.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let exp: i32 = exp.parse().ok().filter(|e: &i32| e.abs() <= 40)?;
+    let (neg, mant) = match mant.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mant.strip_prefix('+').unwrap_or(mant)),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i32 + exp;
+    let shifted = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        format!(
+            "{}.{}",
+            &digits[..point as usize],
+            &digits[point as usize..]
+        )
+    };
+    let d = Decimal::parse(&shifted)?;
+    Some(if neg { Decimal(-d.0) } else { d })
+}
+
+/// A place in a data file: `line_start` is the byte offset of `line`, `start..end` the
+/// bytes to underline (cut at the end of the line).
+pub(crate) fn point(path: &str, text: &str, pos: super::csv::FieldPos) -> Place {
+    let ls = pos.line_start.min(text.len());
+    let rest = &text[ls..];
+    let line_end = ls + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let start = pos.start.clamp(ls, line_end);
+    let end = pos.end.clamp(start, line_end);
+    let chars = |a: usize, b: usize| text.get(a..b).map_or(0, |s| s.chars().count());
+    Place::Point {
+        path: path.to_string(),
+        line: pos.line,
+        col: chars(ls, start) as u32 + 1,
+        len: (chars(start, end) as u32).max(1),
+        line_text: text[ls..line_end].to_string(),
+    }
+}
+
+/// Byte offsets of line starts, to turn TOML spans into lines.
+pub(crate) struct Lines(Vec<usize>);
+
+impl Lines {
+    pub fn new(text: &str) -> Lines {
+        let mut v = vec![0];
+        v.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines(v)
+    }
+    /// The position of the byte range `start..end`.
+    pub fn pos(&self, start: usize, end: usize) -> super::csv::FieldPos {
+        let i = match self.0.binary_search(&start) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        super::csv::FieldPos {
+            line: i as u32 + 1,
+            line_start: self.0.get(i).copied().unwrap_or(0),
+            start,
+            end,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_numbers_are_exact() {
+        let n = |s| parse_number(s).map(|d| d.to_string());
+        assert_eq!(n("1e6"), Some("1000000".into()));
+        assert_eq!(n("2.5E-3"), Some("0.0025".into()));
+        assert_eq!(n("-1_000.5"), Some("-1000.5".into()));
+        assert_eq!(n("0.1"), Some("0.1".into()));
+        assert_eq!(n("1e999"), None);
+        assert_eq!(n("12,5"), None);
+        assert_eq!(n("inf"), None);
+        assert_eq!(n("e5"), None);
+    }
+
+    #[test]
+    fn case_fast_days_agree_with_date_parse() {
+        for s in [
+            "2024-02-29",
+            "2025-02-29",
+            "2025-12-31",
+            "2025-00-10",
+            "2025-1-10",
+            "abcd-ef-gh",
+        ] {
+            let slow = Date::parse(s).ok();
+            assert!(day(s).is_none() || day(s) == slow, "{s}");
+            if s.len() == 10 {
+                assert_eq!(day(s), slow, "{s}");
+            }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Facts from `<relation>.csv`: a header row naming fields, then one fact per row.
+//!
+//! Cells are trimmed; an empty cell is an absent field. List fields and `source` hold
+//! several values separated by `;`. Columns `source`, `status` and `note` are optional.
+
+use std::sync::Arc;
+
+use crate::diag::Place;
+use crate::facts::FieldValue;
+use crate::ir::{KindId, RelId, RelKind, Relation};
+use crate::value::{Status, Value};
+
+use super::convert::{Ctx, absent, parse_status, point, unknown_field};
+use super::csv::{CsvReader, FieldPos};
+use super::errors::CaseError;
+use super::{Converted, MAX_ERRORS_PER_FILE, Row, Staged};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Field(usize),
+    Source,
+    Status,
+    Note,
+    /// A trailing column without a name; its cells must be empty.
+    Unnamed,
+}
+
+/// Reads the header; `Err` holds the problems that make the rows unreadable.
+fn header(
+    path: &str,
+    r: &mut CsvReader,
+    rel: &Relation,
+    out: &mut Converted,
+) -> Option<Vec<Column>> {
+    match r.next_record() {
+        Ok(true) => {}
+        Ok(false) => return Some(Vec::new()),
+        Err(e) => {
+            let bad = CaseError::BadCsv { reason: e.reason };
+            out.diags.push(bad.at(point(path, r.text(), e.pos)));
+            return None;
+        }
+    }
+    let mut cols = Vec::with_capacity(r.width());
+    let named = (0..r.width())
+        .rposition(|i| !r.field(i).trim().is_empty())
+        .map_or(0, |i| i + 1);
+    let before = out.diags.len();
+    for i in 0..r.width() {
+        let name = r.field(i).trim();
+        let col = match (rel.field(name), name) {
+            (Some(f), _) => Column::Field(f),
+            (None, "source") => Column::Source,
+            (None, "status") => Column::Status,
+            (None, "note") => Column::Note,
+            (None, "") if i >= named => Column::Unnamed,
+            (None, _) => {
+                let e = unknown_field(rel, name);
+                out.diags.push(e.at(point(path, r.text(), r.pos(i))));
+                Column::Unnamed
+            }
+        };
+        if col != Column::Unnamed && cols.contains(&col) {
+            let e = CaseError::BadCsv {
+                reason: format!("column `{name}` appears twice"),
+            };
+            out.diags.push(e.at(point(path, r.text(), r.pos(i))));
+        }
+        cols.push(col);
+    }
+    let whole = FieldPos {
+        end: r.pos(r.width().saturating_sub(1)).end,
+        ..r.pos(0)
+    };
+    for (i, f) in rel.fields.iter().enumerate() {
+        if !f.optional && !cols.contains(&Column::Field(i)) {
+            let e = CaseError::MissingField {
+                rel: rel.name.clone(),
+                field: f.name.clone(),
+            };
+            out.diags.push(e.at(point(path, r.text(), whole)));
+        }
+    }
+    (out.diags.len() == before).then_some(cols)
+}
+
+/// The entity ids in the id column of an entity CSV, with their places.
+pub(crate) fn entity_ids(
+    text: &str,
+    rel: &Relation,
+    kind: KindId,
+) -> Vec<(Arc<str>, KindId, FieldPos)> {
+    let mut r = CsvReader::new(text);
+    let mut out = Vec::new();
+    let Some(id_name) = rel.fields.first().map(|f| f.name.as_str()) else {
+        return out;
+    };
+    if r.next_record() != Ok(true) {
+        return out;
+    }
+    let Some(col) = (0..r.width()).find(|&i| r.field(i).trim() == id_name) else {
+        return out;
+    };
+    while let Ok(true) = r.next_record() {
+        let id = r.field(col).trim();
+        if !id.is_empty() {
+            out.push((Arc::from(id), kind, r.pos(col)));
+        }
+    }
+    out
+}
+
+/// Converts every row of a CSV file of relation `rel_id`.
+pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Converted {
+    let rel = ctx.program.rel(rel_id);
+    let mut out = Converted::default();
+    let mut r = CsvReader::new(text);
+    let Some(cols) = header(path, &mut r, rel, &mut out) else {
+        return out;
+    };
+    out.facts
+        .reserve(text.bytes().filter(|&b| b == b'\n').count());
+    let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
+    let mut errors = 0usize;
+    loop {
+        let problem = match r.next_record() {
+            Ok(false) => break,
+            Ok(true) => match fact(ctx, rel, rel_id, &cols, &r, &mut row) {
+                Ok(staged) => {
+                    out.facts.push(staged);
+                    continue;
+                }
+                Err(b) => *b,
+            },
+            Err(e) => (CaseError::BadCsv { reason: e.reason }, e.pos),
+        };
+        errors += 1;
+        if errors <= MAX_ERRORS_PER_FILE {
+            out.diags.push(problem.0.at(point(path, text, problem.1)));
+        }
+    }
+    if errors > MAX_ERRORS_PER_FILE {
+        let more = errors - MAX_ERRORS_PER_FILE;
+        out.diags
+            .push(CaseError::TooManyErrors { more }.at(Place::File(path.into())));
+    }
+    out
+}
+
+type Res<T> = Result<T, Box<(CaseError, FieldPos)>>;
+
+/// One row: the first problem in it, or the staged fact.
+fn fact(
+    ctx: &Ctx,
+    rel: &Relation,
+    rel_id: RelId,
+    cols: &[Column],
+    r: &CsvReader,
+    row: &mut Vec<Option<FieldValue>>,
+) -> Res<Staged> {
+    row.clear();
+    row.resize(rel.arity(), None);
+    let mut st = Staged {
+        rel: rel_id,
+        fields: Row::Flat(Vec::new()),
+        line: r.record_line(),
+        sources: Vec::new(),
+        status: Status::default(),
+        note: None,
+    };
+    for i in 0..r.width() {
+        let cell = r.field(i).trim();
+        if cell.is_empty() {
+            continue;
+        }
+        let at = |e: CaseError| Box::new((e, r.pos(i)));
+        match cols.get(i) {
+            Some(Column::Field(f)) => row[*f] = cell_value(ctx, rel, *f, cell).map_err(at)?,
+            Some(Column::Source) => {
+                for id in members(cell) {
+                    st.sources.push(ctx.source(id).map_err(at)?);
+                }
+            }
+            Some(Column::Status) => st.status = parse_status(cell).map_err(at)?,
+            Some(Column::Note) => st.note = Some(Arc::from(cell)),
+            Some(Column::Unnamed) | None => {
+                let reason = format!("this row has more fields than the header's {}", cols.len());
+                return Err(at(CaseError::BadCsv { reason }));
+            }
+        }
+    }
+    let mut fields = Vec::with_capacity(rel.arity());
+    for (i, slot) in row.iter_mut().enumerate() {
+        match slot.take() {
+            Some(v) => fields.push(v),
+            None if rel.fields[i].optional => fields.push(absent(rel, i)),
+            None => {
+                let field = rel.fields[i].name.clone();
+                let e = CaseError::MissingField {
+                    rel: rel.name.clone(),
+                    field,
+                };
+                let col = cols
+                    .iter()
+                    .position(|c| *c == Column::Field(i))
+                    .unwrap_or(0);
+                return Err(Box::new((e, r.pos(col))));
+            }
+        }
+    }
+    st.fields = Row::new(rel, fields.into_iter());
+    Ok(st)
+}
+
+/// The `;`-separated members of a cell, trimmed, empty ones skipped.
+fn members(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(';').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A non-empty cell's value; `None` for a list cell with no members (absent).
+fn cell_value(
+    ctx: &Ctx,
+    rel: &Relation,
+    i: usize,
+    cell: &str,
+) -> Result<Option<FieldValue>, CaseError> {
+    let f = &rel.fields[i];
+    if i == 0
+        && let RelKind::Entity(_) = rel.kind
+    {
+        return Ok(Some(FieldValue::One(match ctx.entities.get(cell) {
+            Some(rec) => Value::Entity(rec.id.clone()),
+            None => Value::entity(cell),
+        })));
+    }
+    if f.list {
+        let vals = members(cell)
+            .map(|m| ctx.parse_text(f, m))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((!vals.is_empty()).then_some(FieldValue::Many(vals)));
+    }
+    ctx.parse_text(f, cell).map(|v| Some(FieldValue::One(v)))
+}

@@ -1,0 +1,205 @@
+//! Entity ids: who is defined where, duplicates, display names, and `same_as` merging.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::diag::{Diagnostic, Place};
+use crate::facts::{FactSet, OriginId};
+use crate::ir::{KindId, Program, RelId, RelKind, Type};
+use crate::value::Value;
+
+use super::convert::{EntityRec, Loc};
+use super::errors::CaseError;
+use super::{Entity, Row, Staged};
+
+/// The entities already in the fact set (from cases loaded earlier).
+pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<Arc<str>, EntityRec> {
+    let mut map = FxHashMap::default();
+    for (i, rel) in program.relations.iter().enumerate() {
+        let RelKind::Entity(kind) = rel.kind else {
+            continue;
+        };
+        for (tuple, origin) in facts.tuples.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some(Value::Entity(id)) = tuple.first() {
+                map.entry(id.clone()).or_insert_with(|| EntityRec {
+                    id: id.clone(),
+                    kind,
+                    loc: Loc::Earlier { origin: *origin },
+                });
+            }
+        }
+    }
+    map
+}
+
+/// Adds newly defined ids in order; a second definition is a `duplicate_id` pointing at
+/// it, with a note at the first.
+pub(crate) fn register(
+    map: &mut FxHashMap<Arc<str>, EntityRec>,
+    ids: Vec<(Arc<str>, KindId, Loc)>,
+    place: &dyn Fn(Loc) -> Place,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (id, kind, loc) in ids {
+        if let Some(first) = map.get(&id) {
+            let e = CaseError::DuplicateId { id: id.to_string() };
+            let mut d = e.at(place(loc));
+            d.notes
+                .push((place(first.loc), "first defined here".into()));
+            diags.push(d);
+            continue;
+        }
+        map.insert(id.clone(), EntityRec { id, kind, loc });
+    }
+}
+
+/// The display record of an entity fact (before list expansion).
+pub(crate) fn display(
+    program: &Program,
+    rel: RelId,
+    fields: &Row,
+    origin: OriginId,
+) -> Option<(Arc<str>, Entity)> {
+    let rel = program.rel(rel);
+    let RelKind::Entity(kind) = rel.kind else {
+        return None;
+    };
+    let Some(Value::Entity(id)) = fields.one(0) else {
+        return None;
+    };
+    let texts = |name: &str| rel.field(name).map(|i| fields.texts(i)).unwrap_or_default();
+    let name = texts("name")
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| id.to_string());
+    let e = Entity {
+        kind: program.kind(kind).name.clone(),
+        name,
+        aliases: texts("aliases"),
+        origin,
+    };
+    Some((id.clone(), e))
+}
+
+/// Union-find over ids; the canonical id of a set is its smallest id (byte order).
+#[derive(Default)]
+struct Sets {
+    parent: BTreeMap<Arc<str>, Arc<str>>,
+}
+
+impl Sets {
+    fn find(&mut self, id: &Arc<str>) -> Arc<str> {
+        let mut root = id.clone();
+        while let Some(p) = self.parent.get(&root).filter(|p| **p != root) {
+            root = p.clone();
+        }
+        let mut cur = id.clone();
+        while cur != root {
+            let next = self
+                .parent
+                .get(&cur)
+                .cloned()
+                .unwrap_or_else(|| root.clone());
+            self.parent.insert(cur, root.clone());
+            cur = next;
+        }
+        root
+    }
+    fn union(&mut self, a: &Arc<str>, b: &Arc<str>) {
+        for x in [a, b] {
+            self.parent.entry(x.clone()).or_insert_with(|| x.clone());
+        }
+        let (ra, rb) = (self.find(a), self.find(b));
+        let (small, big) = if ra <= rb { (ra, rb) } else { (rb, ra) };
+        self.parent.insert(big, small);
+    }
+}
+
+/// The `same_as` pairs among staged facts, each with the index of its fact.
+pub(crate) fn same_as_pairs(
+    program: &Program,
+    staged: &[&Staged],
+) -> Vec<(Arc<str>, Arc<str>, usize)> {
+    let Some(rel) = program.rel_by_name("same_as") else {
+        return Vec::new();
+    };
+    let two_entities = program
+        .rel(rel)
+        .fields
+        .iter()
+        .take(2)
+        .filter(|f| matches!(f.ty, Type::Entity(_)))
+        .count()
+        == 2;
+    if !two_entities {
+        return Vec::new();
+    }
+    staged
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| st.rel == rel)
+        .filter_map(|(i, st)| match (st.fields.one(0), st.fields.one(1)) {
+            (Some(Value::Entity(a)), Some(Value::Entity(b))) => Some((a.clone(), b.clone(), i)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every merged id mapped to its canonical id.
+pub(crate) fn canonical_map(pairs: &[(Arc<str>, Arc<str>, usize)]) -> BTreeMap<Arc<str>, Arc<str>> {
+    let mut sets = Sets::default();
+    for (a, b, _) in pairs {
+        sets.union(a, b);
+    }
+    let ids: Vec<Arc<str>> = sets.parent.keys().cloned().collect();
+    ids.into_iter()
+        .filter_map(|id| {
+            let root = sets.find(&id);
+            (root != id).then_some((id, root))
+        })
+        .collect()
+}
+
+/// Rewrites every entity value in every fact (except `same_as`'s own) to its canonical id.
+pub(crate) fn rewrite(program: &Program, facts: &mut FactSet, map: &BTreeMap<Arc<str>, Arc<str>>) {
+    if map.is_empty() {
+        return;
+    }
+    let skip = program.rel_by_name("same_as").map(|r| r.0 as usize);
+    for (i, tuples) in facts.tuples.iter_mut().enumerate() {
+        if Some(i) == skip {
+            continue;
+        }
+        for (tuple, _) in tuples.iter_mut() {
+            for v in tuple.iter_mut() {
+                if let Value::Entity(id) = v
+                    && let Some(c) = map.get(id)
+                {
+                    *v = Value::Entity(c.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Folds merged entities into their canonical one: its name stays, the others' names
+/// and aliases become aliases.
+pub(crate) fn merge_display(
+    entities: &mut BTreeMap<Arc<str>, Entity>,
+    map: &BTreeMap<Arc<str>, Arc<str>>,
+) {
+    for (id, canon) in map {
+        let Some(gone) = entities.remove(id) else {
+            continue;
+        };
+        if let Some(c) = entities.get_mut(canon) {
+            for a in std::iter::once(gone.name).chain(gone.aliases) {
+                if a != c.name && !c.aliases.contains(&a) {
+                    c.aliases.push(a);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! CSV case files: BOM, CRLF, quoted line breaks, lists, meta columns, row lines.
+
+use crate::value::Status;
+
+use super::{PEOPLE, ok, tuples};
+
+#[test]
+fn case_csv_bom_crlf_quotes_and_line_numbers() {
+    let people = "\u{feff}id,name,aliases,source,status,note,\r\n\
+        ann,Ann,,ft,confirmed,,\r\n\
+        bob,\"Bob \"\"B\"\" Smith\",Robert; Bobby,ft;bbc,,\"two\r\nlines\",\r\n\
+        \r\n\
+        cy,\"Cy, Jr\",,,alleged,,\r\n";
+    let (case, facts) = ok(&[("person.csv", people)]);
+    assert_eq!(
+        tuples(&facts, "person"),
+        vec![
+            "ann,Ann,none",
+            "bob,Bob \"B\" Smith,Robert",
+            "bob,Bob \"B\" Smith,Bobby",
+            "cy,Cy, Jr,none"
+        ]
+    );
+    let origins: Vec<_> = facts.tuples[0]
+        .iter()
+        .map(|(_, o)| facts.origin(*o))
+        .collect();
+    let lines: Vec<u32> = origins.iter().map(|o| o.line).collect();
+    assert_eq!(lines, vec![2, 3, 3, 6]);
+    assert_eq!(origins[0].status, Status::Confirmed);
+    assert_eq!(origins[1].sources.len(), 2);
+    assert_eq!(origins[1].note.as_deref(), Some("two\r\nlines"));
+    assert_eq!(origins[3].status, Status::Alleged);
+    assert_eq!(
+        case.entities.get("bob").map(|e| e.aliases.clone()),
+        Some(vec!["Robert".into(), "Bobby".into()])
+    );
+}
+
+#[test]
+fn case_csv_relations_with_open_ends_and_lists() {
+    let roles = "person,org,title,from,until\nann,acme,,2020-05,\nbob,acme,\"Chair\",,2024\n";
+    let meetings = "id,on,attendees\nm1,2025-01-02,ann;acme\n";
+    let (_, facts) = ok(&[
+        ("people.toml", PEOPLE),
+        ("role.csv", roles),
+        ("meeting.csv", meetings),
+    ]);
+    assert_eq!(
+        tuples(&facts, "role"),
+        vec!["ann,acme,none,2020-05,+inf", "bob,acme,Chair,-inf,2024"]
+    );
+    assert_eq!(
+        tuples(&facts, "meeting"),
+        vec!["m1,2025-01-02,ann", "m1,2025-01-02,acme"]
+    );
+}
+
+#[test]
+fn case_csv_entities_may_be_referenced_from_toml_and_csv() {
+    let orgs = "id,name,kind\nacme,Acme,firm\n";
+    let people = "id,name\nann,Ann\n";
+    let roles = "[[role]]\nperson = \"ann\"\norg = \"acme\"\n";
+    let (case, facts) = ok(&[
+        ("org.csv", orgs),
+        ("person.csv", people),
+        ("roles.toml", roles),
+    ]);
+    assert_eq!(tuples(&facts, "role"), vec!["ann,acme,none,-inf,+inf"]);
+    assert_eq!(case.files.iter().filter(|f| f.ends_with(".csv")).count(), 2);
+}
+
+#[test]
+fn case_hostile_toml_nesting_does_not_overflow() {
+    let deep = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let got = super::problems(&[("deep.toml", &deep)]);
+    assert!(!got.is_empty());
+}
+
+/// Times a large CSV load: `cargo test --release --lib case_csv_bulk -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn case_csv_bulk_load_timing() {
+    use std::fmt::Write;
+    let n: usize = std::env::var("ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut people = String::from("id,name\n");
+    let mut holdings = String::from("holder,asset,pct,from,until,source\n");
+    for i in 0..n / 10 {
+        let _ = writeln!(people, "p{i},Person number {i}");
+    }
+    for i in 0..n {
+        let _ = writeln!(
+            holdings,
+            "p{},acme,{}.5,2020-01-{:02},,ft",
+            i % (n / 10),
+            i % 100,
+            1 + i % 28
+        );
+    }
+    let dir = super::folder(&[
+        ("case.toml", super::CASE_TOML),
+        ("org.csv", "id,name\nacme,Acme\n"),
+        ("person.csv", &people),
+        ("holding.csv", &holdings),
+    ]);
+    let program = super::program();
+    let mut facts = crate::facts::FactSet::new(&program);
+    let t = std::time::Instant::now();
+    let res = super::super::load_case(&dir, &program, &mut facts);
+    eprintln!(
+        "{} rows, {} MB: {:?}, ok={}",
+        n,
+        holdings.len() >> 20,
+        t.elapsed(),
+        res.is_ok()
+    );
+    assert_eq!(facts.tuples[3].len(), n);
+}

@@ -219,7 +219,7 @@ impl Cx<'_> {
             }
         }
         let mut l = self.expr(lhs, &Type::Any);
-        let r = self.expr(rhs, &l.ty);
+        let r = self.expr_hinted(rhs, &l.ty);
         self.refine(&mut l, &r.ty);
         if meet(&l.ty, &r.ty).is_none() {
             let (a, b) = (

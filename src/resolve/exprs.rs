@@ -91,7 +91,7 @@ impl Cx<'_> {
                 let t = x.ty.clone();
                 (ir::ExprKind::Neg(Box::new(x)), t)
             }
-            ExprKind::Binary(op, a, b) => return self.binary(*op, a, b, e, expected),
+            ExprKind::Binary(op, a, b) => return self.binary(*op, a, b, e, expected, true),
             ExprKind::List(_) => {
                 self.diags.push(
                     Diagnostic::error(codes::LIST_FIELD_MISUSE, "a list `[…]` cannot be used here")
@@ -108,6 +108,35 @@ impl Cx<'_> {
             kind,
             ty,
             span: e.span,
+        }
+    }
+
+    /// Like [`Cx::expr`], but `hint` only guides literals and untyped variables: a
+    /// mismatch is left to the caller, which can name both sides.
+    pub(crate) fn expr_hinted(&mut self, e: &ast::Expr, hint: &Type) -> ir::Expr {
+        match &e.kind {
+            ExprKind::Var(n) => {
+                let v = self.var(n, e.span);
+                if meet(&self.scope.vars[v.0 as usize].ty, hint).is_some() {
+                    self.constrain(v, hint, e.span);
+                }
+                let ty = self.scope.vars[v.0 as usize].ty.clone();
+                ir::Expr {
+                    kind: ir::ExprKind::Var(v),
+                    ty,
+                    span: e.span,
+                }
+            }
+            ExprKind::Lit(l) => {
+                let (v, ty) = literal(l, hint);
+                ir::Expr {
+                    kind: ir::ExprKind::Const(v),
+                    ty,
+                    span: e.span,
+                }
+            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, e, hint, false),
+            _ => self.expr(e, &Type::Any),
         }
     }
 
@@ -133,15 +162,16 @@ impl Cx<'_> {
         b: &ast::Expr,
         e: &ast::Expr,
         expected: &Type,
+        report: bool,
     ) -> ir::Expr {
         let (ha, hb) = operand_hints(op, expected);
-        let mut x = self.expr(a, &ha);
+        let mut x = self.expr_hinted(a, &ha);
         let hb = match (op, &x.ty, &hb) {
             (BinOp::Add | BinOp::Sub, Type::Date, Type::Any) => Type::Duration,
             (BinOp::Add | BinOp::Sub, Type::Number | Type::Duration, Type::Any) => x.ty.clone(),
             _ => hb,
         };
-        let y = self.expr(b, &hb);
+        let y = self.expr_hinted(b, &hb);
         if matches!(op, BinOp::Add | BinOp::Sub) && y.ty == Type::Number {
             self.refine(&mut x, &Type::Number);
         }
@@ -160,7 +190,7 @@ impl Cx<'_> {
                 expected.clone()
             }
         };
-        if meet(expected, &ty).is_none() {
+        if report && meet(expected, &ty).is_none() {
             self.mismatch(expected, &ty, e);
         }
         ir::Expr {

@@ -38,6 +38,8 @@ struct Frame {
     file: FileId,
     ast: ast::File,
     next: usize,
+    /// Files named by the current `use`, still to load (last first).
+    pending: Vec<(Origin, Span)>,
 }
 
 struct Loader<'a> {
@@ -217,6 +219,7 @@ impl<'a> Loader<'a> {
             file,
             ast,
             next: 0,
+            pending: Vec::new(),
         })
     }
 
@@ -231,6 +234,20 @@ impl<'a> Loader<'a> {
         self.state.insert(frame.key.clone(), false);
         let mut stack = vec![frame];
         while let Some(top) = stack.last_mut() {
+            if let Some((origin, span)) = top.pending.pop() {
+                let key = self.key(&origin);
+                match self.state.get(&key) {
+                    Some(true) => {}
+                    Some(false) => self.diags.push(import_cycle(&stack, &key, span)),
+                    None => {
+                        if let Some(f) = self.open(origin, Some(span)) {
+                            self.state.insert(f.key.clone(), false);
+                            stack.push(f);
+                        }
+                    }
+                }
+                continue;
+            }
             let next_use = top.ast.items[top.next..]
                 .iter()
                 .position(|i| matches!(i, Item::Use(_)));
@@ -248,18 +265,14 @@ impl<'a> Loader<'a> {
             };
             let (target, span) = (u.node.clone(), u.span);
             let from = top.origin.clone();
-            for origin in self.targets(&from, &target, span) {
-                let key = self.key(&origin);
-                match self.state.get(&key) {
-                    Some(true) => {}
-                    Some(false) => self.diags.push(import_cycle(&stack, &key, span)),
-                    None => {
-                        if let Some(f) = self.open(origin, Some(span)) {
-                            self.state.insert(f.key.clone(), false);
-                            stack.push(f);
-                        }
-                    }
-                }
+            let mut targets: Vec<(Origin, Span)> = self
+                .targets(&from, &target, span)
+                .into_iter()
+                .map(|o| (o, span))
+                .collect();
+            targets.reverse();
+            if let Some(top) = stack.last_mut() {
+                top.pending = targets;
             }
         }
     }

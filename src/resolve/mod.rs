@@ -18,6 +18,9 @@ mod safety;
 mod schema;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::PathBuf;
 
 use crate::diag::{Diagnostic, FileId, SourceMap};

@@ -119,7 +119,13 @@ impl Checker<'_> {
                     }
                 }
                 Literal::Compare { lhs, rhs, .. } => self.need(&[&*lhs, &*rhs], bound, Need::Plain),
-                Literal::Assign { expr, .. } => self.need(&[&*expr], bound, Need::Assign),
+                Literal::Assign { var, expr, .. } => {
+                    if !bound[var.0 as usize] {
+                        // Its right-hand side is reported; the variable itself would only echo it.
+                        self.need(&[&*expr], bound, Need::Assign);
+                        self.reported[var.0 as usize] = true;
+                    }
+                }
                 Literal::Within {
                     lhs, window, rhs, ..
                 } => self.need(&[&*lhs, &*window, &*rhs], bound, Need::Plain),

@@ -24,6 +24,24 @@ impl Cx<'_> {
                 }
             }
             Literal::Compare { op, lhs, rhs } => self.compare(op, lhs, rhs, out),
+            Literal::Within { .. } | Literal::InRange { .. } | Literal::Overlaps { .. } => {
+                if let Some(l) = self.date_builtin(lit) {
+                    out.push(l);
+                }
+            }
+            Literal::Aggregate {
+                result,
+                func,
+                over,
+                body,
+                span,
+            } => self.aggregate(result, func, over.as_ref(), body, *span, out),
+        }
+    }
+
+    /// `within`, `in` and `overlaps`: every operand a date, the window a duration.
+    fn date_builtin(&mut self, lit: &Literal) -> Option<ir::Literal> {
+        let lowered = match lit {
             Literal::Within {
                 lhs,
                 window,
@@ -34,13 +52,13 @@ impl Cx<'_> {
                 let lhs = self.expr(lhs, &Type::Date);
                 let window = self.expr(window, &Type::Duration);
                 let rhs = self.expr(rhs, &Type::Date);
-                out.push(ir::Literal::Within {
+                ir::Literal::Within {
                     lhs,
                     window,
                     dir: *dir,
                     rhs,
                     span: *span,
-                });
+                }
             }
             Literal::InRange {
                 value,
@@ -51,12 +69,12 @@ impl Cx<'_> {
                 let value = self.expr(value, &Type::Date);
                 let from = self.expr(from, &Type::Date);
                 let until = self.expr(until, &Type::Date);
-                out.push(ir::Literal::InRange {
+                ir::Literal::InRange {
                     value,
                     from,
                     until,
                     span: *span,
-                });
+                }
             }
             Literal::Overlaps {
                 a_from,
@@ -69,22 +87,17 @@ impl Cx<'_> {
                 let a_until = self.expr(a_until, &Type::Date);
                 let b_from = self.expr(b_from, &Type::Date);
                 let b_until = self.expr(b_until, &Type::Date);
-                out.push(ir::Literal::Overlaps {
+                ir::Literal::Overlaps {
                     a_from,
                     a_until,
                     b_from,
                     b_until,
                     span: *span,
-                });
+                }
             }
-            Literal::Aggregate {
-                result,
-                func,
-                over,
-                body,
-                span,
-            } => self.aggregate(result, func, over.as_ref(), body, *span, out),
-        }
+            _ => return None,
+        };
+        Some(lowered)
     }
 
     /// An atom's terms. Expression arguments become hidden variables: checked by a
@@ -112,50 +125,9 @@ impl Cx<'_> {
                 self.expr(e, &Type::Any);
                 continue;
             };
-            let f = &r.fields[i];
-            let what = format!("field `{}` of `{}`", f.name, r.name);
-            terms[i] = match &e.kind {
-                ExprKind::Wildcard => Term::Wildcard,
-                ExprKind::Var(n) => {
-                    let v = self.var(n, e.span);
-                    self.constrain(v, &f.ty, e.span);
-                    Term::Var(v)
-                }
-                ExprKind::Lit(l) => {
-                    let (value, ty) = literal(l, &f.ty);
-                    self.expect_type(&f.ty, &ty, e.span, &what);
-                    Term::Const(value)
-                }
-                ExprKind::List(_) => {
-                    self.expr(e, &f.ty);
-                    Term::Wildcard
-                }
-                _ => {
-                    let expr = self.expr(e, &f.ty);
-                    let v = self.fresh(e.span);
-                    self.constrain(v, &expr.ty, e.span);
-                    let var = ir::Expr {
-                        kind: ir::ExprKind::Var(v),
-                        ty: expr.ty.clone(),
-                        span: e.span,
-                    };
-                    if negated {
-                        out.push(ir::Literal::Assign {
-                            var: v,
-                            expr,
-                            span: e.span,
-                        });
-                    } else {
-                        post.push(ir::Literal::Compare {
-                            op: CmpOp::Eq,
-                            lhs: var,
-                            rhs: expr,
-                            span: e.span,
-                        });
-                    }
-                    Term::Var(v)
-                }
-            };
+            let what = format!("field `{}` of `{}`", r.fields[i].name, r.name);
+            let side = if negated { &mut *out } else { &mut post };
+            terms[i] = self.term(e, &r.fields[i].ty, &what, negated, side);
         }
         Some((
             ir::Atom {
@@ -165,6 +137,58 @@ impl Cx<'_> {
             },
             post,
         ))
+    }
+
+    /// One atom argument as a term. An expression becomes a hidden variable `v`, with
+    /// `v = expr` pushed to `side` (before a negated atom) or `v = expr` as a check (after
+    /// a positive one).
+    fn term(
+        &mut self,
+        e: &ast::Expr,
+        ty: &Type,
+        what: &str,
+        negated: bool,
+        side: &mut Vec<ir::Literal>,
+    ) -> Term {
+        match &e.kind {
+            ExprKind::Wildcard => Term::Wildcard,
+            ExprKind::Var(n) => {
+                let v = self.var(n, e.span);
+                self.constrain(v, ty, e.span);
+                Term::Var(v)
+            }
+            ExprKind::Lit(l) => {
+                let (value, found) = literal(l, ty);
+                self.expect_type(ty, &found, e.span, what);
+                Term::Const(value)
+            }
+            ExprKind::List(_) => {
+                self.expr(e, ty);
+                Term::Wildcard
+            }
+            _ => {
+                let expr = self.expr(e, ty);
+                let v = self.fresh(e.span);
+                self.constrain(v, &expr.ty, e.span);
+                let span = e.span;
+                side.push(if negated {
+                    ir::Literal::Assign { var: v, expr, span }
+                } else {
+                    let lhs = ir::Expr {
+                        kind: ir::ExprKind::Var(v),
+                        ty: expr.ty.clone(),
+                        span,
+                    };
+                    ir::Literal::Compare {
+                        op: CmpOp::Eq,
+                        lhs,
+                        rhs: expr,
+                        span,
+                    }
+                });
+                Term::Var(v)
+            }
+        }
     }
 
     /// Records the variables of an atom that could not be lowered, so they are not
@@ -221,6 +245,17 @@ impl Cx<'_> {
         let mut l = self.expr(lhs, &Type::Any);
         let r = self.expr_hinted(rhs, &l.ty);
         self.refine(&mut l, &r.ty);
+        self.comparable(op, &l, &r, span);
+        out.push(ir::Literal::Compare {
+            op: op.node,
+            lhs: l,
+            rhs: r,
+            span,
+        });
+    }
+
+    /// Reports operands of different types, or an ordering on unordered values.
+    fn comparable(&mut self, op: &ast::Spanned<CmpOp>, l: &ir::Expr, r: &ir::Expr, span: Span) {
         if meet(&l.ty, &r.ty).is_none() {
             let (a, b) = (
                 show(&l.ty, &self.program.kinds),
@@ -232,7 +267,7 @@ impl Cx<'_> {
                     format!("type mismatch: cannot compare `{a}` with `{b}`"),
                 )
                 .at(span)
-                .note(lhs.span, format!("this is `{a}`"))
+                .note(l.span, format!("this is `{a}`"))
                 .help("compare values of one type: dates with dates, numbers with numbers"),
             );
         } else if !matches!(op.node, CmpOp::Eq | CmpOp::Ne) {
@@ -248,12 +283,6 @@ impl Cx<'_> {
                 );
             }
         }
-        out.push(ir::Literal::Compare {
-            op: op.node,
-            lhs: l,
-            rhs: r,
-            span,
-        });
     }
 
     fn aggregate(
@@ -267,7 +296,23 @@ impl Cx<'_> {
     ) {
         let body = self.block(body);
         let over = over.map(|e| self.expr(e, &Type::Any));
-        let ty = match (func.node, &over) {
+        let ty = self.aggregate_type(func, over.as_ref());
+        let v = self.var(&result.node, result.span);
+        self.constrain(v, &ty, result.span);
+        out.push(ir::Literal::Aggregate {
+            result: v,
+            func: func.node,
+            over,
+            group: Vec::new(),
+            body,
+            span,
+        });
+    }
+
+    /// The type of an aggregate's result: a number for `count`, else the type of what it
+    /// aggregates (numbers or durations for `sum`, ordered values for `min` and `max`).
+    fn aggregate_type(&mut self, func: &ast::Spanned<AggFunc>, over: Option<&ir::Expr>) -> Type {
+        match (func.node, over) {
             (AggFunc::Count, _) => Type::Number,
             (_, None) => {
                 self.diags.push(
@@ -305,16 +350,6 @@ impl Cx<'_> {
                 }
                 e.ty.clone()
             }
-        };
-        let v = self.var(&result.node, result.span);
-        self.constrain(v, &ty, result.span);
-        out.push(ir::Literal::Aggregate {
-            result: v,
-            func: func.node,
-            over,
-            group: Vec::new(),
-            body,
-            span,
-        });
+        }
     }
 }

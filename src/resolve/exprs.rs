@@ -75,22 +75,7 @@ impl Cx<'_> {
                 let (v, t) = literal(l, expected);
                 (ir::ExprKind::Const(v), t)
             }
-            ExprKind::Neg(inner) => {
-                let x = self.expr(inner, expected);
-                if !matches!(x.ty, Type::Number | Type::Duration | Type::Any) {
-                    let t = show(&x.ty, &self.program.kinds);
-                    self.diags.push(
-                        Diagnostic::error(
-                            codes::TYPE_MISMATCH,
-                            format!("type mismatch: cannot negate `{t}`"),
-                        )
-                        .at(e.span)
-                        .help("`-` applies to numbers and durations"),
-                    );
-                }
-                let t = x.ty.clone();
-                (ir::ExprKind::Neg(Box::new(x)), t)
-            }
+            ExprKind::Neg(inner) => return self.neg(inner, e, expected),
             ExprKind::Binary(op, a, b) => return self.binary(*op, a, b, e, expected, true),
             ExprKind::List(_) => {
                 self.diags.push(
@@ -107,6 +92,28 @@ impl Cx<'_> {
         ir::Expr {
             kind,
             ty,
+            span: e.span,
+        }
+    }
+
+    /// `-x`, for numbers and durations.
+    fn neg(&mut self, inner: &ast::Expr, e: &ast::Expr, expected: &Type) -> ir::Expr {
+        let x = self.expr(inner, expected);
+        if !matches!(x.ty, Type::Number | Type::Duration | Type::Any) {
+            let t = show(&x.ty, &self.program.kinds);
+            self.diags.push(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("type mismatch: cannot negate `{t}`"),
+                )
+                .at(e.span)
+                .help("`-` applies to numbers and durations"),
+            );
+        }
+        let t = x.ty.clone();
+        ir::Expr {
+            kind: ir::ExprKind::Neg(Box::new(x)),
+            ty: t,
             span: e.span,
         }
     }

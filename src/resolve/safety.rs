@@ -145,25 +145,35 @@ impl Checker<'_> {
                 ),
                 Literal::Aggregate {
                     over, group, body, ..
-                } => {
-                    let mut inner = bound.to_vec();
-                    bind_block(body, &mut inner);
-                    self.check_block(body, &inner);
-                    if let Some(e) = over {
-                        self.need(&[&*e], &inner, Need::Aggregate);
-                    }
-                    let mut here = vec![0; self.total.len()];
-                    count_lits(body, &mut here);
-                    if let Some(e) = over {
-                        count_expr(e, &mut here);
-                    }
-                    *group = (0..here.len())
-                        .filter(|&i| here[i] > 0 && self.total[i] > here[i])
-                        .map(|i| VarId(i as u32))
-                        .collect();
-                }
+                } => self.aggregate(over.as_ref(), group, body, bound),
             }
         }
+    }
+
+    /// Checks an aggregate's body in its own scope and computes its group: the variables
+    /// of the body (and `over`) that occur elsewhere in the clause too.
+    fn aggregate(
+        &mut self,
+        over: Option<&Expr>,
+        group: &mut Vec<VarId>,
+        body: &mut [Literal],
+        bound: &[bool],
+    ) {
+        let mut inner = bound.to_vec();
+        bind_block(body, &mut inner);
+        self.check_block(body, &inner);
+        if let Some(e) = over {
+            self.need(&[e], &inner, Need::Aggregate);
+        }
+        let mut here = vec![0; self.total.len()];
+        count_lits(body, &mut here);
+        if let Some(e) = over {
+            count_expr(e, &mut here);
+        }
+        *group = (0..here.len())
+            .filter(|&i| here[i] > 0 && self.total[i] > here[i])
+            .map(|i| VarId(i as u32))
+            .collect();
     }
 
     fn need(&mut self, exprs: &[&Expr], bound: &[bool], why: Need) {

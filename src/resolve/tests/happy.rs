@@ -193,3 +193,41 @@ fn deep_import_chain_does_not_recurse() {
     let (p, _) = super::clean(&refs);
     assert_eq!(p.params.len(), 1);
 }
+
+#[test]
+fn years_ranges_rules_reading_rules_and_self_imports() {
+    let text = format!(
+        "{}\nrule early(p, f) {{ title \"t\" severity low when {{ role(person: p, from: f), f in 2020..2021 }} }}\n\
+         rule later(p) {{ title \"u\" severity info when {{ early(p: p, f: _) }} }}\n\
+         test t {{ given {{ person(id: ann, name: \"Ann\") }} expect early(ann, 2020-03-01) }}",
+        super::PRE
+    );
+    let (p, w) = super::clean(&[("r.coi", &text)]);
+    assert!(w.is_empty(), "{w:?}");
+    let later = p.clause(p.rules[1].clauses[0]);
+    let Literal::Atom(a) = &later.body[0] else {
+        panic!("{:?}", later.body)
+    };
+    assert_eq!(p.rel(a.rel).kind, RelKind::Rule(crate::ir::RuleId(0)));
+    assert_eq!(p.rel(p.rules[0].rel).fields[1].ty, Type::Date);
+    assert_eq!(p.tests[0].expects[0].fields.len(), 2);
+    let g = super::all(&[("a.coi", "use \"a.coi\"")], "import_cycle");
+    assert_eq!(g.len(), 1);
+    super::is(
+        &g[0],
+        "import cycle: `a.coi` -> `a.coi`",
+        "remove one",
+        "use \"a.coi\"",
+    );
+}
+
+#[test]
+fn default_subjects_must_be_bound_in_every_block() {
+    let text = format!(
+        "{}\nrule r {{ title \"t\" severity low when {{ role(person: p, org: o) }} when {{ holding(holder: p, asset: _) }} }}",
+        super::PRE
+    );
+    let g = super::all(&[("r.coi", &text)], "unbound_variable");
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0].message, "subject `o` is not bound in `when` block 2");
+}

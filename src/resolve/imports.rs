@@ -10,18 +10,7 @@ use super::{ParseFn, codes};
 
 /// The parser entry point.
 pub(crate) fn parse_text(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
-    // Stand-in until `crate::syntax::parse` lands on this branch.
-    let _ = text;
-    let d = Diagnostic::error(
-        "probity::syntax::unavailable",
-        "the parser is not built in yet",
-    )
-    .at(Span::new(file, 0, 0));
-    let empty = ast::File {
-        items: Vec::new(),
-        comments: Vec::new(),
-    };
-    (empty, vec![d])
+    crate::syntax::parse(file, text)
 }
 
 /// Where a file's text comes from; relative imports resolve against it.

@@ -4,7 +4,6 @@
 mod codes_body;
 mod codes_decl;
 mod happy;
-pub(crate) mod mini;
 
 use crate::diag::{Diagnostic, Place, SourceMap};
 
@@ -26,7 +25,7 @@ pub(crate) fn run(files: &[(&str, &str)]) -> (SourceMap, Checked) {
         .iter()
         .map(|(p, t)| (p.to_string(), t.to_string()))
         .collect();
-    let checked = super::load_sources_with(&mut map, files, &mini::parse);
+    let checked = super::load_sources(&mut map, files);
     (map, checked)
 }
 

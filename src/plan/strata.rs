@@ -1,7 +1,7 @@
 //! Stratification: the relation dependency graph condensed into strongly connected
 //! components, in evaluation order, with negation and aggregation allowed only downward.
 
-use crate::diag::Span;
+use crate::diag::{Diagnostic, Span};
 use crate::ir::{Literal, Program, RelId, RelKind};
 
 /// A set of relations computed together; `recursive` if some clause reads its own stratum.
@@ -35,17 +35,29 @@ fn edges(program: &Program) -> Vec<Vec<(RelId, Edge, Span)>> {
         for lit in lits {
             match lit {
                 Literal::Atom(a) => {
-                    let e = if under_agg { Edge::Aggregate } else { Edge::Positive };
+                    let e = if under_agg {
+                        Edge::Aggregate
+                    } else {
+                        Edge::Positive
+                    };
                     out.push((a.rel, e, a.span));
                 }
                 Literal::Not(a) => {
-                    let e = if under_agg { Edge::Aggregate } else { Edge::Negative };
+                    let e = if under_agg {
+                        Edge::Aggregate
+                    } else {
+                        Edge::Negative
+                    };
                     out.push((a.rel, e, a.span));
                 }
                 Literal::Aggregate { body, span, .. } => {
                     let mut inner = Vec::new();
                     walk(body, true, &mut inner);
-                    out.extend(inner.into_iter().map(|(r, _, _)| (r, Edge::Aggregate, *span)));
+                    out.extend(
+                        inner
+                            .into_iter()
+                            .map(|(r, _, _)| (r, Edge::Aggregate, *span)),
+                    );
                 }
                 _ => {}
             }
@@ -143,7 +155,7 @@ fn path_in(comp: &[usize], succ: &[Vec<usize>], from: usize, to: usize) -> Vec<u
 }
 
 /// Orders the derived and rule relations into strata (base and entity relations are
-/// inputs and appear in no stratum). Errors on every negation or aggregate that sits
+/// inputs and appear in no stratum unless some clause derives into them). Errors on every negation or aggregate that sits
 /// inside a recursive cycle.
 pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
     let n = program.relations.len();
@@ -166,11 +178,18 @@ pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
     }
     let mut errors = Vec::new();
     let mut strata = Vec::new();
+    let mut is_head = vec![false; n];
+    for c in &program.clauses {
+        is_head[c.head.0 as usize] = true;
+    }
     for comp in &comps {
         let derived: Vec<RelId> = comp
             .iter()
             .map(|&v| RelId(v as u32))
-            .filter(|r| matches!(program.rel(*r).kind, RelKind::Derived | RelKind::Rule(_)))
+            .filter(|r| {
+                is_head[r.0 as usize]
+                    || matches!(program.rel(*r).kind, RelKind::Derived | RelKind::Rule(_))
+            })
             .collect();
         if derived.is_empty() {
             continue;
@@ -192,7 +211,11 @@ pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
                     errors.push(StratifyError {
                         cycle,
                         span,
-                        what: if edge == Edge::Negative { "negation" } else { "aggregation" },
+                        what: if edge == Edge::Negative {
+                            "negation"
+                        } else {
+                            "aggregation"
+                        },
                     });
                 }
             }
@@ -209,4 +232,24 @@ pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
         errors.dedup_by_key(|e| e.span);
         Err(errors)
     }
+}
+
+/// The diagnostic for a negation or aggregate inside a recursive cycle.
+pub fn to_diagnostic(program: &Program, e: &StratifyError) -> Diagnostic {
+    let names: Vec<&str> = e
+        .cycle
+        .iter()
+        .map(|r| program.rel(*r).name.as_str())
+        .collect();
+    let head = names.first().copied().unwrap_or("?");
+    Diagnostic::error(
+        "probity::plan::unstratifiable",
+        format!("{} inside recursion: `{}` depends on itself through it", e.what, head),
+    )
+    .at(e.span)
+    .help(format!(
+        "the cycle is {}; move the {} out of the cycle, into a relation that does not depend on `{head}`",
+        names.join(" -> "),
+        e.what
+    ))
 }

@@ -31,6 +31,11 @@ impl Interner {
         id
     }
 
+    /// The id of a value, if it was ever interned.
+    pub(crate) fn lookup(&self, v: &Value) -> Option<u32> {
+        self.ids.get(v).copied()
+    }
+
     /// The value of an id; `None` for [`UNBOUND`].
     pub(crate) fn get(&self, id: u32) -> Option<&Value> {
         self.values.get(id as usize)

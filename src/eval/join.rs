@@ -332,12 +332,15 @@ impl<'p> Exec<'_, 'p> {
 
     /// result = func over { body } — computed once per group key, then cached.
     fn aggregate(&mut self, a: &AggOp<'p>, ops: &[Op<'p>], k: usize) -> Result<(), Fail> {
-        let key: Vec<u32> = a.group.iter().map(|&v| self.src(&Src::Var(v))).collect();
-        let cached = self.aggs[a.slot].cache.get(&key).copied();
+        let mut key = std::mem::take(&mut self.buf);
+        key.clear();
+        key.extend(a.group.iter().map(|&v| self.src(&Src::Var(v))));
+        let cached = self.aggs[a.slot].cache.get(&key[..]).copied();
         let ri = match cached {
             Some(i) => i,
-            None => self.compute_group(a, key)?,
+            None => self.compute_group(a, key.clone())?,
         };
+        self.buf = key;
         let st = &mut self.aggs[a.slot];
         st.current = ri as usize;
         let Some(&(value, _, _)) = st.results.get(ri as usize) else {

@@ -192,13 +192,11 @@ impl Database {
     /// The index of a tuple, if `rel` holds it.
     pub fn find(&self, rel: RelId, values: &[Value]) -> Option<u32> {
         let r = self.rels.get(rel.0 as usize)?;
-        (0..r.len()).find(|&i| {
-            r.tuple(i)
-                .iter()
-                .zip(values)
-                .all(|(&id, v)| self.values.get(id) == Some(v))
-                && values.len() == r.arity
-        })
+        if values.len() != r.arity {
+            return None;
+        }
+        let ids: Option<Vec<u32>> = values.iter().map(|v| self.values.lookup(v)).collect();
+        r.position(&ids?)
     }
 
     /// How tuple `index` of `rel` first came to hold.

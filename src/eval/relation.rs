@@ -111,15 +111,20 @@ impl Rel {
 
     /// Whether the tuple is present (among all tuples).
     pub(crate) fn contains(&self, tuple: &[u32]) -> bool {
+        self.position(tuple).is_some()
+    }
+
+    /// The index of the tuple, if present.
+    pub(crate) fn position(&self, tuple: &[u32]) -> Option<u32> {
         let set = &self.indexes[0];
         let mut cur = set.head(hash_key(tuple.iter().copied()));
         while cur != END {
             if self.tuple(cur) == tuple {
-                return true;
+                return Some(cur);
             }
             cur = set.next(cur);
         }
-        false
+        None
     }
 
     /// Appends a tuple known to be new; returns its index.

@@ -408,3 +408,46 @@ stratum 1: flagged
 ";
     assert_eq!(text, want, "\n--- got ---\n{text}");
 }
+
+/// A rough speed check: `cargo test --release --lib eval::tests_more::speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn speed() {
+    use std::time::Instant;
+    let mut k = Kit::default();
+    let edge = k.base("edge", &["a", "b"]);
+    let path = k.derived("path", &["a", "b"]);
+    k.clause(path, |c| {
+        let body = vec![c.atom(edge, &["a", "b"])];
+        (c.es(&["a", "b"]), body)
+    });
+    // path(a, c) :- path(a, b), edge(b, c).
+    k.clause(path, |c| {
+        let body = vec![c.atom(path, &["a", "b"]), c.atom(edge, &["b", "c"])];
+        (c.es(&["a", "c"]), body)
+    });
+    let n = 1500;
+    for i in 0..n {
+        for d in [1, 7] {
+            if i + d < n {
+                k.fact(edge, &[&i.to_string(), &(i + d).to_string()]);
+            }
+        }
+    }
+    let fs = k.fact_set();
+    for prov in [true, false] {
+        let opts = super::EvalOptions {
+            provenance: prov,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let db = super::evaluate(&k.p, &fs, &[], &opts).expect("evaluates");
+        let dt = t.elapsed();
+        let m = db.len(path) as f64;
+        println!(
+            "provenance {prov}: {} tuples in {dt:?} ({:.1} M tuples/s)",
+            db.len(path),
+            m / dt.as_secs_f64() / 1e6
+        );
+    }
+}

@@ -1,1 +1,235 @@
-//! eval stage (under construction).
+//! Evaluation: base facts and a planned program in, every relation's tuples and their
+//! derivations out, by a semi-naive fixpoint per stratum over interned, indexed tuples.
+//!
+//! Values are interned once per run to dense `u32` ids; relations are flat `u32` tuples
+//! with hash indexes on the columns each lookup needs; each derived tuple records the
+//! clause, bindings and premise tuples that first derived it.
+
+mod compile;
+mod expr;
+mod fixpoint;
+mod intern;
+mod join;
+mod provenance;
+mod relation;
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_more;
+
+pub use provenance::{Derivation, Proof, ProofNode, TupleRef};
+
+use crate::diag::Diagnostic;
+use crate::facts::{FactSet, OriginId};
+use crate::ir::{ClauseId, Program, RelId, RelKind};
+use crate::plan::{Plan, plan_with_sizes};
+use crate::value::Value;
+use fixpoint::Engine;
+use intern::{Interner, UNBOUND};
+use join::Pending;
+use provenance::{BASE, Prov};
+use relation::Rel;
+
+/// Limits and switches for one evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Most tuples derived in total (base facts not counted) before `probity::eval::limit`.
+    pub max_tuples: u64,
+    /// Most iterations of one recursive stratum before `probity::eval::limit`.
+    pub max_iterations: u64,
+    /// Record one derivation per derived tuple.
+    pub provenance: bool,
+    /// Most premise tuples an aggregate contributes to one derivation.
+    pub max_aggregate_premises: usize,
+}
+
+impl Default for EvalOptions {
+    fn default() -> EvalOptions {
+        EvalOptions {
+            max_tuples: 10_000_000,
+            max_iterations: 100_000,
+            provenance: true,
+            max_aggregate_premises: 100,
+        }
+    }
+}
+
+/// Param values in [`crate::ir::ParamId`] order: the program's defaults.
+pub fn default_params(program: &Program) -> Vec<Value> {
+    program.params.iter().map(|p| p.default.clone()).collect()
+}
+
+/// Every relation's tuples after evaluation, with their derivations.
+#[derive(Debug, Clone)]
+pub struct Database {
+    values: Interner,
+    rels: Vec<Rel>,
+    prov: Vec<Prov>,
+}
+
+/// Evaluates `program` over `facts`. `params` overrides defaults by position (missing
+/// entries take the program's defaults). Errors: unstratifiable programs, arithmetic
+/// overflow, division by zero, and the limits of `opts`.
+pub fn evaluate(
+    program: &Program,
+    facts: &FactSet,
+    params: &[Value],
+    opts: &EvalOptions,
+) -> Result<Database, Vec<Diagnostic>> {
+    let sizes: Vec<usize> = (0..program.relations.len())
+        .map(|i| match program.relations[i].kind {
+            RelKind::Base | RelKind::Entity(_) => facts.tuples.get(i).map_or(0, Vec::len),
+            _ => usize::MAX,
+        })
+        .collect();
+    let plan = plan_with_sizes(program, Some(&sizes))?;
+    evaluate_plan(program, &plan, facts, params, opts)
+}
+
+/// Evaluates with a plan made beforehand (see [`crate::plan::plan`]).
+pub fn evaluate_plan(
+    program: &Program,
+    plan: &Plan,
+    facts: &FactSet,
+    params: &[Value],
+    opts: &EvalOptions,
+) -> Result<Database, Vec<Diagnostic>> {
+    let mut all_params = default_params(program);
+    for (slot, v) in all_params.iter_mut().zip(params) {
+        *slot = v.clone();
+    }
+    let mut engine = Engine {
+        program,
+        opts,
+        params: &all_params,
+        values: Interner::default(),
+        rels: program
+            .relations
+            .iter()
+            .map(|r| Rel::new(r.arity()))
+            .collect(),
+        prov: vec![Prov::default(); program.relations.len()],
+        pending: Vec::new(),
+        derived: 0,
+    };
+    engine.pending = engine
+        .rels
+        .iter()
+        .map(|r| Pending {
+            rel: Rel::new(r.arity),
+            prov: Prov::default(),
+        })
+        .collect();
+    load(&mut engine, program, facts);
+    engine.run(plan)?;
+    Ok(Database {
+        values: engine.values,
+        rels: engine.rels,
+        prov: engine.prov,
+    })
+}
+
+/// Interns and stores the base facts (duplicates keep their first origin).
+fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet) {
+    let mut buf = Vec::new();
+    for (i, tuples) in facts
+        .tuples
+        .iter()
+        .enumerate()
+        .take(program.relations.len())
+    {
+        let rel = &mut engine.rels[i];
+        for (values, origin) in tuples {
+            if values.len() != rel.arity {
+                continue;
+            }
+            buf.clear();
+            buf.extend(values.iter().map(|v| engine.values.intern(v)));
+            if rel.insert(&buf).is_some() {
+                engine.prov[i].push_base(*origin);
+            }
+        }
+        rel.settle();
+    }
+}
+
+impl Database {
+    /// How many tuples `rel` holds.
+    pub fn len(&self, rel: RelId) -> usize {
+        self.rels
+            .get(rel.0 as usize)
+            .map_or(0, |r| r.len() as usize)
+    }
+
+    /// Whether `rel` holds no tuples.
+    pub fn is_empty(&self, rel: RelId) -> bool {
+        self.len(rel) == 0
+    }
+
+    /// The values of tuple `index` of `rel`.
+    pub fn tuple(&self, rel: RelId, index: u32) -> Option<Vec<Value>> {
+        let r = self.rels.get(rel.0 as usize)?;
+        if index >= r.len() {
+            return None;
+        }
+        r.tuple(index)
+            .iter()
+            .map(|&id| self.values.get(id).cloned())
+            .collect()
+    }
+
+    /// All tuples of `rel` with their indexes, sorted by value (a deterministic order).
+    pub fn tuples(&self, rel: RelId) -> Vec<(TupleRef, Vec<Value>)> {
+        let mut out: Vec<(TupleRef, Vec<Value>)> = (0..self.len(rel) as u32)
+            .filter_map(|i| Some((TupleRef { rel, index: i }, self.tuple(rel, i)?)))
+            .collect();
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        out
+    }
+
+    /// The index of a tuple, if `rel` holds it.
+    pub fn find(&self, rel: RelId, values: &[Value]) -> Option<u32> {
+        let r = self.rels.get(rel.0 as usize)?;
+        if values.len() != r.arity {
+            return None;
+        }
+        let ids: Option<Vec<u32>> = values.iter().map(|v| self.values.lookup(v)).collect();
+        r.position(&ids?)
+    }
+
+    /// How tuple `index` of `rel` first came to hold.
+    pub fn derivation(&self, rel: RelId, index: u32) -> Option<Derivation> {
+        if index >= self.rels.get(rel.0 as usize)?.len() {
+            return None;
+        }
+        let p = &self.prov[rel.0 as usize];
+        let Some(r) = p.recs.get(index as usize) else {
+            return Some(Derivation::Unknown);
+        };
+        if r.clause == BASE {
+            return Some(Derivation::Base(OriginId(r.bind)));
+        }
+        let binds = &p.binds[r.bind as usize..(r.bind + r.nbind) as usize];
+        let prems = &p.prems[r.prem as usize..(r.prem + r.nprem) as usize];
+        Some(Derivation::Rule {
+            clause: ClauseId(r.clause),
+            bindings: binds
+                .iter()
+                .map(|&id| {
+                    (id != UNBOUND)
+                        .then(|| self.values.get(id).cloned())
+                        .flatten()
+                })
+                .collect(),
+            premises: prems
+                .iter()
+                .map(|&(rel, index)| TupleRef {
+                    rel: RelId(rel),
+                    index,
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,7 +1,7 @@
 //! Stratification: the relation dependency graph condensed into strongly connected
 //! components, in evaluation order, with negation and aggregation allowed only downward.
 
-use crate::diag::Span;
+use crate::diag::{Diagnostic, Span};
 use crate::ir::{Literal, Program, RelId, RelKind};
 
 /// A set of relations computed together; `recursive` if some clause reads its own stratum.
@@ -155,7 +155,7 @@ fn path_in(comp: &[usize], succ: &[Vec<usize>], from: usize, to: usize) -> Vec<u
 }
 
 /// Orders the derived and rule relations into strata (base and entity relations are
-/// inputs and appear in no stratum). Errors on every negation or aggregate that sits
+/// inputs and appear in no stratum unless some clause derives into them). Errors on every negation or aggregate that sits
 /// inside a recursive cycle.
 pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
     let n = program.relations.len();
@@ -178,11 +178,18 @@ pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
     }
     let mut errors = Vec::new();
     let mut strata = Vec::new();
+    let mut is_head = vec![false; n];
+    for c in &program.clauses {
+        is_head[c.head.0 as usize] = true;
+    }
     for comp in &comps {
         let derived: Vec<RelId> = comp
             .iter()
             .map(|&v| RelId(v as u32))
-            .filter(|r| matches!(program.rel(*r).kind, RelKind::Derived | RelKind::Rule(_)))
+            .filter(|r| {
+                is_head[r.0 as usize]
+                    || matches!(program.rel(*r).kind, RelKind::Derived | RelKind::Rule(_))
+            })
             .collect();
         if derived.is_empty() {
             continue;
@@ -225,4 +232,24 @@ pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
         errors.dedup_by_key(|e| e.span);
         Err(errors)
     }
+}
+
+/// The diagnostic for a negation or aggregate inside a recursive cycle.
+pub fn to_diagnostic(program: &Program, e: &StratifyError) -> Diagnostic {
+    let names: Vec<&str> = e
+        .cycle
+        .iter()
+        .map(|r| program.rel(*r).name.as_str())
+        .collect();
+    let head = names.first().copied().unwrap_or("?");
+    Diagnostic::error(
+        "probity::plan::unstratifiable",
+        format!("{} inside recursion: `{}` depends on itself through it", e.what, head),
+    )
+    .at(e.span)
+    .help(format!(
+        "the cycle is {}; move the {} out of the cycle, into a relation that does not depend on `{head}`",
+        names.join(" -> "),
+        e.what
+    ))
 }

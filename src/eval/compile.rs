@@ -1,0 +1,326 @@
+//! Turns a clause plan into executable ops: interned constants, index slots, the
+//! columns each atom binds or checks, and premise slots for provenance.
+
+use super::intern::Interner;
+use super::relation::Rel;
+use crate::ir::{Atom, Clause, ClauseId, Expr, ExprKind, Literal, RelId, Term};
+use crate::plan::{ClausePlan, Source, Step};
+use crate::syntax::ast::{AggFunc, CmpOp};
+use crate::value::Value;
+
+/// Where a key value comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Src {
+    Var(u32),
+    Const(u32),
+}
+
+/// A head term or assigned value: a variable, an interned constant, or an expression.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val<'p> {
+    Var(u32),
+    Const(u32),
+    Expr(&'p Expr),
+}
+
+#[derive(Debug)]
+pub(crate) enum Op<'p> {
+    /// Match an atom: look up `key` in index `index` (or scan when `key` is empty), bind
+    /// `binds` (column, var), then require `checks` (column, var) for repeated variables.
+    Scan {
+        rel: usize,
+        slot: usize,
+        source: Source,
+        index: usize,
+        key: Vec<Src>,
+        binds: Vec<(usize, u32)>,
+        checks: Vec<(usize, u32)>,
+    },
+    Anti {
+        rel: usize,
+        index: usize,
+        key: Vec<Src>,
+    },
+    /// `a = b` or `a != b` on two variables: compares ids.
+    SameVars {
+        a: u32,
+        b: u32,
+        equal: bool,
+    },
+    Filter(&'p Literal),
+    Assign {
+        var: u32,
+        val: Val<'p>,
+        test: bool,
+    },
+    Agg(Box<AggOp<'p>>),
+    /// End of a clause body: derive the head.
+    Emit,
+    /// End of an aggregate body: add this binding to aggregate `slot`.
+    Collect(Box<CollectOp<'p>>),
+}
+
+#[derive(Debug)]
+pub(crate) struct AggOp<'p> {
+    pub(crate) slot: usize,
+    pub(crate) func: AggFunc,
+    pub(crate) group: Vec<u32>,
+    pub(crate) result: u32,
+    /// `result` was bound before: the aggregate is then a test.
+    pub(crate) test: bool,
+    /// Variables bound only inside the body (reset after computing a group).
+    pub(crate) locals: Vec<u32>,
+    pub(crate) ops: Vec<Op<'p>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CollectOp<'p> {
+    pub(crate) slot: usize,
+    pub(crate) func: AggFunc,
+    /// Distinct bindings of these variables are what count and sum range over.
+    pub(crate) distinct: Vec<u32>,
+    pub(crate) over: Option<&'p Expr>,
+    /// Premise slots of the body's atoms.
+    pub(crate) atoms: Vec<usize>,
+}
+
+/// A clause ready to run: one op list per plan variant.
+#[derive(Debug)]
+pub(crate) struct Compiled<'p> {
+    pub(crate) clause: ClauseId,
+    pub(crate) head: RelId,
+    pub(crate) head_vals: Vec<Val<'p>>,
+    pub(crate) variants: Vec<(Option<usize>, Vec<Op<'p>>)>,
+    pub(crate) nvars: usize,
+    /// Premise slots of the top-level positive atoms, in body order.
+    pub(crate) top_atoms: Vec<usize>,
+    pub(crate) nslots: usize,
+    pub(crate) naggs: usize,
+}
+
+struct Cx<'p, 'r> {
+    clause: &'p Clause,
+    rels: &'r mut [Rel],
+    values: &'r mut Interner,
+    nslots: usize,
+    naggs: usize,
+    /// Premise slot per atom literal, assigned in first-seen order.
+    slots: Vec<(*const Literal, usize)>,
+    /// Aggregate slot per aggregate literal (the same in every variant).
+    agg_slots: Vec<(*const Literal, usize)>,
+}
+
+pub(crate) fn compile<'p>(
+    cp: &ClausePlan,
+    clause: &'p Clause,
+    rels: &mut [Rel],
+    values: &mut Interner,
+) -> Compiled<'p> {
+    let mut cx = Cx {
+        clause,
+        rels,
+        values,
+        nslots: 0,
+        naggs: 0,
+        slots: Vec::new(),
+        agg_slots: Vec::new(),
+    };
+    // Top-level atoms get the first slots, in body order.
+    let top_atoms: Vec<usize> = clause
+        .body
+        .iter()
+        .filter(|l| matches!(l, Literal::Atom(_)))
+        .map(|l| cx.slot(l))
+        .collect();
+    let mut variants = Vec::new();
+    for v in &cp.variants {
+        let mut bound = vec![false; clause.vars.len()];
+        let mut ops = cx.steps(&clause.body, &v.steps, &mut bound);
+        ops.push(Op::Emit);
+        variants.push((v.delta, ops));
+    }
+    let head_vals = clause.head_terms.iter().map(|e| cx.val(e)).collect();
+    Compiled {
+        clause: cp.clause,
+        head: clause.head,
+        head_vals,
+        variants,
+        nvars: clause.vars.len(),
+        top_atoms,
+        nslots: cx.nslots,
+        naggs: cx.naggs,
+    }
+}
+
+impl<'p> Cx<'p, '_> {
+    fn slot(&mut self, l: &Literal) -> usize {
+        let p = l as *const Literal;
+        if let Some((_, s)) = self.slots.iter().find(|(q, _)| *q == p) {
+            return *s;
+        }
+        self.slots.push((p, self.nslots));
+        self.nslots += 1;
+        self.nslots - 1
+    }
+
+    fn val(&mut self, e: &'p Expr) -> Val<'p> {
+        match &e.kind {
+            ExprKind::Var(v) => Val::Var(v.0),
+            ExprKind::Const(c) => Val::Const(self.values.intern(c)),
+            _ => Val::Expr(e),
+        }
+    }
+
+    fn key(&mut self, a: &Atom, cols: &[usize]) -> Vec<Src> {
+        cols.iter()
+            .map(|&c| match a.terms.get(c) {
+                Some(Term::Var(v)) => Src::Var(v.0),
+                Some(Term::Const(k)) => Src::Const(self.values.intern(k)),
+                // The planner only keys on variables and constants.
+                _ => Src::Const(self.values.intern(&Value::None)),
+            })
+            .collect()
+    }
+
+    fn index(&mut self, rel: RelId, cols: &[usize]) -> usize {
+        match self.rels.get_mut(rel.0 as usize) {
+            Some(r) => r.index_for(cols),
+            None => 0,
+        }
+    }
+
+    fn steps(&mut self, body: &'p [Literal], steps: &[Step], bound: &mut Vec<bool>) -> Vec<Op<'p>> {
+        steps.iter().map(|s| self.step(body, s, bound)).collect()
+    }
+
+    fn step(&mut self, body: &'p [Literal], step: &Step, bound: &mut Vec<bool>) -> Op<'p> {
+        match (step, &body[step_lit(step)]) {
+            (Step::Atom { source, key, .. }, lit @ Literal::Atom(a)) => {
+                let slot = self.slot(lit);
+                let mut binds = Vec::new();
+                let mut checks = Vec::new();
+                for (c, t) in a.terms.iter().enumerate() {
+                    if let Term::Var(v) = t {
+                        if key.contains(&c) {
+                            continue;
+                        }
+                        if bound[v.0 as usize] {
+                            checks.push((c, v.0));
+                        } else {
+                            bound[v.0 as usize] = true;
+                            binds.push((c, v.0));
+                        }
+                    }
+                }
+                Op::Scan {
+                    rel: a.rel.0 as usize,
+                    slot,
+                    source: *source,
+                    index: self.index(a.rel, key),
+                    key: self.key(a, key),
+                    binds,
+                    checks,
+                }
+            }
+            (Step::Not { key, .. }, Literal::Not(a)) => Op::Anti {
+                rel: a.rel.0 as usize,
+                index: self.index(a.rel, key),
+                key: self.key(a, key),
+            },
+            (Step::Assign { test, .. }, Literal::Assign { var, expr, .. }) => {
+                bound[var.0 as usize] = true;
+                Op::Assign {
+                    var: var.0,
+                    val: self.val(expr),
+                    test: *test,
+                }
+            }
+            (Step::Aggregate { body: inner, .. }, lit @ Literal::Aggregate { .. }) => {
+                self.aggregate(lit, inner, bound)
+            }
+            (_, lit @ Literal::Compare { op, lhs, rhs, .. }) => match (op, &lhs.kind, &rhs.kind) {
+                (CmpOp::Eq | CmpOp::Ne, ExprKind::Var(a), ExprKind::Var(b)) => Op::SameVars {
+                    a: a.0,
+                    b: b.0,
+                    equal: *op == CmpOp::Eq,
+                },
+                _ => Op::Filter(lit),
+            },
+            (_, lit) => Op::Filter(lit),
+        }
+    }
+
+    fn aggregate(&mut self, lit: &'p Literal, inner: &[Step], bound: &mut Vec<bool>) -> Op<'p> {
+        let Literal::Aggregate {
+            result,
+            func,
+            over,
+            group,
+            body,
+            ..
+        } = lit
+        else {
+            return Op::Filter(lit);
+        };
+        let p = lit as *const Literal;
+        let slot = match self.agg_slots.iter().find(|(q, _)| *q == p) {
+            Some((_, s)) => *s,
+            None => {
+                self.agg_slots.push((p, self.naggs));
+                self.naggs += 1;
+                self.naggs - 1
+            }
+        };
+        let before = bound.clone();
+        let mut ops = self.steps(body, inner, bound);
+        let locals: Vec<u32> = (0..bound.len())
+            .filter(|&v| bound[v] && !before[v])
+            .map(|v| v as u32)
+            .collect();
+        let distinct = locals
+            .iter()
+            .copied()
+            .filter(|&v| {
+                self.clause
+                    .vars
+                    .get(v as usize)
+                    .is_some_and(|x| x.name != "_")
+            })
+            .collect();
+        let atoms = body
+            .iter()
+            .filter(|l| matches!(l, Literal::Atom(_)))
+            .map(|l| self.slot(l))
+            .collect();
+        ops.push(Op::Collect(Box::new(CollectOp {
+            slot,
+            func: *func,
+            distinct,
+            over: over.as_ref(),
+            atoms,
+        })));
+        // Variables of the body stay local to it.
+        *bound = before;
+        let test = bound[result.0 as usize];
+        bound[result.0 as usize] = true;
+        Op::Agg(Box::new(AggOp {
+            slot,
+            func: *func,
+            group: group.iter().map(|v| v.0).collect(),
+            result: result.0,
+            test,
+            locals,
+            ops,
+        }))
+    }
+}
+
+fn step_lit(s: &Step) -> usize {
+    match s {
+        Step::Atom { lit, .. }
+        | Step::Not { lit, .. }
+        | Step::Filter { lit }
+        | Step::Assign { lit, .. }
+        | Step::Aggregate { lit, .. } => *lit,
+    }
+}

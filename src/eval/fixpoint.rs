@@ -1,0 +1,202 @@
+//! The semi-naive fixpoint, stratum by stratum, in datafrog's shape: every iteration
+//! joins against the previous iteration's new tuples (`recent`), collects `to_add`
+//! (here: [`Pending`]), then `changed()` moves recent into stable and the new into recent.
+
+use super::compile::{Compiled, compile};
+use super::intern::{Interner, UNBOUND};
+use super::join::{AggState, Exec, Fail, Pending};
+use super::provenance::Prov;
+use super::relation::Rel;
+use super::{EvalOptions, expr::ExprError};
+use crate::diag::Diagnostic;
+use crate::ir::{Program, RelId};
+use crate::plan::{Plan, StratumPlan};
+use crate::value::Value;
+
+pub(crate) struct Engine<'p> {
+    pub(crate) program: &'p Program,
+    pub(crate) opts: &'p EvalOptions,
+    pub(crate) params: &'p [Value],
+    pub(crate) values: Interner,
+    pub(crate) rels: Vec<Rel>,
+    pub(crate) prov: Vec<Prov>,
+    pub(crate) pending: Vec<Pending>,
+    /// Tuples derived so far (base facts excluded).
+    pub(crate) derived: u64,
+}
+
+/// A stratum's clauses, compiled, with their aggregate caches.
+struct Ready<'p> {
+    clauses: Vec<(Compiled<'p>, Vec<AggState>)>,
+}
+
+impl<'p> Engine<'p> {
+    /// Compiles every stratum first, so all indexes exist before any tuple is derived
+    /// and are then maintained as tuples arrive.
+    pub(crate) fn run(&mut self, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+        let program = self.program;
+        let mut ready: Vec<Ready<'p>> = Vec::with_capacity(plan.strata.len());
+        for s in &plan.strata {
+            let clauses = s
+                .clauses
+                .iter()
+                .map(|cp| {
+                    let c = compile(
+                        cp,
+                        program.clause(cp.clause),
+                        &mut self.rels,
+                        &mut self.values,
+                    );
+                    let aggs = (0..c.naggs).map(|_| AggState::default()).collect();
+                    (c, aggs)
+                })
+                .collect();
+            ready.push(Ready { clauses });
+        }
+        for (s, r) in plan.strata.iter().zip(&mut ready) {
+            self.stratum(s, r).map_err(|d| vec![*d])?;
+        }
+        Ok(())
+    }
+
+    fn stratum(&mut self, s: &StratumPlan, ready: &mut Ready<'p>) -> Result<(), Box<Diagnostic>> {
+        // Tuples given for these relations (tests may give any relation) start as new.
+        for r in &s.rels {
+            let rel = &mut self.rels[r.0 as usize];
+            rel.stable = 0;
+            rel.recent = 0;
+        }
+        self.iterate(ready, false)?;
+        let mut changed = self.advance(&s.rels);
+        let mut iterations = 0u64;
+        while s.recursive && changed {
+            iterations += 1;
+            if iterations > self.opts.max_iterations {
+                return Err(Box::new(self.iteration_limit(&s.rels)));
+            }
+            self.iterate(ready, true)?;
+            changed = self.advance(&s.rels);
+        }
+        for r in &s.rels {
+            self.rels[r.0 as usize].settle();
+        }
+        Ok(())
+    }
+
+    /// One round: every clause variant (the delta variants when `delta`, else the rest).
+    fn iterate(&mut self, ready: &mut Ready<'p>, delta: bool) -> Result<(), Box<Diagnostic>> {
+        for (c, aggs) in &mut ready.clauses {
+            for (d, ops) in &c.variants {
+                if d.is_some() != delta {
+                    continue;
+                }
+                let head = c.head.0 as usize;
+                let budget = self
+                    .opts
+                    .max_tuples
+                    .saturating_sub(self.derived + self.pending_len());
+                let mut exec = Exec {
+                    rels: &self.rels,
+                    values: &mut self.values,
+                    params: self.params,
+                    out: &mut self.pending[head],
+                    aggs,
+                    head,
+                    head_vals: &c.head_vals,
+                    clause: c.clause.0,
+                    top_atoms: &c.top_atoms,
+                    env: vec![UNBOUND; c.nvars],
+                    prem: vec![(0, 0); c.nslots],
+                    buf: Vec::with_capacity(c.head_vals.len()),
+                    prem_buf: Vec::new(),
+                    budget,
+                    provenance: self.opts.provenance,
+                    max_agg_premises: self.opts.max_aggregate_premises,
+                };
+                match exec.run(ops, 0) {
+                    Ok(()) => {}
+                    Err(Fail::Expr(e)) => return Err(Box::new(self.expr_error(c.head, e))),
+                    Err(Fail::Limit) => return Err(Box::new(self.tuple_limit(c.head))),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn pending_len(&self) -> u64 {
+        self.pending.iter().map(|p| p.rel.len() as u64).sum()
+    }
+
+    /// Moves this round's tuples into their relations, then datafrog's `changed()`.
+    fn advance(&mut self, rels: &[RelId]) -> bool {
+        let mut changed = false;
+        for r in rels {
+            let i = r.0 as usize;
+            let p = &mut self.pending[i];
+            let rel = &mut self.rels[i];
+            for t in 0..p.rel.len() {
+                rel.push(p.rel.tuple(t));
+                if self.opts.provenance {
+                    self.prov[i].copy_from(&p.prov, t as usize);
+                }
+            }
+            self.derived += p.rel.len() as u64;
+            p.rel.clear();
+            p.prov.clear();
+            changed |= rel.advance();
+        }
+        changed
+    }
+
+    fn expr_error(&self, head: RelId, e: ExprError) -> Diagnostic {
+        let name = &self.program.rel(head).name;
+        match e {
+            ExprError::Overflow(span) => Diagnostic::error(
+                "probity::eval::overflow",
+                format!("arithmetic overflow while deriving `{name}`"),
+            )
+            .at(span)
+            .help("the values are too large for exact arithmetic; check the data for an outlier, or scale the numbers down"),
+            ExprError::DivZero(span) => Diagnostic::error(
+                "probity::eval::division_by_zero",
+                format!("division by zero while deriving `{name}`"),
+            )
+            .at(span)
+            .help("guard the divisor with a comparison first, e.g. `b != 0`"),
+        }
+    }
+
+    fn tuple_limit(&self, head: RelId) -> Diagnostic {
+        let name = &self.program.rel(head).name;
+        Diagnostic::error(
+            "probity::eval::limit",
+            format!(
+                "evaluation stopped at {} derived tuples while deriving `{name}`",
+                self.opts.max_tuples
+            ),
+        )
+        .at(self.program.rel(head).span)
+        .help("a recursive rule may keep inventing values (e.g. arithmetic in a recursive head); if the data really is this large, raise `EvalOptions::max_tuples`")
+    }
+
+    fn iteration_limit(&self, rels: &[RelId]) -> Diagnostic {
+        let grow = rels
+            .iter()
+            .max_by_key(|r| {
+                let x = &self.rels[r.0 as usize];
+                x.recent - x.stable
+            })
+            .copied()
+            .unwrap_or(RelId(0));
+        let name = &self.program.rel(grow).name;
+        Diagnostic::error(
+            "probity::eval::limit",
+            format!(
+                "recursion through `{name}` did not settle after {} iterations",
+                self.opts.max_iterations
+            ),
+        )
+        .at(self.program.rel(grow).span)
+        .help("a recursive rule may keep inventing values (e.g. arithmetic in a recursive head); if the chains really are this long, raise `EvalOptions::max_iterations`")
+    }
+}

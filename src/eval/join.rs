@@ -1,0 +1,431 @@
+//! Runs a compiled clause: nested index lookups over flat tuples, antijoins, filters,
+//! aggregates per group, and derivation of head tuples with their provenance.
+
+use std::borrow::Cow;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::compile::{AggOp, CollectOp, Op, Src, Val};
+use super::expr::{self, ExprError, Scope};
+use super::intern::{Interner, UNBOUND};
+use super::provenance::Prov;
+use super::relation::{END, Rel, hash_key};
+use crate::diag::Span;
+use crate::ir::Literal;
+use crate::plan::Source;
+use crate::syntax::ast::{AggFunc, BinOp};
+use crate::value::{Decimal, Value};
+
+/// Why a clause stopped.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Expr(ExprError),
+    /// The derived-tuple budget is spent.
+    Limit,
+}
+
+impl From<ExprError> for Fail {
+    fn from(e: ExprError) -> Fail {
+        Fail::Expr(e)
+    }
+}
+
+/// Tuples derived in the current iteration, not yet visible to reads.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) rel: Rel,
+    pub(crate) prov: Prov,
+}
+
+/// Per aggregate: results per group key (the body reads lower strata only, so a group's
+/// result never changes during a stratum), and the scratch of the group being computed.
+#[derive(Debug, Default)]
+pub(crate) struct AggState {
+    cache: FxHashMap<Vec<u32>, u32>,
+    /// Per cached group: the result id (or `UNBOUND` for none) and its premises.
+    results: Vec<(u32, u32, u32)>,
+    prems: Vec<(u32, u32)>,
+    seen: FxHashSet<Vec<u32>>,
+    acc: Option<Value>,
+    count: u64,
+    scratch_prems: Vec<(u32, u32)>,
+    /// Index into `results` of the group in the current binding.
+    current: usize,
+}
+
+/// Everything a clause run reads and writes.
+pub(crate) struct Exec<'a, 'p> {
+    pub(crate) rels: &'a [Rel],
+    pub(crate) values: &'a mut Interner,
+    pub(crate) params: &'a [Value],
+    pub(crate) out: &'a mut Pending,
+    pub(crate) aggs: &'a mut [AggState],
+    pub(crate) head: usize,
+    pub(crate) head_vals: &'a [Val<'p>],
+    pub(crate) clause: u32,
+    pub(crate) top_atoms: &'a [usize],
+    pub(crate) env: Vec<u32>,
+    pub(crate) prem: Vec<(u32, u32)>,
+    pub(crate) buf: Vec<u32>,
+    pub(crate) prem_buf: Vec<(u32, u32)>,
+    /// How many more tuples may be derived.
+    pub(crate) budget: u64,
+    pub(crate) provenance: bool,
+    pub(crate) max_agg_premises: usize,
+}
+
+fn range(r: &Rel, s: Source) -> (u32, u32) {
+    match s {
+        Source::Full | Source::StableRecent => (0, r.recent),
+        Source::Delta => (r.stable, r.recent),
+        Source::Stable => (0, r.stable),
+    }
+}
+
+impl<'p> Exec<'_, 'p> {
+    fn src(&self, s: &Src) -> u32 {
+        match *s {
+            Src::Var(v) => self.env.get(v as usize).copied().unwrap_or(UNBOUND),
+            Src::Const(c) => c,
+        }
+    }
+
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            env: &self.env,
+            values: self.values,
+            params: self.params,
+        }
+    }
+
+    /// Runs `ops[k..]` for the current bindings.
+    pub(crate) fn run(&mut self, ops: &[Op<'p>], k: usize) -> Result<(), Fail> {
+        let Some(op) = ops.get(k) else { return Ok(()) };
+        match op {
+            Op::Scan { .. } => self.scan(ops, k),
+            Op::Anti { rel, index, key } => {
+                if !self.exists(*rel, *index, key) {
+                    self.run(ops, k + 1)?;
+                }
+                Ok(())
+            }
+            Op::SameVars { a, b, equal } => {
+                if (self.src(&Src::Var(*a)) == self.src(&Src::Var(*b))) == *equal {
+                    self.run(ops, k + 1)?;
+                }
+                Ok(())
+            }
+            Op::Filter(lit) => {
+                if self.test(lit)? {
+                    self.run(ops, k + 1)?;
+                }
+                Ok(())
+            }
+            Op::Assign { var, val, test } => {
+                let Some(id) = self.value(val)? else {
+                    return Ok(());
+                };
+                let slot = *var as usize;
+                if *test {
+                    if self.env.get(slot) == Some(&id) {
+                        self.run(ops, k + 1)?;
+                    }
+                } else if slot < self.env.len() {
+                    self.env[slot] = id;
+                    self.run(ops, k + 1)?;
+                }
+                Ok(())
+            }
+            Op::Agg(a) => self.aggregate(a, ops, k),
+            Op::Collect(c) => self.collect(c),
+            Op::Emit => self.emit(),
+        }
+    }
+
+    // rel(key…, binds…) — walk the index chain for the key, newest first, inside the range.
+    fn scan(&mut self, ops: &[Op<'p>], k: usize) -> Result<(), Fail> {
+        let Some(Op::Scan {
+            rel,
+            slot,
+            source,
+            index,
+            key,
+            binds,
+            checks,
+        }) = ops.get(k)
+        else {
+            return Ok(());
+        };
+        let rels = self.rels;
+        let r = &rels[*rel];
+        let (lo, hi) = range(r, *source);
+        if key.is_empty() {
+            for idx in lo..hi {
+                self.visit(r, idx, *rel, *slot, binds, checks, ops, k)?;
+            }
+            return Ok(());
+        }
+        let ix = &r.indexes[*index];
+        let mut cur = ix.head(hash_key(key.iter().map(|s| self.src(s))));
+        while cur != END {
+            if cur < lo {
+                break;
+            }
+            if cur < hi {
+                let t = r.tuple(cur);
+                let hit = ix.cols.iter().zip(key).all(|(&c, s)| t[c] == self.src(s));
+                if hit {
+                    self.visit(r, cur, *rel, *slot, binds, checks, ops, k)?;
+                }
+            }
+            cur = ix.next(cur);
+        }
+        Ok(())
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the hot loop's state, passed unpacked"
+    )]
+    fn visit(
+        &mut self,
+        r: &Rel,
+        idx: u32,
+        rel: usize,
+        slot: usize,
+        binds: &[(usize, u32)],
+        checks: &[(usize, u32)],
+        ops: &[Op<'p>],
+        k: usize,
+    ) -> Result<(), Fail> {
+        let t = r.tuple(idx);
+        for &(c, v) in binds {
+            self.env[v as usize] = t[c];
+        }
+        if checks.iter().all(|&(c, v)| self.env[v as usize] == t[c]) {
+            self.prem[slot] = (rel as u32, idx);
+            self.run(ops, k + 1)?;
+        }
+        Ok(())
+    }
+
+    fn exists(&self, rel: usize, index: usize, key: &[Src]) -> bool {
+        let r = &self.rels[rel];
+        let hi = r.recent;
+        if key.is_empty() {
+            return hi > 0;
+        }
+        let ix = &r.indexes[index];
+        let mut cur = ix.head(hash_key(key.iter().map(|s| self.src(s))));
+        while cur != END {
+            if cur < hi
+                && ix
+                    .cols
+                    .iter()
+                    .zip(key)
+                    .all(|(&c, s)| r.tuple(cur)[c] == self.src(s))
+            {
+                return true;
+            }
+            cur = ix.next(cur);
+        }
+        false
+    }
+
+    /// The id of a head term or assigned value; `None` when it has no value.
+    fn value(&mut self, v: &Val<'p>) -> Result<Option<u32>, ExprError> {
+        match v {
+            Val::Var(x) => Ok(self
+                .env
+                .get(*x as usize)
+                .copied()
+                .filter(|&id| id != UNBOUND)),
+            Val::Const(c) => Ok(Some(*c)),
+            Val::Expr(e) => {
+                let v = expr::eval(e, &self.scope())?.map(Cow::into_owned);
+                Ok(v.map(|v| self.values.intern_owned(v)))
+            }
+        }
+    }
+
+    fn test(&self, lit: &Literal) -> Result<bool, ExprError> {
+        let s = self.scope();
+        macro_rules! get {
+            ($e:expr) => {
+                match expr::eval($e, &s)? {
+                    Some(v) => v,
+                    None => return Ok(false),
+                }
+            };
+        }
+        Ok(match lit {
+            Literal::Compare { op, lhs, rhs, .. } => expr::compare(*op, &*get!(lhs), &*get!(rhs)),
+            Literal::Within {
+                lhs,
+                window,
+                dir,
+                rhs,
+                span,
+            } => expr::within(&*get!(lhs), &*get!(window), *dir, &*get!(rhs), *span)?,
+            Literal::InRange {
+                value, from, until, ..
+            } => expr::in_range(&*get!(value), &*get!(from), &*get!(until)),
+            Literal::Overlaps {
+                a_from,
+                a_until,
+                b_from,
+                b_until,
+                ..
+            } => expr::overlaps(
+                &*get!(a_from),
+                &*get!(a_until),
+                &*get!(b_from),
+                &*get!(b_until),
+            ),
+            _ => false,
+        })
+    }
+
+    /// head(terms…) — compute the head, skip known tuples, record one derivation.
+    fn emit(&mut self) -> Result<(), Fail> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        for v in self.head_vals {
+            match self.value(v) {
+                Ok(Some(id)) => buf.push(id),
+                Ok(None) => {
+                    self.buf = buf;
+                    return Ok(());
+                }
+                Err(e) => return Err(Fail::Expr(e)),
+            }
+        }
+        let known = self.rels[self.head].contains(&buf);
+        let fresh = !known && self.out.rel.insert(&buf).is_some();
+        self.buf = buf;
+        if !fresh {
+            return Ok(());
+        }
+        if self.budget == 0 {
+            return Err(Fail::Limit);
+        }
+        self.budget -= 1;
+        if self.provenance {
+            self.record();
+        }
+        Ok(())
+    }
+
+    fn record(&mut self) {
+        self.prem_buf.clear();
+        self.prem_buf
+            .extend(self.top_atoms.iter().map(|&s| self.prem[s]));
+        for a in self.aggs.iter() {
+            if let Some(&(_, start, len)) = a.results.get(a.current) {
+                let cap = len.min(self.max_agg_premises as u32);
+                self.prem_buf
+                    .extend_from_slice(&a.prems[start as usize..(start + cap) as usize]);
+            }
+        }
+        self.out.prov.push(self.clause, &self.env, &self.prem_buf);
+    }
+
+    /// result = func over { body } — computed once per group key, then cached.
+    fn aggregate(&mut self, a: &AggOp<'p>, ops: &[Op<'p>], k: usize) -> Result<(), Fail> {
+        let mut key = std::mem::take(&mut self.buf);
+        key.clear();
+        key.extend(a.group.iter().map(|&v| self.src(&Src::Var(v))));
+        let cached = self.aggs[a.slot].cache.get(&key[..]).copied();
+        let ri = match cached {
+            Some(i) => i,
+            None => self.compute_group(a, key.clone())?,
+        };
+        self.buf = key;
+        let st = &mut self.aggs[a.slot];
+        st.current = ri as usize;
+        let Some(&(value, _, _)) = st.results.get(ri as usize) else {
+            return Ok(());
+        };
+        if value == UNBOUND {
+            return Ok(());
+        }
+        let slot = a.result as usize;
+        if a.test {
+            if self.env.get(slot) == Some(&value) {
+                self.run(ops, k + 1)?;
+            }
+        } else if slot < self.env.len() {
+            self.env[slot] = value;
+            self.run(ops, k + 1)?;
+        }
+        Ok(())
+    }
+
+    fn compute_group(&mut self, a: &AggOp<'p>, key: Vec<u32>) -> Result<u32, Fail> {
+        {
+            let st = &mut self.aggs[a.slot];
+            st.seen.clear();
+            st.acc = None;
+            st.count = 0;
+            st.scratch_prems.clear();
+        }
+        self.run(&a.ops, 0)?;
+        for &v in &a.locals {
+            self.env[v as usize] = UNBOUND;
+        }
+        let st = &mut self.aggs[a.slot];
+        let result = match (a.func, st.acc.take()) {
+            (AggFunc::Count, _) => Some(Value::Number(Decimal::from_int(st.count as i64))),
+            (AggFunc::Sum, None) => Some(Value::Number(Decimal::ZERO)),
+            (_, acc) => acc,
+        };
+        let id = result.map_or(UNBOUND, |v| self.values.intern_owned(v));
+        let st = &mut self.aggs[a.slot];
+        let start = st.prems.len() as u32;
+        let len = st.scratch_prems.len() as u32;
+        let scratch = std::mem::take(&mut st.scratch_prems);
+        st.prems.extend_from_slice(&scratch);
+        st.scratch_prems = scratch;
+        let ri = st.results.len() as u32;
+        st.results.push((id, start, len));
+        st.cache.insert(key, ri);
+        Ok(ri)
+    }
+
+    /// One binding of an aggregate's body: count it, add it, or compare it, once per
+    /// distinct binding of the body's own variables.
+    fn collect(&mut self, c: &CollectOp<'p>) -> Result<(), Fail> {
+        let key: Vec<u32> = c.distinct.iter().map(|&v| self.src(&Src::Var(v))).collect();
+        if !self.aggs[c.slot].seen.insert(key) {
+            return Ok(());
+        }
+        let over = match c.over {
+            Some(e) => expr::eval(e, &self.scope())?.map(Cow::into_owned),
+            None => None,
+        };
+        let span = c.over.map(|e| e.span).unwrap_or_default();
+        let cap = self.max_agg_premises;
+        let st = &mut self.aggs[c.slot];
+        st.count += 1;
+        if st.scratch_prems.len() < cap {
+            st.scratch_prems
+                .extend(c.atoms.iter().map(|&s| self.prem[s]));
+        }
+        let Some(v) = over else { return Ok(()) };
+        st.acc = Some(match st.acc.take() {
+            None => v,
+            Some(acc) => fold(c, acc, v, span)?,
+        });
+        Ok(())
+    }
+}
+
+fn fold(c: &CollectOp<'_>, acc: Value, v: Value, span: Span) -> Result<Value, Fail> {
+    use std::cmp::Ordering::{Greater, Less};
+    Ok(match c.func {
+        AggFunc::Sum => expr::arith(BinOp::Add, &acc, &v, span)?.unwrap_or(acc),
+        AggFunc::Min if expr::total_cmp(&v, &acc) == Less => v,
+        AggFunc::Max if expr::total_cmp(&v, &acc) == Greater => v,
+        _ => acc,
+    })
+}

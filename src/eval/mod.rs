@@ -13,7 +13,7 @@ mod join;
 mod provenance;
 mod relation;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -186,6 +186,42 @@ fn gen_clause(rng: &mut Rng, case: &Case, i: usize) -> Clause {
     }
     bound.sort();
     bound.dedup();
+    gen_tests(rng, &mut body, &mut bound, &mut vars);
+    if !bound.is_empty() && !low.is_empty() && rng.chance(35) {
+        body.push(Literal::Not(gen_atom(rng, p, &low, &bound, true)));
+    }
+    if !low.is_empty() && rng.chance(30) {
+        let (agg, n) = gen_count(rng, p, &low, &bound, &mut vars);
+        body.push(agg);
+        if rng.chance(50) {
+            body.push(cmp(
+                CmpOp::Ge,
+                ExprKind::Var(n),
+                ExprKind::Const(num(rng.below(3) as i64)),
+            ));
+        }
+        bound.push(n);
+    }
+    let head = case.derived[i].0;
+    let head_terms = (0..p.rel(head).arity())
+        .map(|_| match bound.len() {
+            0 => e(ExprKind::Const(num(0))),
+            n if rng.chance(90) => e(ExprKind::Var(bound[rng.below(n)])),
+            _ => e(ExprKind::Const(num(rng.below(DOMAIN as usize) as i64))),
+        })
+        .collect();
+    Clause {
+        head,
+        head_terms,
+        body,
+        vars: vars.0,
+        origin: ClauseOrigin::Derive,
+        span: Span::default(),
+    }
+}
+
+/// Maybe `y = x + 1, y <= DOMAIN`; maybe one comparison over bound variables.
+fn gen_tests(rng: &mut Rng, body: &mut Vec<Literal>, bound: &mut Vec<VarId>, vars: &mut Vars) {
     if !bound.is_empty() && rng.chance(20) {
         // y = x + 1, y <= DOMAIN
         let x = bound[rng.below(bound.len())];
@@ -223,37 +259,6 @@ fn gen_clause(rng: &mut Rng, case: &Case, i: usize) -> Clause {
             ExprKind::Const(num(rng.below(DOMAIN as usize) as i64))
         };
         body.push(cmp(ops[rng.below(ops.len())], a, b));
-    }
-    if !bound.is_empty() && !low.is_empty() && rng.chance(35) {
-        body.push(Literal::Not(gen_atom(rng, p, &low, &bound, true)));
-    }
-    if !low.is_empty() && rng.chance(30) {
-        let (agg, n) = gen_count(rng, p, &low, &bound, &mut vars);
-        body.push(agg);
-        if rng.chance(50) {
-            body.push(cmp(
-                CmpOp::Ge,
-                ExprKind::Var(n),
-                ExprKind::Const(num(rng.below(3) as i64)),
-            ));
-        }
-        bound.push(n);
-    }
-    let head = case.derived[i].0;
-    let head_terms = (0..p.rel(head).arity())
-        .map(|_| match bound.len() {
-            0 => e(ExprKind::Const(num(0))),
-            n if rng.chance(90) => e(ExprKind::Var(bound[rng.below(n)])),
-            _ => e(ExprKind::Const(num(rng.below(DOMAIN as usize) as i64))),
-        })
-        .collect();
-    Clause {
-        head,
-        head_terms,
-        body,
-        vars: vars.0,
-        origin: ClauseOrigin::Derive,
-        span: Span::default(),
     }
 }
 
@@ -383,30 +388,31 @@ fn solve(db: &Db, body: &[Literal], k: usize, env: &Env, out: &mut Vec<Env>) {
         Literal::Aggregate {
             result,
             body: inner,
-            group,
             ..
         } => {
-            let mut sols = Vec::new();
-            solve(db, inner, 0, env, &mut sols);
-            // Distinct bindings of the body's own variables.
-            let distinct: BTreeSet<Vec<Option<Value>>> = sols
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .enumerate()
-                        .filter(|(i, _)| {
-                            env[*i].is_none() && !group.iter().any(|g| g.0 as usize == *i)
-                        })
-                        .map(|(_, v)| v.clone())
-                        .collect()
-                })
-                .collect();
             let mut e2 = env.clone();
-            e2[result.0 as usize] = Some(num(distinct.len() as i64));
+            e2[result.0 as usize] = Some(num(count(db, inner, env)));
             next(&e2, out);
         }
         _ => {}
     }
+}
+
+/// `count { body }`: distinct bindings of the variables the body binds itself.
+fn count(db: &Db, body: &[Literal], env: &Env) -> i64 {
+    let mut sols = Vec::new();
+    solve(db, body, 0, env, &mut sols);
+    let distinct: BTreeSet<Vec<Option<Value>>> = sols
+        .iter()
+        .map(|s| {
+            s.iter()
+                .enumerate()
+                .filter(|(i, _)| env[*i].is_none())
+                .map(|(_, v)| v.clone())
+                .collect()
+        })
+        .collect();
+    distinct.len() as i64
 }
 
 fn reference(case: &Case) -> Db {

@@ -4,6 +4,18 @@
 //! Values are interned once per run to dense `u32` ids; relations are flat `u32` tuples
 //! with hash indexes on the columns each lookup needs; each derived tuple records the
 //! clause, bindings and premise tuples that first derived it.
+//!
+//! Semantics decided here:
+//! - Relations are sets; a tuple's index is its position in derivation order.
+//! - `none`, an unbound variable, or operands of types an operator does not take make
+//!   an expression valueless: the literal (or the derivation) is false, never an error.
+//!   Overflow, division by zero and dates out of range are errors.
+//! - `count` and `sum` range over distinct bindings of the variables the aggregate body
+//!   binds itself (variables named `_` excluded); over nothing they are 0. `min`/`max`
+//!   over nothing bind nothing. Results are cached per group for the whole stratum.
+//! - Durations order by their approximate length in days (`1mo` ~ 30d).
+//! - Limits: [`EvalOptions::max_tuples`] derived tuples in total and
+//!   [`EvalOptions::max_iterations`] iterations per recursive stratum.
 
 mod compile;
 mod expr;
@@ -13,7 +25,7 @@ mod join;
 mod provenance;
 mod relation;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -3,9 +3,11 @@
 
 use rustc_hash::FxHashMap;
 
+use std::fmt::Write;
+
 use super::Database;
-use crate::facts::OriginId;
-use crate::ir::{ClauseId, RelId};
+use crate::facts::{FactSet, OriginId};
+use crate::ir::{ClauseId, Program, RelId};
 use crate::value::Value;
 
 /// `Rec::clause` of a base fact.
@@ -157,6 +159,44 @@ impl Proof {
             }
         }
         depth.first().copied().flatten().unwrap_or(0)
+    }
+}
+
+impl Proof {
+    /// The proof as an indented tree, root first; a node shown before is marked
+    /// `(see above)` instead of repeated. Base facts show `file:line` of their origin.
+    pub fn render(&self, program: &Program, facts: &FactSet) -> String {
+        let mut out = String::new();
+        let mut shown = vec![false; self.nodes.len()];
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((i, depth)) = stack.pop() {
+            let Some(n) = self.nodes.get(i) else { continue };
+            let vals: Vec<String> = n.values.iter().map(|v| v.to_string()).collect();
+            let name = program
+                .relations
+                .get(n.tuple.rel.0 as usize)
+                .map_or("?", |r| r.name.as_str());
+            let how = match &n.derivation {
+                _ if shown[i] => "(see above)".to_string(),
+                Derivation::Base(o) => match facts.origins.get(o.0 as usize) {
+                    Some(o) => format!("[{}:{}]", o.file, o.line),
+                    None => "[base]".to_string(),
+                },
+                Derivation::Rule { clause, .. } => format!("<- clause {}", clause.0),
+                Derivation::Unknown => "<- ?".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "{}{name}({}) {how}",
+                "  ".repeat(depth),
+                vals.join(", ")
+            );
+            if !shown[i] {
+                shown[i] = true;
+                stack.extend(n.children.iter().rev().map(|&c| (c, depth + 1)));
+            }
+        }
+        out
     }
 }
 

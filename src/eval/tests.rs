@@ -302,3 +302,15 @@ fn symmetric_facts_hold_both_ways() {
     k.fact(assoc, &["ann", "bob"]);
     assert_eq!(rows(&k, out), ["ann,bob", "bob,ann"]);
 }
+
+#[test]
+fn facts_given_for_a_derived_relation_take_part_in_recursion() {
+    let (mut k, edge, path) = closure_kit();
+    k.fact(edge, &["1", "2"]);
+    k.fact(path, &["0", "1"]);
+    let db = k.run().expect("evaluates");
+    assert_eq!(Kit::rows(&db, path), ["0,1", "0,2", "1,2"]);
+    let given = db.find(path, &[super::testkit::val("0"), super::testkit::val("1")]);
+    let d = given.and_then(|i| db.derivation(path, i));
+    assert!(matches!(d, Some(Derivation::Base(_))), "{d:?}");
+}

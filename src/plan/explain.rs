@@ -74,39 +74,46 @@ fn steps(out: &mut String, p: &Program, c: &Clause, body: &[Literal], steps_: &[
                 writeln!(out, "{pad}{verb} {}", literal(p, c, &body[*lit]))
             }
             Step::Aggregate { lit, body: inner } => {
-                let Literal::Aggregate {
-                    result,
-                    func,
-                    over,
-                    group,
-                    body: ibody,
-                    ..
-                } = &body[*lit]
-                else {
-                    continue;
-                };
-                let f = match func {
-                    AggFunc::Count => "count",
-                    AggFunc::Sum => "sum",
-                    AggFunc::Min => "min",
-                    AggFunc::Max => "max",
-                };
-                let over = over
-                    .as_ref()
-                    .map(|e| format!(" {}", expr(c, p, e)))
-                    .unwrap_or_default();
-                let g: Vec<&str> = group.iter().map(|v| var(c, v.0)).collect();
-                let _ = writeln!(
-                    out,
-                    "{pad}aggregate {} = {f}{over} per [{}] {{",
-                    var(c, result.0),
-                    g.join(", ")
-                );
-                steps(out, p, c, ibody, inner, ind + 2);
-                writeln!(out, "{pad}}}")
+                aggregate(out, p, c, &body[*lit], inner, ind);
+                Ok(())
             }
         };
     }
+}
+
+/// `aggregate n = count per [p] {` then the body's steps, indented, then `}`.
+fn aggregate(out: &mut String, p: &Program, c: &Clause, lit: &Literal, inner: &[Step], ind: usize) {
+    let Literal::Aggregate {
+        result,
+        func,
+        over,
+        group,
+        body,
+        ..
+    } = lit
+    else {
+        return;
+    };
+    let pad = " ".repeat(ind);
+    let f = match func {
+        AggFunc::Count => "count",
+        AggFunc::Sum => "sum",
+        AggFunc::Min => "min",
+        AggFunc::Max => "max",
+    };
+    let over = over
+        .as_ref()
+        .map(|e| format!(" {}", expr(c, p, e)))
+        .unwrap_or_default();
+    let g: Vec<&str> = group.iter().map(|v| var(c, v.0)).collect();
+    let r = var(c, result.0);
+    let _ = writeln!(
+        out,
+        "{pad}aggregate {r} = {f}{over} per [{}] {{",
+        g.join(", ")
+    );
+    steps(out, p, c, body, inner, ind + 2);
+    let _ = writeln!(out, "{pad}}}");
 }
 
 fn var(c: &Clause, v: u32) -> &str {

@@ -6,6 +6,8 @@
 mod explain;
 mod order;
 pub mod strata;
+#[cfg(test)]
+mod tests;
 
 pub use explain::explain;
 

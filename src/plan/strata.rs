@@ -154,6 +154,40 @@ fn path_in(comp: &[usize], succ: &[Vec<usize>], from: usize, to: usize) -> Vec<u
     path
 }
 
+/// Whether some edge stays inside `comp`; reports each negative or aggregate one.
+fn check_cycles(
+    comp: &[usize],
+    comp_of: &[usize],
+    deps: &[Vec<(RelId, Edge, Span)>],
+    succ: &[Vec<usize>],
+    errors: &mut Vec<StratifyError>,
+) -> bool {
+    let mut inner = false;
+    for &v in comp {
+        for &(dep, edge, span) in &deps[v] {
+            let d = dep.0 as usize;
+            if comp_of[d] != comp_of[v] {
+                continue;
+            }
+            inner = true;
+            if edge != Edge::Positive {
+                let mut cycle: Vec<RelId> = path_in(comp, succ, d, v)
+                    .into_iter()
+                    .map(|x| RelId(x as u32))
+                    .collect();
+                cycle.rotate_right(1);
+                let what = if edge == Edge::Negative {
+                    "negation"
+                } else {
+                    "aggregation"
+                };
+                errors.push(StratifyError { cycle, span, what });
+            }
+        }
+    }
+    inner
+}
+
 /// Orders the derived and rule relations into strata (base and entity relations are
 /// inputs and appear in no stratum unless some clause derives into them). Errors on every negation or aggregate that sits
 /// inside a recursive cycle.
@@ -194,32 +228,8 @@ pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<StratifyError>> {
         if derived.is_empty() {
             continue;
         }
-        let mut recursive = comp.len() > 1;
-        for &v in comp {
-            for &(dep, edge, span) in &deps[v] {
-                let d = dep.0 as usize;
-                if comp_of[d] != comp_of[v] {
-                    continue;
-                }
-                recursive = true;
-                if edge != Edge::Positive {
-                    let mut cycle: Vec<RelId> = path_in(comp, &succ, d, v)
-                        .into_iter()
-                        .map(|x| RelId(x as u32))
-                        .collect();
-                    cycle.rotate_right(1);
-                    errors.push(StratifyError {
-                        cycle,
-                        span,
-                        what: if edge == Edge::Negative {
-                            "negation"
-                        } else {
-                            "aggregation"
-                        },
-                    });
-                }
-            }
-        }
+        let inner = check_cycles(comp, &comp_of, &deps, &succ, &mut errors);
+        let recursive = comp.len() > 1 || inner;
         strata.push(Stratum {
             rels: derived,
             recursive,

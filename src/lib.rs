@@ -11,7 +11,9 @@
 //! Every stage reports problems as [`diag::Diagnostic`]s, rendered in one place.
 
 pub mod case;
+pub mod cli;
 pub mod diag;
+pub mod engine;
 pub mod eval;
 pub mod facts;
 pub mod findings;
@@ -21,4 +23,7 @@ pub mod render;
 pub mod resolve;
 pub mod stdlib;
 pub mod syntax;
+pub mod testing;
 pub mod value;
+
+pub use engine::{Audit, Engine, Failure};

@@ -58,17 +58,35 @@ fn filters_run_as_soon_as_their_variables_are_bound() {
     assert_eq!(
         steps,
         &[
-            Step::Atom { lit: 3, source: Source::Full, key: vec![] },
-            Step::Atom { lit: 0, source: Source::Full, key: vec![0] },
+            Step::Atom {
+                lit: 3,
+                source: Source::Full,
+                key: vec![]
+            },
+            Step::Atom {
+                lit: 0,
+                source: Source::Full,
+                key: vec![0]
+            },
             Step::Filter { lit: 1 },
-            Step::Not { lit: 2, key: vec![0] },
+            Step::Not {
+                lit: 2,
+                key: vec![0]
+            },
             Step::Filter { lit: 4 },
         ]
     );
     // Without sizes, source order breaks the tie.
     let p = plan(&k.p).expect("stratified");
     let first = &p.strata[0].clauses[0].variants[0].steps[0];
-    assert_eq!(first, &Step::Atom { lit: 0, source: Source::Full, key: vec![] });
+    assert_eq!(
+        first,
+        &Step::Atom {
+            lit: 0,
+            source: Source::Full,
+            key: vec![]
+        }
+    );
 }
 
 #[test]
@@ -88,9 +106,14 @@ fn negation_through_recursion_is_an_error() {
     let errs = plan(&k.p).err().unwrap_or_default();
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].code, "probity::plan::unstratifiable");
-    assert_eq!(errs[0].message, "negation inside recursion: `p` depends on itself through it");
+    assert_eq!(
+        errs[0].message,
+        "negation inside recursion: `p` depends on itself through it"
+    );
     assert_eq!(
         errs[0].help.as_deref(),
-        Some("the cycle is p -> q; move the negation out of the cycle, into a relation that does not depend on `p`")
+        Some(
+            "the cycle is p -> q; move the negation out of the cycle, into a relation that does not depend on `p`"
+        )
     );
 }

@@ -549,6 +549,17 @@ fn default_flag(title: &str, subjects: &[ast::Ident]) -> Template {
     Template { parts }
 }
 
+/// A hole may also name a variable bound in every `when` block: the message then shows
+/// its value in the derivation recorded for the finding.
+fn in_every_when(r: &ast::RuleDecl, name: &str) -> bool {
+    !r.whens.is_empty()
+        && r.whens.iter().all(|w| {
+            super::lower::outer_vars(&w.node)
+                .iter()
+                .any(|(n, _)| n == name)
+        })
+}
+
 fn check_holes(
     r: &ast::RuleDecl,
     t: &Template,
@@ -559,7 +570,7 @@ fn check_holes(
         let TemplatePart::Hole(h) = part else {
             continue;
         };
-        if subjects.iter().any(|s| s.node == h.node) {
+        if subjects.iter().any(|s| s.node == h.node) || in_every_when(r, &h.node) {
             continue;
         }
         let help = match did_you_mean(&h.node, subjects.iter().map(|s| s.node.as_str())) {
@@ -575,7 +586,7 @@ fn check_holes(
             Diagnostic::error(
                 codes::UNKNOWN_FLAG_HOLE,
                 format!(
-                    "`{{{}}}` is not a subject of rule `{}`",
+                    "`{{{}}}` is neither a subject of rule `{}` nor bound in every `when` block",
                     h.node, r.name.node
                 ),
             )

@@ -1,6 +1,7 @@
 //! Diagnostics from loading and declarations: imports, names, schema, rules, tests, params.
 
 use super::{PRE, all, is, one, rule, run};
+use crate::resolve::codes;
 
 #[test]
 fn unknown_kind() {
@@ -112,10 +113,24 @@ fn unknown_flag_hole() {
     let g = one(&text, "unknown_flag_hole");
     is(
         &g,
-        "`{q}` is not a subject of rule `r`",
+        "`{q}` is neither a subject of rule `r` nor bound in every `when` block",
         "did you mean `{p}`?",
         "q",
     );
+}
+
+#[test]
+fn flag_hole_may_name_a_variable_of_every_when_block() {
+    let ok = format!(
+        "{PRE}\nrule r(p) {{ title \"t\" severity low when {{ role(person: p, org: o) }} when {{ holding(holder: p, asset: o) }} flag \"{{p}} at {{o}}\" }}"
+    );
+    let (_, checked) = run(&[("a.coi", &ok)]);
+    assert!(!checked.diagnostics.iter().any(|d| d.code == codes::UNKNOWN_FLAG_HOLE));
+    let only_one = format!(
+        "{PRE}\nrule r(p) {{ title \"t\" severity low when {{ role(person: p, org: o) }} when {{ holding(holder: p, asset: _) }} flag \"{{p}} at {{o}}\" }}"
+    );
+    let g = one(&only_one, "unknown_flag_hole");
+    assert_eq!(g.underlined, "o");
 }
 
 #[test]

@@ -5,6 +5,9 @@
 //! sources), the certainty is the weakest status among them, and the period is the
 //! intersection of their validity intervals.
 
+pub mod build;
+pub mod explain;
+
 use serde::Serialize;
 
 use crate::syntax::ast::Severity;

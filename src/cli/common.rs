@@ -1,0 +1,91 @@
+//! What every subcommand shares: exit codes, output that tolerates a closed pipe, and
+//! loading rule files with diagnostics printed to stderr.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use super::ErrorFormat;
+use crate::diag::{self, Diagnostic, SourceMap};
+use crate::ir::Program;
+
+/// Process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Done; nothing at or above `--fail-on`, every test passed.
+    Ok = 0,
+    /// Findings at or above `--fail-on`, or a test failed, or `fmt --check` found changes.
+    Findings = 1,
+    /// Bad input or usage.
+    Usage = 2,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+/// Writes to stdout; a closed pipe is not an error (the reader has what it wanted).
+pub fn print_stdout(text: &str) -> Exit {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Exit::Ok,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Ok,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            Exit::Usage
+        }
+    }
+}
+
+/// Prints diagnostics to stderr in the chosen format.
+pub fn report(map: &SourceMap, diags: &[Diagnostic], format: ErrorFormat) {
+    if diags.is_empty() {
+        return;
+    }
+    let text = match format {
+        ErrorFormat::Human => diag::render(map, diags),
+        ErrorFormat::Json => diag::render_json(map, diags) + "\n",
+    };
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// The rule paths to use: the given ones, else `rules/` in the working directory.
+pub fn rule_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("rules")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+/// Loads and checks rule files, printing diagnostics; `None` if there were errors.
+pub fn load_rules(map: &mut SourceMap, paths: &[PathBuf], format: ErrorFormat) -> Option<Program> {
+    let checked = crate::resolve::load(map, &rule_paths(paths));
+    report(map, &checked.diagnostics, format);
+    checked.program
+}
+
+/// Writes `text` to `path` through a temporary file in the same folder, then renames it,
+/// so readers never see a half-written file and an interrupted run leaves the old one.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.probity-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

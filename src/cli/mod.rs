@@ -1,0 +1,145 @@
+//! Command-line interface: clap arguments, one file per subcommand, one exit-code enum.
+//!
+//! stdout carries only the requested output; diagnostics and progress go to stderr.
+//! A closed stdout (`probity audit … | head`) ends the run quietly, as success.
+
+mod audit;
+mod check;
+mod common;
+mod explain;
+mod test;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use common::Exit;
+
+/// Probity: flag conflicts of interest in case data with rules you can read.
+#[derive(Debug, Parser)]
+#[command(name = "probity", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// How to print diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    pub error_format: ErrorFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, resolve and type-check rule files; print every problem.
+    Check {
+        /// Rule files or folders (default: `rules/`).
+        paths: Vec<PathBuf>,
+    },
+    /// Run the `test` blocks of rule files; ends with `N passed, N failed`.
+    Test {
+        /// Rule files or folders (default: `rules/`).
+        paths: Vec<PathBuf>,
+        /// Run only tests whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Run rules over case folders and print the findings.
+    Audit(AuditArgs),
+    /// Explain a finding (its derivation tree down to the case facts and their sources),
+    /// or print the evaluation plan of rule files.
+    Explain {
+        /// The case folder the finding is in.
+        case: Option<PathBuf>,
+        /// The finding's id (from `audit --format json`, or a unique prefix of it).
+        #[arg(long, requires = "case")]
+        finding: Option<String>,
+        /// Rule files or folders (default: `CASE/rules/`, else `rules/`).
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+        /// Override a parameter: `--param cooling_off=1y`.
+        #[arg(long, value_name = "NAME=VALUE")]
+        param: Vec<String>,
+        /// Print the plan of these rule files or folders instead.
+        #[arg(long, num_args = 1.., conflicts_with = "finding")]
+        plan: Vec<PathBuf>,
+    },
+}
+
+/// A severity on the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct SeverityArg(pub crate::syntax::ast::Severity);
+
+fn parse_severity(s: &str) -> Result<SeverityArg, String> {
+    crate::syntax::ast::Severity::parse(s)
+        .map(SeverityArg)
+        .ok_or_else(|| format!("`{s}` is not a severity: use info, low, medium, high or critical"))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Case folders.
+    #[arg(required = true)]
+    pub cases: Vec<PathBuf>,
+    /// Rule files or folders (default: `CASE/rules/`, else `rules/`).
+    #[arg(long)]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::render::Format::Table)]
+    pub format: crate::render::Format,
+    /// Leave out findings below this severity.
+    #[arg(long, value_parser = parse_severity)]
+    pub min_severity: Option<SeverityArg>,
+    /// Exit with 1 if any finding is at or above this severity.
+    #[arg(long, value_parser = parse_severity)]
+    pub fail_on: Option<SeverityArg>,
+    /// Override a parameter: `--param cooling_off=1y`.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
+    /// Write the output to this file (atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    let exit = match &cli.command {
+        Command::Check { paths } => check::run(paths, cli.error_format),
+        Command::Test { paths, filter } => test::run(paths, filter.as_deref(), cli.error_format),
+        Command::Audit(args) => audit::run(args, cli.error_format),
+        Command::Explain {
+            case,
+            finding,
+            rules,
+            param,
+            plan,
+        } => match (case, finding) {
+            (Some(case), Some(id)) => {
+                explain::run_finding(case, id, rules, param, cli.error_format)
+            }
+            _ if !plan.is_empty() => explain::run_plan(plan, cli.error_format),
+            _ => {
+                eprintln!(
+                    "error: nothing to explain\n  = help: use `probity explain CASE --finding ID` or `probity explain --plan RULES…`"
+                );
+                Exit::Usage
+            }
+        },
+    };
+    exit.into()
+}

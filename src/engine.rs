@@ -1,0 +1,193 @@
+//! The embedding API: load rules, load case folders, run, get findings — what the CLI
+//! does, for a report generator that wants no CLI.
+//!
+//! ```
+//! use probity::Engine;
+//!
+//! let rules = r#"
+//! use std
+//! rule retained_stake(p, firm) {
+//!     title "Resigned from a firm but retains shares in it"
+//!     severity high
+//!     when {
+//!         role(person: p, org: firm, until: left)
+//!         holding(holder: p, asset: firm, until: kept)
+//!         kept > left
+//!     }
+//!     flag "{p} left {firm} on {left} but still holds shares in it"
+//! }
+//! "#;
+//! let mut engine = Engine::from_sources(vec![("example.coi".into(), rules.into())])
+//!     .map_err(|e| e.render())?;
+//! engine.load_case("cases/flagship".as_ref()).map_err(|e| e.render())?;
+//! let audit = engine.run().map_err(|e| e.render())?;
+//! let f = &audit.findings[0];
+//! assert_eq!(f.rule, "retained_stake");
+//! assert_eq!(f.message, "Peter Mandelson left Global Counsel on 2025-02 but still holds shares in it");
+//! assert!(f.evidence.iter().any(|e| e.file.ends_with("ties.toml")));
+//! # Ok::<(), String>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::case::{self, Case};
+use crate::diag::{self, Diagnostic, SourceMap};
+use crate::eval::{self, Database, EvalOptions};
+use crate::facts::FactSet;
+use crate::findings::{self, Finding};
+use crate::ir::{ParamId, Program};
+use crate::render::CaseSummary;
+use crate::value::Value;
+
+/// Problems that stopped a step, with the sources needed to render them.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub map: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Failure {
+    /// The diagnostics as text, with file:line:col, carets and help lines.
+    pub fn render(&self) -> String {
+        diag::render(&self.map, &self.diagnostics)
+    }
+}
+
+/// A rule program and the case folders to run it over.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    map: SourceMap,
+    program: Program,
+    params: Vec<Value>,
+    cases: Vec<(Case, FactSet)>,
+    /// Warnings from checking rules and loading cases.
+    pub warnings: Vec<Diagnostic>,
+    pub options: EvalOptions,
+}
+
+/// The result of a run: findings in the documented order, and the cases they came from.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub cases: Vec<CaseSummary>,
+    pub findings: Vec<Finding>,
+}
+
+impl Engine {
+    /// Loads and checks rule files or folders.
+    pub fn from_paths(paths: &[PathBuf]) -> Result<Engine, Box<Failure>> {
+        let mut map = SourceMap::new();
+        let checked = crate::resolve::load(&mut map, paths);
+        Engine::new(map, checked)
+    }
+
+    /// Loads and checks rules given as (path, text) pairs.
+    pub fn from_sources(files: Vec<(String, String)>) -> Result<Engine, Box<Failure>> {
+        let mut map = SourceMap::new();
+        let checked = crate::resolve::load_sources(&mut map, files);
+        Engine::new(map, checked)
+    }
+
+    fn new(map: SourceMap, checked: crate::resolve::Checked) -> Result<Engine, Box<Failure>> {
+        match checked.program {
+            Some(program) => Ok(Engine {
+                params: eval::default_params(&program),
+                program,
+                map,
+                cases: Vec::new(),
+                warnings: checked.diagnostics,
+                options: EvalOptions::default(),
+            }),
+            None => Err(Box::new(Failure {
+                map,
+                diagnostics: checked.diagnostics,
+            })),
+        }
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn sources(&self) -> &SourceMap {
+        &self.map
+    }
+
+    /// Overrides a parameter from `name=value` text, read as the parameter's type.
+    pub fn set_param(&mut self, assignment: &str) -> Result<(), Box<Failure>> {
+        match crate::resolve::parse_param_override(&self.program, assignment) {
+            Ok((ParamId(i), v)) => {
+                self.params[i as usize] = v;
+                Ok(())
+            }
+            Err(d) => Err(self.fail(vec![d])),
+        }
+    }
+
+    /// Loads one case folder, checked against the rules' schema.
+    pub fn load_case(&mut self, dir: &Path) -> Result<&Case, Box<Failure>> {
+        let mut facts = FactSet::new(&self.program);
+        match case::load_case(dir, &self.program, &mut facts) {
+            Ok(c) => {
+                self.warnings.extend(c.warnings.iter().cloned());
+                self.cases.push((c, facts));
+                Ok(&self.cases[self.cases.len() - 1].0)
+            }
+            Err(diags) => Err(self.fail(diags)),
+        }
+    }
+
+    fn fail(&self, diagnostics: Vec<Diagnostic>) -> Box<Failure> {
+        Box::new(Failure {
+            map: self.map.clone(),
+            diagnostics,
+        })
+    }
+
+    /// Evaluates the rules over each case and returns every finding, sorted.
+    pub fn run(&self) -> Result<Audit, Box<Failure>> {
+        let mut all = Vec::new();
+        let mut cases = Vec::new();
+        for (case, facts) in &self.cases {
+            let db = self.evaluate(facts)?;
+            all.extend(crate::findings::build::findings(
+                &self.program,
+                &self.map,
+                case,
+                facts,
+                &db,
+            ));
+            cases.push(summary(case));
+        }
+        findings::sort(&mut all);
+        Ok(Audit {
+            cases,
+            findings: all,
+        })
+    }
+
+    /// Evaluates the rules over one case's facts.
+    pub fn evaluate(&self, facts: &FactSet) -> Result<Database, Box<Failure>> {
+        eval::evaluate(&self.program, facts, &self.params, &self.options).map_err(|d| self.fail(d))
+    }
+
+    /// The loaded cases with their facts.
+    pub fn cases(&self) -> impl Iterator<Item = (&Case, &FactSet)> {
+        self.cases.iter().map(|(c, f)| (c, f))
+    }
+}
+
+fn summary(case: &Case) -> CaseSummary {
+    CaseSummary {
+        path: display_dir(&case.dir),
+        title: case.title.clone(),
+        as_of: case.as_of.map(|d| d.to_string()),
+    }
+}
+
+/// A case folder as shown in outputs: the path as given, with `/` separators.
+pub fn display_dir(dir: &Path) -> String {
+    dir.to_string_lossy()
+        .replace('\\', "/")
+        .trim_end_matches('/')
+        .to_string()
+}

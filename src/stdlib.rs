@@ -12,6 +12,9 @@ pub const MODULES: &[(&str, &str)] = &[
     ("meetings", include_str!("../rules/std/meetings.coi")),
     ("ties", include_str!("../rules/std/ties.coi")),
     ("money", include_str!("../rules/std/money.coi")),
+    ("matters", include_str!("../rules/std/matters.coi")),
+    ("procurement", include_str!("../rules/std/procurement.coi")),
+    ("registers", include_str!("../rules/std/registers.coi")),
 ];
 
 /// The source of one module, by name.

@@ -279,7 +279,7 @@ impl Cx<'_> {
                         format!("type mismatch: `{}` values have no order", show(&ty, &self.program.kinds)),
                     )
                     .at(op.span)
-                    .help("order comparisons apply to numbers, dates, durations and text; use `=` or `!=`"),
+                    .help("order comparisons apply to numbers, dates, durations, text and entities (by id); use `=` or `!=`"),
                 );
             }
         }
@@ -345,7 +345,7 @@ impl Cx<'_> {
                             format!("type mismatch: `{t}` values have no order"),
                         )
                         .at(e.span)
-                        .help("`min` and `max` apply to numbers, dates, durations and text"),
+                        .help("`min` and `max` apply to numbers, dates, durations, text and entities (by id)"),
                     );
                 }
                 e.ty.clone()

@@ -69,7 +69,7 @@ pub(crate) fn show(ty: &Type, kinds: &[EntityKind]) -> String {
 pub(crate) fn is_ordered(ty: &Type) -> bool {
     matches!(
         ty,
-        Type::Number | Type::Date | Type::Duration | Type::Text | Type::Any
+        Type::Number | Type::Date | Type::Duration | Type::Text | Type::Entity(_) | Type::Any
     )
 }
 

@@ -125,7 +125,12 @@ fn flag_hole_may_name_a_variable_of_every_when_block() {
         "{PRE}\nrule r(p) {{ title \"t\" severity low when {{ role(person: p, org: o) }} when {{ holding(holder: p, asset: o) }} flag \"{{p}} at {{o}}\" }}"
     );
     let (_, checked) = run(&[("a.coi", &ok)]);
-    assert!(!checked.diagnostics.iter().any(|d| d.code == codes::UNKNOWN_FLAG_HOLE));
+    assert!(
+        !checked
+            .diagnostics
+            .iter()
+            .any(|d| d.code == codes::UNKNOWN_FLAG_HOLE)
+    );
     let only_one = format!(
         "{PRE}\nrule r(p) {{ title \"t\" severity low when {{ role(person: p, org: o) }} when {{ holding(holder: p, asset: _) }} flag \"{{p}} at {{o}}\" }}"
     );

@@ -70,6 +70,8 @@ pub struct Engine {
 pub struct Audit {
     pub cases: Vec<CaseSummary>,
     pub findings: Vec<Finding>,
+    /// Findings an `exempt` block covers, with the reason and its evidence.
+    pub exempted: Vec<Finding>,
 }
 
 impl Engine {
@@ -159,9 +161,11 @@ impl Engine {
             cases.push(summary(case));
         }
         findings::sort(&mut all);
+        let (exempted, findings) = all.into_iter().partition(|f| f.exemption.is_some());
         Ok(Audit {
             cases,
-            findings: all,
+            findings,
+            exempted,
         })
     }
 

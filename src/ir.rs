@@ -267,6 +267,20 @@ pub struct Rule {
     /// Holes refer to subject names (fields of `rel`).
     pub flag: Option<Template>,
     pub clauses: Vec<ClauseId>,
+    /// `exempt` blocks for this rule, in source order.
+    pub exemptions: Vec<Exemption>,
+    pub span: Span,
+}
+
+/// An `exempt` block: a derived relation over some of the rule's subjects; a finding
+/// whose subjects are in it is exempted.
+#[derive(Debug, Clone)]
+pub struct Exemption {
+    /// A derived relation whose fields are the subjects the block binds.
+    pub rel: RelId,
+    /// For each field of `rel`, the index of the subject (field of the rule's relation).
+    pub subjects: Vec<usize>,
+    pub reason: String,
     pub span: Span,
 }
 
@@ -290,6 +304,8 @@ pub struct GivenFact {
 #[derive(Debug, Clone)]
 pub struct Expectation {
     pub negated: bool,
+    /// `expect exempted`: a matching finding exists and an exemption covers it.
+    pub exempted: bool,
     pub rel: RelId,
     /// Constraints on named fields; unnamed fields are unconstrained.
     pub fields: Vec<(usize, Value)>,

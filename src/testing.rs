@@ -114,6 +114,28 @@ fn check(
         .count();
     let at = map.locate(e.span);
     let want = describe(program, e);
+    if e.exempted {
+        let rule = match rel.kind {
+            crate::ir::RelKind::Rule(r) => program.rule(r),
+            _ => return Some(format!("{at}: `{}` is not a rule", rel.name)),
+        };
+        let exempted = rows
+            .iter()
+            .filter(|t| e.fields.iter().all(|(i, v)| t.get(*i) == Some(v)))
+            .any(|t| crate::findings::build::exemption_for(db, rule, t).is_some());
+        if e.negated {
+            return exempted
+                .then(|| format!("{at}: expected no exempted {want}\n      got an exempted one"));
+        }
+        return (!exempted).then(|| {
+            let got = if matching == 0 {
+                format!("no matching `{}` at all", rel.name)
+            } else {
+                format!("{matching} matching, none exempted")
+            };
+            format!("{at}: expected exempted {want}\n      got {got}")
+        });
+    }
     if e.negated && matching > 0 {
         Some(format!(
             "{at}: expected no {want}\n      got {matching} matching: {}",

@@ -68,12 +68,14 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
     };
     let min = args.min_severity.map(|s| s.0).unwrap_or(Severity::Info);
     audit.findings.retain(|f| f.severity >= min);
+    audit.exempted.retain(|f| f.severity >= min);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let text = render::render(
         &Report {
             cases: &audit.cases,
             findings: &audit.findings,
+            exempted: &audit.exempted,
         },
         args.format,
         Options { color },

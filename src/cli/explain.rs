@@ -37,6 +37,7 @@ pub fn run_finding(
     let matches: Vec<_> = audit
         .findings
         .iter()
+        .chain(&audit.exempted)
         .filter(|f| f.id.starts_with(id))
         .collect();
     match matches.as_slice() {

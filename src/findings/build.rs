@@ -3,14 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use super::{Binding, Derivation, Evidence, FieldValue, Finding, Period, SourceRef, finding_id};
+use super::{
+    Binding, Derivation, Evidence, ExemptionInfo, FieldValue, Finding, Period, SourceRef,
+    finding_id,
+};
 use crate::case::Case;
 use crate::diag::SourceMap;
 use crate::engine::display_dir;
 use crate::eval::Database;
-use crate::eval::{Derivation as Deriv, Proof};
+use crate::eval::{Derivation as Deriv, Proof, TupleRef};
 use crate::facts::{FactSet, OriginId};
-use crate::ir::{Program, Relation, Rule, Validity};
+use crate::ir::{Exemption, Program, Relation, Rule, Validity};
 use crate::syntax::ast::TemplatePart;
 use crate::value::{Date, Status, Value};
 
@@ -31,7 +34,7 @@ pub fn findings(
             let Some(proof) = db.proof(tref) else {
                 continue;
             };
-            out.push(build(program, map, case, facts, rule, &values, &proof));
+            out.push(build(program, map, case, facts, db, rule, &values, &proof));
         }
     }
     out
@@ -61,11 +64,16 @@ fn binding(case: &Case, name: &str, v: &Value) -> Binding {
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the parts of a finding"
+)]
 fn build(
     program: &Program,
     map: &SourceMap,
     case: &Case,
     facts: &FactSet,
+    db: &Database,
     rule: &Rule,
     values: &[Value],
     proof: &Proof,
@@ -105,9 +113,48 @@ fn build(
         period,
         sources: sources(case, &evidence),
         derivation: tree(program, map, proof, &index),
+        exemption: exemption_info(program, map, case, facts, db, rule, values),
         bindings,
         evidence,
     }
+}
+
+/// The first `exempt` block of `rule` that covers a finding with these subject values,
+/// and the exempting tuple.
+pub fn exemption_for<'p>(
+    db: &Database,
+    rule: &'p Rule,
+    values: &[Value],
+) -> Option<(&'p Exemption, TupleRef)> {
+    rule.exemptions.iter().find_map(|ex| {
+        let key: Vec<Value> = ex
+            .subjects
+            .iter()
+            .filter_map(|&i| values.get(i).cloned())
+            .collect();
+        let index = db.find(ex.rel, &key)?;
+        Some((ex, TupleRef { rel: ex.rel, index }))
+    })
+}
+
+fn exemption_info(
+    program: &Program,
+    map: &SourceMap,
+    case: &Case,
+    facts: &FactSet,
+    db: &Database,
+    rule: &Rule,
+    values: &[Value],
+) -> Option<ExemptionInfo> {
+    let (ex, tref) = exemption_for(db, rule, values)?;
+    let proof = db.proof(tref)?;
+    let (evidence, _) = evidence(program, facts, &proof);
+    Some(ExemptionInfo {
+        because: ex.reason.clone(),
+        by: map.locate(ex.span),
+        sources: sources(case, &evidence),
+        evidence,
+    })
 }
 
 /// Fills the `flag` template: a hole names a subject, or any variable of the `when`

@@ -1,7 +1,7 @@
 //! The derivation tree of one finding as indented text, each leaf with its file, line,
 //! status and the titles of its sources.
 
-use super::{Derivation, Evidence, Finding};
+use super::{Derivation, Evidence, Finding, SourceRef};
 
 /// Renders the finding's header, then its derivation tree.
 pub fn tree_text(f: &Finding) -> String {
@@ -23,10 +23,17 @@ pub fn tree_text(f: &Finding) -> String {
     }
     out.push('\n');
     node(f, &f.derivation, "", "", &mut out);
+    if let Some(x) = &f.exemption {
+        out.push_str(&format!("\nexempted because: {}  ← {}\n", x.because, x.by));
+        for e in &x.evidence {
+            let (head, detail) = leaf(&x.sources, e);
+            out.push_str(&format!("└─ {head}\n       {detail}\n"));
+        }
+    }
     out
 }
 
-fn leaf(f: &Finding, e: &Evidence) -> (String, String) {
+fn leaf(cited: &[SourceRef], e: &Evidence) -> (String, String) {
     let fields: Vec<String> = e
         .fields
         .iter()
@@ -37,8 +44,7 @@ fn leaf(f: &Finding, e: &Evidence) -> (String, String) {
         .sources
         .iter()
         .map(|id| {
-            let title = f
-                .sources
+            let title = cited
                 .iter()
                 .find(|s| &s.id == id)
                 .and_then(|s| s.title.clone());
@@ -62,7 +68,7 @@ fn node(f: &Finding, d: &Derivation, first: &str, rest: &str, out: &mut String) 
     match d {
         Derivation::Fact { evidence } => match f.evidence.get(*evidence) {
             Some(e) => {
-                let (head, detail) = leaf(f, e);
+                let (head, detail) = leaf(&f.sources, e);
                 out.push_str(&format!("{first}{head}\n{rest}    {detail}\n"));
             }
             None => out.push_str(&format!("{first}(missing evidence)\n")),

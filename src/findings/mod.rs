@@ -147,6 +147,16 @@ pub struct SourceRef {
     pub published: Option<String>,
 }
 
+/// Why a finding is exempted: the `exempt` block's reason and the facts that satisfy it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExemptionInfo {
+    pub because: String,
+    /// `file:line:col` of the `exempt` block.
+    pub by: String,
+    pub evidence: Vec<Evidence>,
+    pub sources: Vec<SourceRef>,
+}
+
 /// One flagged match of a rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -173,6 +183,10 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     pub sources: Vec<SourceRef>,
     pub derivation: Derivation,
+    /// Set when an `exempt` block covers the finding; exempted findings are listed apart
+    /// and never trip `--fail-on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<ExemptionInfo>,
 }
 
 /// 64-bit FNV-1a: a hash that is the same on every platform and in every version.

@@ -12,9 +12,9 @@ fn field(s: &str) -> String {
 
 pub fn render(report: &Report) -> String {
     let mut out = String::from(
-        "id,case,severity,rule,title,subjects,message,certainty,period,sources,evidence\n",
+        "id,case,severity,rule,title,subjects,message,certainty,period,sources,evidence,exempted_because\n",
     );
-    for f in report.findings {
+    for f in report.findings.iter().chain(report.exempted) {
         let evidence = f
             .evidence
             .iter()
@@ -33,6 +33,7 @@ pub fn render(report: &Report) -> String {
             &period_text(f),
             &source_ids(f),
             &evidence,
+            f.exemption.as_ref().map_or("", |e| e.because.as_str()),
         ];
         let row: Vec<String> = row.iter().map(|s| field(s)).collect();
         out.push_str(&row.join(","));

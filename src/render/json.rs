@@ -14,6 +14,7 @@ struct Document<'a> {
     /// Number of findings per severity, highest first.
     summary: BTreeMap<&'static str, usize>,
     findings: &'a [Finding],
+    exempted: &'a [Finding],
 }
 
 pub fn render(report: &Report) -> String {
@@ -26,16 +27,18 @@ pub fn render(report: &Report) -> String {
         cases: report.cases,
         summary,
         findings: report.findings,
+        exempted: report.exempted,
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }
 
-/// One finding per line, each a complete JSON object.
+/// One finding per line, each a complete JSON object; exempted ones follow, each with
+/// its `exemption`.
 pub fn render_lines(report: &Report) -> String {
     let mut out = String::new();
-    for f in report.findings {
+    for f in report.findings.iter().chain(report.exempted) {
         out.push_str(&serde_json::to_string(f).unwrap_or_default());
         out.push('\n');
     }

@@ -34,6 +34,8 @@ pub struct Report<'a> {
     pub cases: &'a [CaseSummary],
     /// Already sorted in the documented order.
     pub findings: &'a [Finding],
+    /// Findings an `exempt` block covers, in the same order.
+    pub exempted: &'a [Finding],
 }
 
 /// Presentation switches that do not change content.

@@ -4,6 +4,7 @@ use tabled::builder::Builder;
 use tabled::settings::{Style, Width};
 
 use super::{Options, Report, period_text, source_ids, subjects};
+use crate::findings::Finding;
 use crate::syntax::ast::Severity;
 
 fn paint(sev: Severity, color: bool) -> String {
@@ -21,10 +22,27 @@ fn paint(sev: Severity, color: bool) -> String {
 }
 
 pub fn render(report: &Report, opts: Options) -> String {
-    if report.findings.is_empty() {
-        return "no findings\n".to_string();
+    let mut s = if report.findings.is_empty() {
+        "no findings\n".to_string()
+    } else {
+        let mut s = findings_table(report.findings, opts, false);
+        s.push_str(&summary_line(report));
+        s
+    };
+    if !report.exempted.is_empty() {
+        s.push_str(&format!("\nexempted ({}):\n", report.exempted.len()));
+        s.push_str(&findings_table(report.exempted, opts, true));
     }
+    s
+}
+
+fn findings_table(findings: &[Finding], opts: Options, exempted: bool) -> String {
     let mut b = Builder::default();
+    let last = if exempted {
+        "exempted because"
+    } else {
+        "sources"
+    };
     b.push_record([
         "severity",
         "rule",
@@ -32,9 +50,13 @@ pub fn render(report: &Report, opts: Options) -> String {
         "finding",
         "certainty",
         "period",
-        "sources",
+        last,
     ]);
-    for f in report.findings {
+    for f in findings {
+        let last = match &f.exemption {
+            Some(e) if exempted => e.because.clone(),
+            _ => source_ids(f),
+        };
         b.push_record([
             paint(f.severity, opts.color),
             f.rule.clone(),
@@ -42,7 +64,7 @@ pub fn render(report: &Report, opts: Options) -> String {
             f.message.clone(),
             f.certainty.as_str().to_string(),
             period_text(f),
-            source_ids(f),
+            last,
         ]);
     }
     let mut t = b.build();
@@ -51,9 +73,14 @@ pub fn render(report: &Report, opts: Options) -> String {
         tabled::settings::object::Columns::new(2..4),
         Width::wrap(48).keep_words(true),
     );
+    if exempted {
+        t.modify(
+            tabled::settings::object::Columns::new(6..7),
+            Width::wrap(32).keep_words(true),
+        );
+    }
     let mut s = t.to_string();
     s.push('\n');
-    s.push_str(&summary_line(report));
     s
 }
 

@@ -12,8 +12,11 @@ pub const UNKNOWN_FIELD: &str = "probity::resolve::unknown_field";
 pub const UNKNOWN_KIND: &str = "probity::resolve::unknown_kind";
 /// `x within $coolng_off after y` with no param `coolng_off`.
 pub const UNKNOWN_PARAM: &str = "probity::resolve::unknown_param";
-/// `expect retaind_stake(p: ann)` naming no rule or relation.
+/// `expect retaind_stake(p: ann)` naming no rule or relation; `exempt retaind_stake { … }`.
 pub const UNKNOWN_RULE: &str = "probity::resolve::unknown_rule";
+/// `exempt r { because "…" when { declaration(person: x, interest: y) } }` where `r`'s
+/// subjects are `p` and `firm`: the block says nothing about which findings it covers.
+pub const EXEMPT_BINDS_NO_SUBJECT: &str = "probity::resolve::exempt_binds_no_subject";
 /// `controls(a, b)` where `controls` has three fields; or two `derive` heads of one
 /// name with different numbers of terms.
 pub const ARITY: &str = "probity::resolve::arity";

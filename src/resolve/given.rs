@@ -238,6 +238,20 @@ impl Tx<'_> {
             return None;
         };
         let r: &Relation = self.program.rel(rel);
+        if ex.exempted && !matches!(r.kind, crate::ir::RelKind::Rule(_)) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::UNKNOWN_RULE,
+                    format!(
+                        "`expect exempted` needs a rule, and `{}` is not one",
+                        a.rel.node
+                    ),
+                )
+                .at(a.rel.span)
+                .help("exemptions apply to findings: name a rule declared with `rule`"),
+            );
+            return None;
+        }
         let mut fields = Vec::new();
         for (field, e) in check_args(r, a, false, self.diags) {
             let Some(i) = field else { continue };
@@ -250,6 +264,7 @@ impl Tx<'_> {
         }
         Some(Expectation {
             negated: ex.negated,
+            exempted: ex.exempted,
             rel,
             fields,
             span: ex.span,

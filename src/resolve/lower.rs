@@ -44,9 +44,10 @@ pub(crate) fn lower_all(decls: &Decls, program: &mut Program, diags: &mut Vec<Di
         let mut pass_diags = Vec::new();
         let mut clauses = Vec::new();
         let mut rule_clauses: Vec<Vec<ClauseId>> = vec![Vec::new(); program.rules.len()];
-        for (rel, dv) in &decls.derives {
+        let derives = decls.derives.iter().map(|(r, d)| (*r, *d));
+        for (rel, dv) in derives.chain(decls.exempt_derives.iter().map(|(r, d)| (*r, d))) {
             let mut cx = Cx::new(program, decls, &mut pass_diags);
-            clauses.push(cx.derive(*rel, dv));
+            clauses.push(cx.derive(rel, dv));
         }
         for (i, r) in decls.rule_decls.iter().enumerate() {
             let rule = RuleId(i as u32);

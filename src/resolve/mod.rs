@@ -9,6 +9,7 @@
 
 mod body;
 pub mod codes;
+mod exempt;
 mod exprs;
 mod given;
 mod imports;

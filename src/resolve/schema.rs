@@ -21,6 +21,8 @@ pub(crate) struct Decls<'a> {
     pub derives: Vec<(RelId, &'a ast::DeriveDecl)>,
     /// Each declared rule, by `RuleId`.
     pub rule_decls: Vec<&'a ast::RuleDecl>,
+    /// `derive`-shaped clauses made from `exempt` blocks: (relation, declaration).
+    pub exempt_derives: Vec<(RelId, ast::DeriveDecl)>,
 }
 
 impl Decls<'_> {
@@ -58,6 +60,7 @@ pub(crate) fn declare<'a>(
         rules: HashMap::new(),
         derives: Vec::new(),
         rule_decls: Vec::new(),
+        exempt_derives: Vec::new(),
     };
     let items = || files.iter().flat_map(|(_, f)| f.items.iter());
     let mut kinds: HashMap<String, KindId> = HashMap::new();
@@ -83,7 +86,12 @@ pub(crate) fn declare<'a>(
             Item::Derive(dv) => declare_derive(dv, &mut d, &mut first_span, program, diags),
             Item::Rule(r) => declare_rule(r, &mut d, &mut first_span, program, diags),
             Item::Param(p) => declare_param(p, &mut d, program, diags),
-            Item::Use(_) | Item::Test(_) => {}
+            Item::Use(_) | Item::Test(_) | Item::Exempt(_) => {}
+        }
+    }
+    for item in items() {
+        if let Item::Exempt(e) = item {
+            super::exempt::declare(e, &mut d, program, diags);
         }
     }
     d
@@ -111,7 +119,7 @@ fn claim(
     Some(())
 }
 
-fn push_rel(d: &mut Decls, program: &mut Program, rel: Relation) -> RelId {
+pub(crate) fn push_rel(d: &mut Decls, program: &mut Program, rel: Relation) -> RelId {
     let id = RelId(program.relations.len() as u32);
     d.rels.insert(rel.name.clone(), id);
     program.relations.push(rel);
@@ -533,6 +541,7 @@ fn rule_meta(
         tags: r.tags.iter().map(|t| t.node.clone()).collect(),
         flag: Some(flag),
         clauses: Vec::new(),
+        exemptions: Vec::new(),
         span: r.name.span,
     }
 }

@@ -41,6 +41,7 @@ pub enum Item {
     Param(ParamDecl),
     Derive(DeriveDecl),
     Rule(RuleDecl),
+    Exempt(ExemptDecl),
     Test(TestDecl),
 }
 
@@ -173,6 +174,23 @@ pub struct RuleDecl {
     pub span: Span,
 }
 
+/// ```text
+/// exempt retained_stake {
+///     because "declared and managed under the Code"
+///     when { declaration(person: p, interest: firm) }
+/// }
+/// ```
+/// A finding of the rule whose subjects satisfy any `when` block (variables named like
+/// the rule's subjects are bound to them) is moved to the exempted list, with the reason
+/// and the exempting facts as evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExemptDecl {
+    pub rule: Ident,
+    pub because: Option<Spanned<String>>,
+    pub whens: Vec<Spanned<Vec<Literal>>>,
+    pub span: Span,
+}
+
 /// A `flag` message: literal text and `{var}` holes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -206,6 +224,8 @@ pub struct TestDecl {
 pub struct Expect {
     /// `expect no …`
     pub negated: bool,
+    /// `expect exempted …`: the finding exists and an `exempt` block exempts it.
+    pub exempted: bool,
     pub atom: Atom,
     pub span: Span,
 }

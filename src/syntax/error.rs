@@ -30,6 +30,7 @@ pub enum Expected {
     RuleAttr,
     /// Inside a test: `given` or `expect`.
     TestPart,
+    ExemptPart,
     /// `std`, `std/<module>` or a quoted path.
     UseTarget,
 }
@@ -48,6 +49,7 @@ impl fmt::Display for Expected {
             }
             Expected::RuleAttr => f.write_str("a rule attribute"),
             Expected::TestPart => f.write_str("`given`, `expect` or `}`"),
+            Expected::ExemptPart => f.write_str("`because`, `when` or `}`"),
             Expected::UseTarget => f.write_str("`std`, `std/<module>` or a quoted path"),
         }
     }
@@ -59,6 +61,7 @@ impl Expected {
         match self {
             Expected::RuleAttr => &["title", "severity", "basis", "tags", "when", "flag"],
             Expected::TestPart => &["given", "expect"],
+            Expected::ExemptPart => &["because", "when"],
             _ => &[],
         }
     }
@@ -73,7 +76,8 @@ impl Expected {
             Expected::Type => "write `text`, `number`, `date`, `duration`, `bool`, `entity` or an entity kind, as `T`, `T?`, `[T]` or `a | b`".into(),
             Expected::Literal | Expected::LiteralOp => "write an atom `rel(field: x)`, `not rel(…)`, a comparison `a < b`, `a within 90d of b`, `d in a..b`, `a..b overlaps c..d` or `n = count { … }`".into(),
             Expected::RuleAttr => "inside a rule write `title \"…\"`, `severity high`, `basis \"…\"`, `tags \"…\"`, `when { … }` or `flag \"…\"`".into(),
-            Expected::TestPart => "inside a test write `given { facts }`, `expect rel(…)` or `expect no rel(…)`".into(),
+            Expected::TestPart => "inside a test write `given { facts }`, `expect rel(…)`, `expect no rel(…)` or `expect exempted rel(…)`".into(),
+            Expected::ExemptPart => "inside an exemption write `because \"…\"` and one or more `when { … }` blocks".into(),
             Expected::UseTarget => "write `use std`, `use std/holdings` or `use \"./file.coi\"`".into(),
         }
     }

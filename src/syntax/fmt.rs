@@ -57,6 +57,7 @@ fn item_span(item: &Item) -> Span {
         Item::Param(p) => p.span,
         Item::Derive(d) => d.span,
         Item::Rule(r) => r.span,
+        Item::Exempt(e) => e.span,
         Item::Test(t) => t.span,
     }
 }
@@ -113,6 +114,7 @@ impl Printer<'_> {
                 );
             }
             Item::Rule(r) => self.rule(r),
+            Item::Exempt(e) => self.exempt(e),
             Item::Test(t) => self.test(t),
         }
     }
@@ -201,6 +203,22 @@ impl Printer<'_> {
         self.line("}");
     }
 
+    fn exempt(&mut self, e: &ExemptDecl) {
+        self.line(&format!("exempt {} {{", e.rule.node));
+        self.indent += 1;
+        if let Some(b) = &e.because {
+            self.comments_before(b.span.start);
+            self.line(&format!("because {}", quote(&b.node)));
+        }
+        for w in &e.whens {
+            self.comments_before(w.span.start);
+            self.block("when", &w.node, w.span.end);
+        }
+        self.comments_before(e.span.end);
+        self.indent -= 1;
+        self.line("}");
+    }
+
     fn test(&mut self, t: &TestDecl) {
         self.line(&format!("test {} {{", t.name.node));
         self.indent += 1;
@@ -216,7 +234,12 @@ impl Printer<'_> {
         }
         for e in &t.expects {
             self.comments_before(e.span.start);
-            let no = if e.negated { "no " } else { "" };
+            let no = match (e.negated, e.exempted) {
+                (true, true) => "no exempted ",
+                (true, false) => "no ",
+                (false, true) => "exempted ",
+                (false, false) => "",
+            };
             self.line(&format!("expect {no}{}", atom(&e.atom)));
         }
         self.comments_before(t.span.end);

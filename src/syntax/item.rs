@@ -19,6 +19,7 @@ pub const ITEM_KEYWORDS: &[&str] = &[
     "param",
     "derive",
     "rule",
+    "exempt",
     "test",
 ];
 
@@ -31,6 +32,7 @@ pub fn item(i: Input<'_>) -> PResult<'_, Item> {
         Some("param") => param(i).map(|(i, p)| (i, Item::Param(p))),
         Some("derive") => derive(i).map(|(i, d)| (i, Item::Derive(d))),
         Some("rule") => rule(i).map(|(i, r)| (i, Item::Rule(r))),
+        Some("exempt") => exempt(i).map(|(i, e)| (i, Item::Exempt(e))),
         Some("test") => test(i).map(|(i, t)| (i, Item::Test(t))),
         _ => fail(ws(i).offset, Expected::Keyword("rule")),
     }
@@ -340,6 +342,40 @@ fn rule_attr<'a>(i: Input<'a>, r: &mut RuleDecl) -> PResult<'a, ()> {
     Ok((i, ()))
 }
 
+/// `exempt rule { because "…" when { … } … }`.
+fn exempt(i: Input<'_>) -> PResult<'_, ExemptDecl> {
+    let i = ws(i);
+    let start = i.offset;
+    let (i, _) = keyword("exempt")(i)?;
+    let (i, rule) = commit(name(i))?;
+    let (mut i, _) = commit(punct("{")(i))?;
+    let mut e = ExemptDecl {
+        rule,
+        because: None,
+        whens: Vec::new(),
+        span: Span::default(),
+    };
+    while !at_punct(i, "}") {
+        i = match peek_word(i) {
+            Some("because") => {
+                let (rest, kw) = word(i)?;
+                let (rest, s) = commit(string(rest))?;
+                once(rest, &mut e.because, s, "because", kw.span);
+                rest
+            }
+            Some("when") => {
+                let (rest, b) = commit(body(word(i)?.0))?;
+                e.whens.push(b);
+                rest
+            }
+            _ => return fail(ws(i).offset, Expected::ExemptPart).map_err(to_failure),
+        };
+    }
+    let (i, _) = punct("}")(i)?;
+    e.span = i.span_from(start);
+    Ok((i, e))
+}
+
 /// `info`, `low`, `medium`, `high` or `critical`; an unknown one is reported.
 fn severity(i: Input<'_>) -> PResult<'_, Option<Spanned<Severity>>> {
     let (i, w) = word(i)?;
@@ -417,7 +453,7 @@ fn given(i: Input<'_>) -> PResult<'_, Vec<Atom>> {
     })
 }
 
-/// `expect atom` or `expect no atom`.
+/// `expect atom`, `expect no atom`, `expect exempted atom` or `expect no exempted atom`.
 fn expect(i: Input<'_>) -> PResult<'_, Expect> {
     let i = ws(i);
     let start = i.offset;
@@ -425,11 +461,15 @@ fn expect(i: Input<'_>) -> PResult<'_, Expect> {
     let j = ws(i);
     let negated = peek_word(j) == Some("no") && !at_punct(j.advance(2), "(");
     let i = if negated { word(i)?.0 } else { i };
+    let j = ws(i);
+    let exempted = peek_word(j) == Some("exempted") && !at_punct(j.advance(8), "(");
+    let i = if exempted { word(i)?.0 } else { i };
     let (i, atom) = commit(atom(i))?;
     Ok((
         i,
         Expect {
             negated,
+            exempted,
             atom,
             span: i.span_from(start),
         },

@@ -19,7 +19,7 @@
 //! "#;
 //! let mut engine = Engine::from_sources(vec![("example.coi".into(), rules.into())])
 //!     .map_err(|e| e.render())?;
-//! engine.load_case("cases/flagship".as_ref()).map_err(|e| e.render())?;
+//! engine.load_case("cases/uk-us-tech-partnership".as_ref()).map_err(|e| e.render())?;
 //! let audit = engine.run().map_err(|e| e.render())?;
 //! let f = &audit.findings[0];
 //! assert_eq!(f.rule, "retained_stake");

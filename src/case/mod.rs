@@ -6,7 +6,7 @@
 //!   other extensions (`README.md`) are ignored; a subfolder that holds `.toml`/`.csv`
 //!   files gets an `ignored_folder` warning.
 //! - Paths in origins and diagnostics are the folder as the caller gave it joined with the
-//!   file name (`cases/flagship/people.toml`); an origin's line is the line of the fact's
+//!   file name (`cases/uk-us-tech-partnership/people.toml`); an origin's line is the line of the fact's
 //!   `[[name]]` header, or of its CSV row.
 //! - Entity ids are global: a case may refer to entities of cases loaded earlier into the
 //!   same [`FactSet`], and may not define them again (`duplicate_id`). Source ids are per

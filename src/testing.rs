@@ -17,6 +17,8 @@ pub struct Outcome {
     pub location: String,
     /// One entry per expectation that did not hold (empty: passed).
     pub failures: Vec<String>,
+    /// The findings the given facts produce, as `rule: message` (`exempted` marked).
+    pub findings: Vec<String>,
 }
 
 impl Outcome {
@@ -67,6 +69,7 @@ fn run_one(map: &SourceMap, program: &Program, test: &Test) -> Outcome {
                     .iter()
                     .map(|d: &Diagnostic| d.message.clone())
                     .collect(),
+                findings: Vec::new(),
             };
         }
     };
@@ -75,10 +78,61 @@ fn run_one(map: &SourceMap, program: &Program, test: &Test) -> Outcome {
         .iter()
         .filter_map(|e| check(program, &db, e, map))
         .collect();
+    let case = given_case(program, &facts, &location);
+    let findings = crate::findings::build::findings(program, map, &case, &facts, &db)
+        .into_iter()
+        .map(|f| {
+            let mark = if f.exemption.is_some() {
+                " (exempted)"
+            } else {
+                ""
+            };
+            format!("{}{mark}: {}", f.rule, f.message)
+        })
+        .collect();
     Outcome {
         name: test.name.clone(),
         location,
         failures,
+        findings,
+    }
+}
+
+/// A case made of a test's given facts, so findings show entities' names.
+fn given_case(program: &Program, facts: &FactSet, location: &str) -> crate::case::Case {
+    let mut entities = std::collections::BTreeMap::new();
+    for kind in &program.kinds {
+        let rel = program.rel(kind.rel);
+        let name_at = rel.field("name");
+        for (values, origin) in &facts.tuples[kind.rel.0 as usize] {
+            let Some(Value::Entity(id)) = values.first() else {
+                continue;
+            };
+            let name = match name_at.and_then(|i| values.get(i)) {
+                Some(Value::Text(n)) => n.to_string(),
+                _ => id.to_string(),
+            };
+            entities.insert(
+                id.clone(),
+                crate::case::Entity {
+                    kind: kind.name.clone(),
+                    name,
+                    aliases: Vec::new(),
+                    origin: *origin,
+                },
+            );
+        }
+    }
+    crate::case::Case {
+        dir: location.into(),
+        title: String::new(),
+        description: None,
+        as_of: None,
+        sources: Vec::new(),
+        entities,
+        merged: Default::default(),
+        files: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

@@ -46,6 +46,9 @@ pub enum Command {
         /// Run only tests whose name contains this text.
         #[arg(long)]
         filter: Option<String>,
+        /// Also print the findings each test's given facts produce.
+        #[arg(long)]
+        findings: bool,
     },
     /// Run rules over case folders and print the findings.
     Audit(AuditArgs),
@@ -120,7 +123,11 @@ pub fn main() -> std::process::ExitCode {
     };
     let exit = match &cli.command {
         Command::Check { paths } => check::run(paths, cli.error_format),
-        Command::Test { paths, filter } => test::run(paths, filter.as_deref(), cli.error_format),
+        Command::Test {
+            paths,
+            filter,
+            findings,
+        } => test::run(paths, filter.as_deref(), *findings, cli.error_format),
         Command::Audit(args) => audit::run(args, cli.error_format),
         Command::Explain {
             case,

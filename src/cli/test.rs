@@ -6,7 +6,7 @@ use super::ErrorFormat;
 use super::common::{Exit, load_rules, print_stdout};
 use crate::diag::SourceMap;
 
-pub fn run(paths: &[PathBuf], filter: Option<&str>, format: ErrorFormat) -> Exit {
+pub fn run(paths: &[PathBuf], filter: Option<&str>, show: bool, format: ErrorFormat) -> Exit {
     let mut map = SourceMap::new();
     let Some(program) = load_rules(&mut map, paths, format) else {
         return Exit::Usage;
@@ -20,6 +20,11 @@ pub fn run(paths: &[PathBuf], filter: Option<&str>, format: ErrorFormat) -> Exit
             out.push_str(&format!("FAIL {} ({})\n", o.name, o.location));
             for f in &o.failures {
                 out.push_str(&format!("    {f}\n"));
+            }
+        }
+        if show {
+            for f in &o.findings {
+                out.push_str(&format!("    finding {f}\n"));
             }
         }
     }

@@ -48,6 +48,8 @@ pub fn shown(case: &Case, v: &Value) -> String {
             .get(case.canonical(id))
             .map(|e| e.name.clone())
             .unwrap_or_else(|| id.to_string()),
+        Value::Date(d) if *d == Date::POS_INF => "ongoing".to_string(),
+        Value::Date(d) if *d == Date::NEG_INF => "an open start".to_string(),
         other => other.to_string(),
     }
 }

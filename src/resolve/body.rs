@@ -244,6 +244,11 @@ impl Cx<'_> {
         }
         let mut l = self.expr(lhs, &Type::Any);
         let r = self.expr_hinted(rhs, &l.ty);
+        if l.ty == Type::Number && r.ty == Type::Date {
+            if let Some(year) = self.as_year(lhs) {
+                l = year;
+            }
+        }
         self.refine(&mut l, &r.ty);
         self.comparable(op, &l, &r, span);
         out.push(ir::Literal::Compare {

@@ -147,6 +147,20 @@ impl Cx<'_> {
         }
     }
 
+    /// A 4-digit number literal read as a year, for when the other operand shows that a
+    /// date is expected (`2025 < d`, `2024 + 1y`); `None` for anything else.
+    pub(crate) fn as_year(&self, e: &ast::Expr) -> Option<ir::Expr> {
+        let ExprKind::Lit(l) = &e.kind else {
+            return None;
+        };
+        let (v, ty) = literal(l, &Type::Date);
+        (ty == Type::Date).then(|| ir::Expr {
+            kind: ir::ExprKind::Const(v),
+            ty,
+            span: e.span,
+        })
+    }
+
     fn mismatch(&mut self, expected: &Type, found: &Type, e: &ast::Expr) {
         let (x, f) = (
             show(expected, &self.program.kinds),
@@ -179,6 +193,11 @@ impl Cx<'_> {
             _ => hb,
         };
         let y = self.expr_hinted(b, &hb);
+        if y.ty == Type::Duration && x.ty == Type::Number {
+            if let Some(year) = self.as_year(a) {
+                x = year;
+            }
+        }
         if matches!(op, BinOp::Add | BinOp::Sub) && y.ty == Type::Number {
             self.refine(&mut x, &Type::Number);
         }

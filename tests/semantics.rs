@@ -156,3 +156,25 @@ yes!(default_subjects_are_named_variables_in_order, "rule r { title \"t\" severi
 
 // Type errors are caught when checking.
 fails!(date_compared_with_a_number, "derive r(k) { num(k: k, n: n) day(k: k, d: d) d > n }", given: "", "probity::resolve::type_mismatch");
+
+// Probes (to sort into sections).
+yes!(sum_skips_none, "derive total(x, s) { node(id: x) s = sum n { num(k: x, n: n) } }", given: "node(id: p) node(id: q) num(k: p) num(k: p, n: 2) num(k: q)", "total" => ["p 2", "q 0"]);
+yes!(min_skips_none, "derive least(x, s) { node(id: x) s = min n { num(k: x, n: n) } }", given: "node(id: p) node(id: q) num(k: p) num(k: p, n: 2) num(k: q)", "least" => ["p 2"]);
+yes!(count_with_a_negation_inside, "derive n(x, c) { node(id: x) c = count { edge(a: x, b: y) not tie(a: y, b: _) } }", given: "node(id: p) edge(a: p, b: q) edge(a: p, b: r) tie(a: r, b: s)", "n" => ["p 1"]);
+yes!(expression_in_a_negated_atom, "derive r(k) { num(k: k, n: n) not num(k: _, n: n + 1) }", given: "num(k: a, n: 1) num(k: b, n: 2)", "r" => ["b"]);
+yes!(text_id_on_the_left, "derive r(y) { edge(a: x, b: y) \"p\" = x }", given: "edge(a: p, b: q) edge(a: q, b: r)", "r" => ["q"]);
+yes!(none_as_a_constant_matches_absent, "derive r(k) { num(k: k, n: none) }", given: "num(k: a) num(k: b, n: 1)", "r" => ["a"]);
+holds!(text_is_ordered, "\"apple\" < \"banana\"");
+yes!(head_repeats_a_variable, "derive r(x, x) { edge(a: x) }", given: "edge(a: p, b: q)", "r" => ["p p"]);
+yes!(wildcard_in_a_derived_atom, "derive r(x, y) { edge(a: x, b: y) } derive s(x) { r(x, _) }", given: "edge(a: p, b: q)", "s" => ["p"]);
+yes!(rule_findings_read_by_a_helper, "rule a(x) { title \"t\" severity low when { edge(a: x) } } derive b(x) { a(x) }", given: "edge(a: p, b: q)", "b" => ["p"]);
+value!(negative_duration, "2025-03-01 + -1mo", "2025-02-01");
+value!(date_out_of_range_is_an_error, "9999-12-31 + 999999y", error "probity::eval::overflow");
+yes!(param_in_a_head, "param t = 5 derive r(k, $t * 2) { edge(a: k) }", given: "edge(a: p, b: q)", "r" => ["p 10"]);
+yes!(date_arithmetic_in_a_head, "derive r(k, d + 1y) { ev(k: k, on: d) }", given: "ev(k: p, on: 2024-02-29)", "r" => ["p 2025-02-28"]);
+holds!(durations_order_by_length, "90d < 3mo");
+holds!(partial_dates_overlap_only_if_certain, not "2025-01..2025-03 overlaps 2025-03..2025-04");
+fails!(date_minus_date_is_a_type_error, "derive r(x) { ev(k: _, on: d) x = d - 2025-01-01 }", given: "", "probity::resolve::type_mismatch");
+fails!(empty_list_in_a_required_list_field, "", given: "meet(id: \"m1\", attendees: [])", "probity::resolve::missing_required_field");
+yes!(empty_list_in_an_optional_field_is_none, "derive r(k, t) { tagged(k: k, tags: t) }", given: "tagged(k: a, tags: []) tagged(k: b, tags: [\"x\", \"y\"])", "r" => ["a none", "b x", "b y"]);
+yes!(default_subjects_across_when_blocks, "rule r { title \"t\" severity low when { edge(a: x, b: y) } when { tie(a: x, b: y) } }", given: "edge(a: p, b: q) tie(a: r, b: s)", "r" => ["p q", "r s", "s r"]);

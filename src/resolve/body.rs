@@ -244,9 +244,9 @@ impl Cx<'_> {
         }
         let mut l = self.expr(lhs, &Type::Any);
         let r = self.expr_hinted(rhs, &l.ty);
-        if l.ty == Type::Number && r.ty == Type::Date {
-            if let Some(year) = self.as_year(lhs) {
-                l = year;
+        if meet(&l.ty, &r.ty).is_none() {
+            if let Some(reread) = self.reread(lhs, &r.ty) {
+                l = reread;
             }
         }
         self.refine(&mut l, &r.ty);

@@ -147,16 +147,16 @@ impl Cx<'_> {
         }
     }
 
-    /// A 4-digit number literal read as a year, for when the other operand shows that a
-    /// date is expected (`2025 < d`, `2024 + 1y`); `None` for anything else.
-    pub(crate) fn as_year(&self, e: &ast::Expr) -> Option<ir::Expr> {
+    /// A literal read again as `ty`, the type the other operand showed: `2025 < d` reads
+    /// a year, `"p" = x` an entity id. `None` if `e` is no literal or does not convert.
+    pub(crate) fn reread(&self, e: &ast::Expr, ty: &Type) -> Option<ir::Expr> {
         let ExprKind::Lit(l) = &e.kind else {
             return None;
         };
-        let (v, ty) = literal(l, &Type::Date);
-        (ty == Type::Date).then(|| ir::Expr {
+        let (v, found) = literal(l, ty);
+        meet(&found, ty).map(|_| ir::Expr {
             kind: ir::ExprKind::Const(v),
-            ty,
+            ty: found,
             span: e.span,
         })
     }
@@ -194,7 +194,7 @@ impl Cx<'_> {
         };
         let y = self.expr_hinted(b, &hb);
         if y.ty == Type::Duration && x.ty == Type::Number {
-            if let Some(year) = self.as_year(a) {
+            if let Some(year) = self.reread(a, &Type::Date) {
                 x = year;
             }
         }

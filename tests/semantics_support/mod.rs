@@ -21,6 +21,7 @@ relation span(k: node, from: date?, until: date?) during from..until
 relation ev(k: node, on: date) at on
 symmetric relation tie(a: node, b: node)
 relation meet(id: text, attendees: [node])
+relation tagged(k: node, tags: [text]?)
 ";
 
 /// The file a case is checked as: `use` lines of the program first (imports must

@@ -178,3 +178,47 @@ fails!(date_minus_date_is_a_type_error, "derive r(x) { ev(k: _, on: d) x = d - 2
 fails!(empty_list_in_a_required_list_field, "", given: "meet(id: \"m1\", attendees: [])", "probity::resolve::missing_required_field");
 yes!(empty_list_in_an_optional_field_is_none, "derive r(k, t) { tagged(k: k, tags: t) }", given: "tagged(k: a, tags: []) tagged(k: b, tags: [\"x\", \"y\"])", "r" => ["a none", "b x", "b y"]);
 yes!(default_subjects_across_when_blocks, "rule r { title \"t\" severity low when { edge(a: x, b: y) } when { tie(a: x, b: y) } }", given: "edge(a: p, b: q) tie(a: r, b: s)", "r" => ["p q", "r s", "s r"]);
+
+// The `test` block runner: `expect` and `expect no`, failures as expected/got.
+const RETAINED: &str = "use std rule retained(p, firm) { title \"t\" severity high when { role(person: p, org: firm, until: left) holding(holder: p, asset: firm, until: kept) kept > left } } ";
+tested!(expect_passes, &format!("{RETAINED} test kept {{ given {{ role(person: ann, org: acme, until: 2024-12) holding(holder: ann, asset: acme) }} expect retained(p: ann, firm: acme) expect no retained(p: bob) }}"), ["kept: ok"]);
+tested!(expect_fails_with_expected_and_got, &format!("{RETAINED} test sold {{ given {{ role(person: ann, org: acme, until: 2024-12) holding(holder: ann, asset: acme, until: 2024-11) }} expect retained(p: ann) }}"), ["sold: FAIL", "  expected retained(p: ann)", "  got no `retained` at all"]);
+tested!(expect_no_fails_with_the_match, &format!("{RETAINED} test kept {{ given {{ role(person: ann, org: acme, until: 2024-12) holding(holder: ann, asset: acme) }} expect no retained(firm: acme) }}"), ["kept: FAIL", "  expected no retained(firm: acme)", "  got 1 matching: retained(p: ann, firm: acme)"]);
+tested!(expect_fails_showing_other_rows, "use std derive owns(h, a) { holding(holder: h, asset: a) } test t { given { holding(holder: ann, asset: acme) } expect owns(h: bob) }", ["t: FAIL", "  expected owns(h: bob)", "  got owns(h: ann, a: acme)"]);
+tested!(expect_on_a_helper_relation, "use std derive owns(h, a) { holding(holder: h, asset: a) } test t { given { holding(holder: ann, asset: acme) } expect owns(h: ann, a: acme) expect no owns(h: acme) }", ["t: ok"]);
+tested!(tests_run_alone, &format!("{RETAINED} test one {{ given {{ role(person: ann, org: acme, until: 2024-12) holding(holder: ann, asset: acme) }} expect retained(p: ann) }} test two {{ given {{ role(person: ann, org: acme, until: 2024-12) }} expect no retained(p: ann) }}"), ["one: ok", "two: ok"]);
+
+// Flag messages: holes filled with entity display names from a case folder.
+const PEOPLE: (&str, &str) = ("people.toml", "[[person]]\nid = \"ann\"\nname = \"Ann Smith\"\n\n[[person]]\nid = \"bob\"\nname = \"Bob Jones\"\n\n[[org]]\nid = \"acme\"\nname = \"Acme Ltd\"\n");
+const ROLES: (&str, &str) = ("roles.toml", "[[role]]\nperson = \"ann\"\norg = \"acme\"\nuntil = \"2025-02\"\n\n[[role]]\nperson = \"bob\"\norg = \"acme\"\n");
+flags!(flag_fills_holes_with_display_names, "rule r(p, firm) { title \"t\" severity low when { role(person: p, org: firm, until: left) left < 2026 } flag \"{p} left {firm} on {left}\" }", files: [PEOPLE, ROLES], ["Ann Smith left Acme Ltd on 2025-02"]);
+flags!(flag_shows_values_of_other_types, "rule r(p, n) { title \"t\" severity low when { office(person: p) n = count { role(person: p) } } flag \"{p} holds {n} roles\" }", files: [PEOPLE, ROLES, ("offices.toml", "[[office]]\nperson = \"bob\"\ntitle = \"Minister\"\n")], ["Bob Jones holds 1 roles"]);
+flags!(flag_without_a_name_shows_the_id, "entity matter rule r(m) { title \"t\" severity low when { matter(id: m) } flag \"{m} is open\" }", files: [("matters.toml", "[[matter]]\nid = \"m-17\"\n")], ["m-17 is open"]);
+flags!(no_flag_uses_the_title, "rule r(p) { title \"Holds a role\" severity low when { role(person: p) } }", files: [PEOPLE, ROLES], ["Holds a role: Ann Smith", "Holds a role: Bob Jones"]);
+fails!(flag_hole_bound_in_only_one_when_block, "rule r(x) { title \"t\" severity low when { edge(a: x, b: y) } when { tie(a: x, b: _) } flag \"{x} {y}\" }", given: "", "probity::resolve::unknown_flag_hole");
+flags!(escaped_braces_in_a_flag, "rule r(p) { title \"t\" severity low when { role(person: p, until: u) u < 2026 } flag \"\\{{p}\\}\" }", files: [PEOPLE, ROLES], ["{Ann Smith}"]);
+// Probes 2
+yes!(non_linear_recursion, "derive path(a, b) { edge(a, b) } derive path(a, c) { path(a, b) path(b, c) }", given: "edge(a: p, b: q) edge(a: q, b: r) edge(a: r, b: s) edge(a: s, b: t)", "path" => ["p q", "p r", "p s", "p t", "q r", "q s", "q t", "r s", "r t", "s t"]);
+yes!(mutual_recursion, "derive even(x) { node(id: x) x = \"s\" } derive even(y) { odd(x) edge(a: x, b: y) } derive odd(y) { even(x) edge(a: x, b: y) }", given: "node(id: s) edge(a: s, b: p) edge(a: p, b: q) edge(a: q, b: r)", "odd" => ["p", "r"]);
+yes!(count_over_a_recursive_relation, "derive reach(a, b) { edge(a, b) } derive reach(a, c) { reach(a, b) edge(b, c) } derive n(x, c) { node(id: x) c = count { reach(x, y) } }", given: "node(id: p) node(id: r) edge(a: p, b: q) edge(a: q, b: r)", "n" => ["p 2", "r 0"]);
+yes!(long_chain_closure_size, "derive reach(a, b) { edge(a, b) } derive reach(a, c) { reach(a, b) edge(b, c) } derive n(c) { c = count { reach(x, y) } }", given: &(0..60).map(|i| format!("edge(a: n{i}, b: n{}) ", i + 1)).collect::<String>(), "n" => ["1830"]);
+yes!(negation_of_a_symmetric_relation, "derive r(x, y) { edge(a: x, b: y) not tie(a: x, b: y) }", given: "edge(a: p, b: q) edge(a: q, b: r) tie(a: q, b: p)", "r" => ["q r"]);
+yes!(negation_of_a_list_member, "derive r(m) { meet(id: m, attendees: _) not meet(id: m, attendees: \"p\") }", given: "meet(id: \"m1\", attendees: [p, q]) meet(id: \"m2\", attendees: [q])", "r" => ["m2"]);
+yes!(sum_of_an_expression, "derive r(x, s) { node(id: x) s = sum a * 2 { own(holder: x, asset: c, pct: a) } }", given: "node(id: p) own(holder: p, asset: q, pct: 1.5) own(holder: p, asset: r, pct: 2)", "r" => ["p 7"]);
+yes!(max_of_texts, "derive r(m) { m = max t { txt(k: _, t: t) } }", given: "txt(k: a, t: \"pear\") txt(k: b, t: \"apple\") txt(k: c)", "r" => ["pear"]);
+yes!(aggregate_grouped_by_an_assigned_variable, "derive r(x, c) { num(k: _, n: x) c = count { num(k: k, n: x) } }", given: "num(k: a, n: 1) num(k: b, n: 1) num(k: c, n: 2)", "r" => ["1 2", "2 1"]);
+fails!(overflow_in_a_sum, "derive r(s) { s = sum n * 100 { num(k: k, n: n) } }", given: "num(k: a, n: 999999999999999999999999999) num(k: b, n: 999999999999999999999999999)", "probity::eval::overflow");
+value!(unary_minus_of_a_variable, "-(2 * 3) + 1", "-5");
+value!(small_products_truncate, "0.000000001 * 0.5", "0");
+value!(division_with_a_short_result, "1 / 8", "0.125");
+value!(spaced_minus_is_subtraction, "2024 - 12", "2012");
+value!(six_months, "2025-01-15 + 6mo", "2025-07-15");
+fails!(impossible_day_is_rejected, "derive r(k) { ev(k: k, on: d) d > 2025-02-30 }", given: "", "probity::syntax::bad_date");
+fails!(ten_decimals_are_rejected, "derive r(k) { num(k: k, n: n) n > 1.0000000001 }", given: "", "probity::syntax::bad_number");
+fails!(subject_not_bound_in_a_when_block, "rule r(x, z) { title \"t\" severity low when { edge(a: x, b: _) } }", given: "", "probity::resolve::unbound_variable");
+fails!(given_overflow, "", given: "num(k: a, n: 100000000000000000000 * 100000000000000000000)", "probity::resolve::invalid_value");
+yes!(window_with_an_open_end_is_not_certain, "derive r(k) { span(k: k, until: u) u within 10y after 2020-01-01 }", given: "span(k: a) span(k: b, until: 2021)", "r" => ["b"]);
+holds!(partial_date_inside_an_open_interval, "2025-01 in 2024-12-31..2025-02-01");
+yes!(param_date_override_reads_a_year, "param since = 2024-01-01 derive r(k) { ev(k: k, on: d) d > $since }", params: ["since=2024"], given: "ev(k: a, on: 2024-06-01) ev(k: b, on: 2025-06-01)", "r" => ["b"]);
+yes!(assignment_then_comparison, "derive r(k, y) { num(k: k, n: n) y = n * 2 y > 3 }", given: "num(k: a, n: 1) num(k: b, n: 2)", "r" => ["b 4"]);
+yes!(variable_equal_to_bound_variable_is_a_test, "derive r(k) { num(k: k, n: n) m = 2 n = m }", given: "num(k: a, n: 1) num(k: b, n: 2)", "r" => ["b"]);

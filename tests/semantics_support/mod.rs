@@ -113,6 +113,7 @@ pub fn show(r: &Result<Vec<String>, String>) -> String {
 }
 
 /// Panics with an expected/got block (and the checked text) when `got` is not `want`.
+#[expect(clippy::panic, reason = "a failed case is a failed test")]
 pub fn check(text: &str, want: &Result<Vec<String>, String>, got: &Result<Vec<String>, String>) {
     if want != got {
         panic!(
@@ -157,28 +158,25 @@ macro_rules! fails {
     };
 }
 
-/// `value!(name, EXPR, "value")`: what an expression evaluates to (no rows when it has none).
+/// `value!(name, EXPR => "value")`: the value of `x = EXPR`; `=> error "code"`: the
+/// error checking or running it gives.
 #[macro_export]
 macro_rules! value {
-    ($name:ident, $expr:literal, $value:literal) => {
-        yes!($name, concat!("derive v(x) { txt(k: _) x = ", $expr, " }"), given: "txt(k: one)", "v" => [$value]);
-    };
-    ($name:ident, $expr:literal, none) => {
-        yes!($name, concat!("derive v(x) { txt(k: _) x = ", $expr, " }"), given: "txt(k: one)", "v" => []);
-    };
-    ($name:ident, $expr:literal, error $code:literal) => {
+    ($name:ident, $expr:literal => error $code:literal) => {
         fails!($name, concat!("derive v(x) { txt(k: _) x = ", $expr, " }"), given: "txt(k: one)", $code);
+    };
+    ($name:ident, $expr:literal => $value:literal) => {
+        yes!($name, concat!("derive v(x) { txt(k: _) x = ", $expr, " }"), given: "txt(k: one)", "v" => [$value]);
     };
 }
 
-/// `holds!(name, CONDITION)` / `holds!(name, not CONDITION)`: whether a condition
-/// between constants holds.
+/// `holds!(name, CONDITION => true)`: whether a condition between constants holds.
 #[macro_export]
 macro_rules! holds {
-    ($name:ident, not $cond:literal) => {
+    ($name:ident, $cond:literal => false) => {
         yes!($name, concat!("derive v(k) { txt(k: k) ", $cond, " }"), given: "txt(k: one)", "v" => []);
     };
-    ($name:ident, $cond:literal) => {
+    ($name:ident, $cond:literal => true) => {
         yes!($name, concat!("derive v(k) { txt(k: k) ", $cond, " }"), given: "txt(k: one)", "v" => ["one"]);
     };
 }
@@ -207,14 +205,15 @@ pub fn tested(program: &str) -> Result<Vec<String>, String> {
     Ok(lines)
 }
 
-/// `tested!(name, PROGRAM, ["t: ok", "u: FAIL", "  t.coi:1:2: expected …", …])`
+/// `tested!(name, RULES, TESTS => ["t: ok", "u: FAIL", "  expected …", "  got …"])`
 #[macro_export]
 macro_rules! tested {
-    ($name:ident, $program:expr, [$($line:expr),* $(,)?]) => {
+    ($name:ident, $rules:expr, $tests:expr => [$($line:expr),* $(,)?]) => {
         #[test]
         fn $name() {
+            let program = format!("{} {}", $rules, $tests);
             let want: Result<Vec<String>, String> = Ok(vec![$(String::from($line)),*]);
-            check($program, &want, &tested($program));
+            check(&program, &want, &tested(&program));
         }
     };
 }
@@ -243,13 +242,21 @@ impl Drop for TempCase {
 
 /// The messages of every finding of `rules` (with `use std`) over a case folder made
 /// of `files` (plus a `case.toml`), sorted; or the rendered failure.
-pub fn messages(name: &str, rules: &str, files: &[(&str, &str)]) -> Result<Vec<String>, String> {
+pub fn messages(
+    name: &str,
+    rules: &str,
+    overrides: &[&str],
+    files: &[(&str, &str)],
+) -> Result<Vec<String>, String> {
     let mut all = vec![("case.toml", "[case]\ntitle = \"semantics\"\n")];
     all.extend_from_slice(files);
     let case = TempCase::new(name, &all);
     let text = format!("use std\n{rules}");
     let mut engine =
         probity::Engine::from_sources(vec![("rules.coi".into(), text)]).map_err(|f| f.render())?;
+    for o in overrides {
+        engine.set_param(o).map_err(|f| f.render())?;
+    }
     engine.load_case(&case.0).map_err(|f| f.render())?;
     let audit = engine.run().map_err(|f| f.render())?;
     let mut out: Vec<String> = audit.findings.iter().map(|f| f.message.clone()).collect();
@@ -257,14 +264,17 @@ pub fn messages(name: &str, rules: &str, files: &[(&str, &str)]) -> Result<Vec<S
     Ok(out)
 }
 
-/// `flags!(name, RULES, files: [("people.toml", "…"), FILE, …], ["message", …])`
+/// `flags!(name, RULES, [params: ["name=value"],] files: [("people.toml", "…"), …] => ["message", …])`
 #[macro_export]
 macro_rules! flags {
-    ($name:ident, $rules:expr, files: [$($file:expr),* $(,)?], [$($m:expr),* $(,)?]) => {
+    ($name:ident, $rules:expr, files: [$($file:expr),* $(,)?] => [$($m:expr),* $(,)?]) => {
+        flags!($name, $rules, params: [], files: [$($file),*] => [$($m),*]);
+    };
+    ($name:ident, $rules:expr, params: [$($p:expr),*], files: [$($file:expr),* $(,)?] => [$($m:expr),* $(,)?]) => {
         #[test]
         fn $name() {
             let want: Result<Vec<String>, String> = Ok(vec![$(String::from($m)),*]);
-            let got = messages(stringify!($name), $rules, &[$($file),*]);
+            let got = messages(stringify!($name), $rules, &[$($p),*], &[$($file),*]);
             check($rules, &want, &got);
         }
     };

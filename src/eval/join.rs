@@ -411,7 +411,10 @@ impl<'p> Exec<'_, 'p> {
             st.scratch_prems
                 .extend(c.atoms.iter().map(|&s| self.prem[s]));
         }
-        let Some(v) = over else { return Ok(()) };
+        // `none` (an absent optional field) is skipped, like a valueless expression.
+        let Some(v) = over.filter(|v| *v != Value::None) else {
+            return Ok(());
+        };
         st.acc = Some(match st.acc.take() {
             None => v,
             Some(acc) => fold(c, acc, v, span)?,

@@ -244,6 +244,11 @@ impl Cx<'_> {
         }
         let mut l = self.expr(lhs, &Type::Any);
         let r = self.expr_hinted(rhs, &l.ty);
+        if meet(&l.ty, &r.ty).is_none() {
+            if let Some(reread) = self.reread(lhs, &r.ty) {
+                l = reread;
+            }
+        }
         self.refine(&mut l, &r.ty);
         self.comparable(op, &l, &r, span);
         out.push(ir::Literal::Compare {

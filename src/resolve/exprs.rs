@@ -147,6 +147,20 @@ impl Cx<'_> {
         }
     }
 
+    /// A literal read again as `ty`, the type the other operand showed: `2025 < d` reads
+    /// a year, `"p" = x` an entity id. `None` if `e` is no literal or does not convert.
+    pub(crate) fn reread(&self, e: &ast::Expr, ty: &Type) -> Option<ir::Expr> {
+        let ExprKind::Lit(l) = &e.kind else {
+            return None;
+        };
+        let (v, found) = literal(l, ty);
+        meet(&found, ty).map(|_| ir::Expr {
+            kind: ir::ExprKind::Const(v),
+            ty: found,
+            span: e.span,
+        })
+    }
+
     fn mismatch(&mut self, expected: &Type, found: &Type, e: &ast::Expr) {
         let (x, f) = (
             show(expected, &self.program.kinds),
@@ -179,6 +193,11 @@ impl Cx<'_> {
             _ => hb,
         };
         let y = self.expr_hinted(b, &hb);
+        if y.ty == Type::Duration && x.ty == Type::Number {
+            if let Some(year) = self.reread(a, &Type::Date) {
+                x = year;
+            }
+        }
         if matches!(op, BinOp::Add | BinOp::Sub) && y.ty == Type::Number {
             self.refine(&mut x, &Type::Number);
         }

@@ -97,9 +97,9 @@ impl Tx<'_> {
         let mut columns = Vec::new();
         for (i, v) in values.into_iter().enumerate() {
             match v {
-                Some(v) if v.is_empty() => columns.push(vec![Value::None]),
-                Some(v) => columns.push(v),
-                None => columns.push(vec![self.absent(r, i, a)]),
+                Some(v) if !v.is_empty() => columns.push(v),
+                // An empty list is an absent field, as in case folders.
+                _ => columns.push(vec![self.absent(r, i, a)]),
             }
         }
         expand(&columns)

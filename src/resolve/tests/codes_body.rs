@@ -286,6 +286,11 @@ fn negation_and_aggregate_cycles() {
         "{g:?}"
     );
     assert_eq!(g.underlined, "b(x)");
+    assert_eq!(
+        g.notes,
+        ["`b` reads `a` here"],
+        "the rest of the cycle is shown"
+    );
     let text = format!("{PRE}\nderive c(x, n) {{ role(person: x), n = count {{ c(x, _) }} }}");
     let g = one(&text, "aggregate_cycle");
     is(

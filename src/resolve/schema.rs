@@ -501,7 +501,7 @@ fn rule_meta(
     if r.severity.is_none() {
         diags.push(missing(
             "severity",
-            "add `severity medium` (one of info, low, medium, high, critical)",
+            "add `severity medium` (one of `info`, `low`, `medium`, `high`, `critical`)",
         ));
     }
     if r.whens.is_empty() {

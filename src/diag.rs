@@ -270,8 +270,9 @@ fn resolve(map: &SourceMap, place: &Place) -> Option<Resolved> {
 /// Longest line shown under a caret; longer lines are cut around the span.
 const MAX_SHOWN: usize = 200;
 
-fn snippet(out: &mut String, r: &Resolved, label: &str) {
-    let gutter = r.line.to_string().len();
+/// One source line with a caret under the span; `gutter` is the width of the line-number
+/// column, shared by every snippet of a diagnostic so their bars line up.
+fn snippet(out: &mut String, r: &Resolved, label: &str, gutter: usize) {
     let pad = " ".repeat(gutter);
     let chars: Vec<char> = r.text.chars().collect();
     let mut start = 0usize;
@@ -280,12 +281,18 @@ fn snippet(out: &mut String, r: &Resolved, label: &str) {
         start = col0 - MAX_SHOWN / 2;
     }
     let end = (start + MAX_SHOWN).min(chars.len());
+    // A cut line is marked with `...` at the cut ends, as rustc does.
+    let (lead, trail) = (
+        if start > 0 { "..." } else { "" },
+        if end < chars.len() { "..." } else { "" },
+    );
     let shown: String = chars[start.min(end)..end]
         .iter()
         .map(|&c| if c == '\t' { ' ' } else { c })
         .collect();
-    let caret_at = col0.saturating_sub(start);
-    let caret_len = (r.len as usize).min(MAX_SHOWN.saturating_sub(caret_at).max(1));
+    let shown = format!("{lead}{shown}{trail}");
+    let caret_at = col0.saturating_sub(start) + lead.len();
+    let caret_len = (r.len as usize).min((MAX_SHOWN + lead.len()).saturating_sub(caret_at).max(1));
     out.push_str(&format!("{pad} |\n"));
     out.push_str(&format!("{:>gutter$} | {}\n", r.line, shown));
     let carets = "^".repeat(caret_len.max(1));
@@ -317,46 +324,39 @@ pub fn render_one(map: &SourceMap, d: &Diagnostic) -> String {
         Level::Warning => "warning",
     };
     out.push_str(&format!("{level}[{}]: {}\n", d.code, d.message));
-    let mut gutter = 1;
-    if let Some(place) = &d.place {
-        match resolve(map, place) {
-            Some(r) => {
-                gutter = r.line.to_string().len();
-                out.push_str(&format!(
-                    "{}--> {}:{}:{}\n",
-                    " ".repeat(gutter),
-                    r.path,
-                    r.line,
-                    r.col
-                ));
-                snippet(&mut out, &r, "");
-            }
-            None => {
-                if let Place::File(p) = place {
-                    out.push_str(&format!(" --> {p}\n"));
-                }
-            }
+    let main = d.place.as_ref().map(|p| (p, resolve(map, p)));
+    let notes: Vec<_> = d
+        .notes
+        .iter()
+        .map(|(p, msg)| (resolve(map, p), msg))
+        .collect();
+    let gutter = main
+        .iter()
+        .filter_map(|(_, r)| r.as_ref())
+        .chain(notes.iter().filter_map(|(r, _)| r.as_ref()))
+        .map(|r| r.line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let pad = " ".repeat(gutter);
+    match main {
+        Some((_, Some(r))) => {
+            out.push_str(&format!("{pad}--> {}:{}:{}\n", r.path, r.line, r.col));
+            snippet(&mut out, &r, "", gutter);
         }
+        Some((Place::File(p), None)) => out.push_str(&format!("{pad}--> {p}\n")),
+        _ => {}
     }
-    for (place, msg) in &d.notes {
-        match resolve(map, place) {
+    for (r, msg) in &notes {
+        match r {
             Some(r) => {
-                let g = r.line.to_string().len();
-                out.push_str(&format!(
-                    "{}::: {}:{}:{}\n",
-                    " ".repeat(g),
-                    r.path,
-                    r.line,
-                    r.col
-                ));
-                snippet(&mut out, &r, msg);
-                gutter = gutter.max(g);
+                out.push_str(&format!("{pad}::: {}:{}:{}\n", r.path, r.line, r.col));
+                snippet(&mut out, r, msg, gutter);
             }
-            None => out.push_str(&format!("{} = note: {msg}\n", " ".repeat(gutter))),
+            None => out.push_str(&format!("{pad} = note: {msg}\n")),
         }
     }
     if let Some(h) = &d.help {
-        out.push_str(&format!("{} = help: {h}\n", " ".repeat(gutter)));
+        out.push_str(&format!("{pad} = help: {h}\n"));
     }
     out
 }
@@ -504,6 +504,51 @@ mod tests {
                     --> r.coi:2:12\n  |\n2 |     when { rol(p: a) }\n  |            ^^^\n  \
                     = help: did you mean `role`?\n";
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn notes_share_the_widest_gutter() {
+        let mut map = SourceMap::new();
+        let text = format!("rule r {{}}\n{}rule r {{}}\n", "\n".repeat(8));
+        let f = map.add("r.coi", text);
+        let d = Diagnostic::error(
+            "probity::resolve::duplicate_rule",
+            "rule `r` is declared twice",
+        )
+        .at(Span::new(f, 23, 24))
+        .note(Span::new(f, 5, 6), "first declared here")
+        .help("rename one of them");
+        let got = render_one(&map, &d);
+        let want = "error[probity::resolve::duplicate_rule]: rule `r` is declared twice
+  --> r.coi:10:6
+   |
+10 | rule r {}
+   |      ^
+  ::: r.coi:1:6
+   |
+ 1 | rule r {}
+   |      ^ first declared here
+   = help: rename one of them
+";
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn long_lines_are_cut_with_an_ellipsis() {
+        let mut map = SourceMap::new();
+        let text = format!("{}x{}", "a".repeat(300), "b".repeat(300));
+        let f = map.add("r.coi", text);
+        let d = Diagnostic::error("probity::syntax::too_deep", "nesting is too deep")
+            .at(Span::new(f, 300, 301));
+        let got = render_one(&map, &d);
+        let lines: Vec<&str> = got.lines().collect();
+        let shown = lines[3].strip_prefix("1 | ").unwrap_or_default();
+        assert!(
+            shown.starts_with("...a") && shown.ends_with("b..."),
+            "{got}"
+        );
+        let caret = lines[4].find('^').unwrap_or_default();
+        assert_eq!(lines[3].as_bytes().get(caret), Some(&b'x'), "{got}");
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Cx<'_> {
         let mut post = Vec::new();
         for (field, e) in &args {
             let Some(i) = *field else {
-                self.expr(e, &Type::Any);
+                self.excuse(e);
                 continue;
             };
             let what = format!("field `{}` of `{}`", r.fields[i].name, r.name);
@@ -192,10 +192,24 @@ impl Cx<'_> {
     }
 
     /// Records the variables of an atom that could not be lowered, so they are not
-    /// reported again as used once.
+    /// reported again as unbound or used once.
     fn count_vars(&mut self, args: &ast::Args) {
         for e in super::lower::args_exprs(args) {
-            self.expr(e, &Type::Any);
+            self.excuse(e);
+        }
+    }
+
+    /// Records the variables of an argument that fills no field (its relation or field is
+    /// unknown, already reported) and excuses them from the safety checks.
+    fn excuse(&mut self, e: &ast::Expr) {
+        if matches!(e.kind, ExprKind::Wildcard) {
+            return;
+        }
+        self.expr(e, &Type::Any);
+        for n in super::lower::expr_var_names(e) {
+            if let Some(&v) = self.scope.names.get(n) {
+                self.scope.excused.insert(v);
+            }
         }
     }
 
@@ -259,6 +273,16 @@ impl Cx<'_> {
         });
     }
 
+    /// For a variable operand, its name and where it got its type, if that is elsewhere.
+    fn typed_at(&self, e: &ir::Expr) -> Option<(&str, Span)> {
+        let ir::ExprKind::Var(v) = e.kind else {
+            return None;
+        };
+        let at = *self.scope.ty_at.get(v.0 as usize)?;
+        let name = self.scope.vars.get(v.0 as usize)?.name.as_str();
+        (at != e.span && name != "_").then_some((name, at))
+    }
+
     /// Reports operands of different types, or an ordering on unordered values.
     fn comparable(&mut self, op: &ast::Spanned<CmpOp>, l: &ir::Expr, r: &ir::Expr, span: Span) {
         if meet(&l.ty, &r.ty).is_none() {
@@ -266,15 +290,20 @@ impl Cx<'_> {
                 show(&l.ty, &self.program.kinds),
                 show(&r.ty, &self.program.kinds),
             );
-            self.diags.push(
-                Diagnostic::error(
-                    codes::TYPE_MISMATCH,
-                    format!("type mismatch: cannot compare `{a}` with `{b}`"),
-                )
-                .at(span)
-                .note(l.span, format!("this is `{a}`"))
-                .help("compare values of one type: dates with dates, numbers with numbers"),
-            );
+            let mut d = Diagnostic::error(
+                codes::TYPE_MISMATCH,
+                format!("type mismatch: cannot compare `{a}` with `{b}`"),
+            )
+            .at(span);
+            d = match self.typed_at(l) {
+                Some((name, at)) => d.note(at, format!("`{name}` is `{a}` here")),
+                None => d.note(l.span, format!("this is `{a}`")),
+            };
+            if let Some((name, at)) = self.typed_at(r) {
+                d = d.note(at, format!("`{name}` is `{b}` here"));
+            }
+            self.diags
+                .push(d.help("compare values of one type: dates with dates, numbers with numbers"));
         } else if !matches!(op.node, CmpOp::Eq | CmpOp::Ne) {
             let ty = meet(&l.ty, &r.ty).unwrap_or(Type::Any);
             if !is_ordered(&ty) {

@@ -1,7 +1,7 @@
 //! The stable codes of every resolver diagnostic, each with a minimal input that triggers it.
 
-use crate::diag::Diagnostic;
-use crate::ir::Program;
+use crate::diag::{Diagnostic, Span};
+use crate::ir::{Literal, Program, RelId};
 use crate::plan::strata::StratifyError;
 
 /// `rule r { … when { rol(person: p) } }` with no relation `rol`.
@@ -78,7 +78,7 @@ pub(crate) fn cycle(program: &Program, e: &StratifyError) -> Diagnostic {
         names.push(first);
     }
     let path = names.join(" -> ");
-    if e.what == "negation" {
+    let mut d = if e.what == "negation" {
         Diagnostic::error(NEGATION_CYCLE, format!("negation through recursion: {path}"))
             .at(e.span)
             .help("a relation cannot depend on its own negation; remove the `not` or split the recursive part into a relation that does not depend on it")
@@ -86,5 +86,31 @@ pub(crate) fn cycle(program: &Program, e: &StratifyError) -> Diagnostic {
         Diagnostic::error(AGGREGATE_CYCLE, format!("aggregation through recursion: {path}"))
             .at(e.span)
             .help("an aggregate cannot read the relation it helps define; aggregate over a relation computed without it")
+    };
+    // The first step of the cycle is the `not` or aggregate itself; show the others.
+    let n = e.cycle.len();
+    for i in 1..n {
+        let (from, to) = (e.cycle[i], e.cycle[(i + 1) % n]);
+        if let Some(span) = reads(program, from, to) {
+            let (a, b) = (&program.rel(from).name, &program.rel(to).name);
+            d = d.note(span, format!("`{a}` reads `{b}` here"));
+        }
     }
+    d
+}
+
+/// The first atom in a clause of `head` that reads `rel`, inside aggregates too.
+fn reads(program: &Program, head: RelId, rel: RelId) -> Option<Span> {
+    fn find(lits: &[Literal], rel: RelId) -> Option<Span> {
+        lits.iter().find_map(|l| match l {
+            Literal::Atom(a) | Literal::Not(a) if a.rel == rel => Some(a.span),
+            Literal::Aggregate { body, .. } => find(body, rel),
+            _ => None,
+        })
+    }
+    program
+        .clauses
+        .iter()
+        .filter(|c| c.head == head)
+        .find_map(|c| find(&c.body, rel))
 }

@@ -90,15 +90,19 @@ impl Tx<'_> {
             return Vec::new();
         }
         let mut values: Vec<Option<Vec<Value>>> = vec![None; r.arity()];
+        // Fields written with a value already reported as wrong: not also "missing".
+        let mut reported = vec![false; r.arity()];
         for (field, e) in check_args(r, a, true, self.diags) {
             let Some(i) = field else { continue };
             values[i] = self.value(&e, r, i, true);
+            reported[i] = values[i].is_none();
         }
         let mut columns = Vec::new();
         for (i, v) in values.into_iter().enumerate() {
             match v {
-                Some(v) if !v.is_empty() => columns.push(v),
                 // An empty list is an absent field, as in case folders.
+                Some(v) if !v.is_empty() => columns.push(v),
+                None if reported[i] => columns.push(vec![Value::None]),
                 _ => columns.push(vec![self.absent(r, i, a)]),
             }
         }
@@ -183,10 +187,21 @@ impl Tx<'_> {
                 return None;
             }
             ExprKind::Wildcard => {
+                let help = if f.optional {
+                    format!(
+                        "a given fact states values; leave `{}` out to give it none",
+                        f.name
+                    )
+                } else {
+                    format!(
+                        "a given fact states values; `{}` is required, so write its value",
+                        f.name
+                    )
+                };
                 self.diags.push(
                     Diagnostic::error(codes::GIVEN_NOT_CONSTANT, "`_` is not a value")
                         .at(e.span)
-                        .help("a given fact states values; leave the field out if it is optional"),
+                        .help(help),
                 );
                 return None;
             }

@@ -174,7 +174,8 @@ impl<'a> Loader<'a> {
                             "it is not UTF-8 text (byte {})",
                             e.utf8_error().valid_up_to()
                         );
-                        self.diags.push(unreadable(&path, &why, at));
+                        let help = "save the file as UTF-8 text (most editors offer this under \"Save as\" or \"Encoding\")";
+                        self.diags.push(unreadable(&path, &why, at).help(help));
                         return None;
                     }
                 },

@@ -28,6 +28,9 @@ pub(crate) struct Scope {
     /// Variables that appear in some positive atom (so `x = e` compares rather than assigns).
     pub atom_bound: HashSet<String>,
     pub assigned: HashSet<VarId>,
+    /// Variables of an argument already reported as wrong (an unknown relation or field):
+    /// taken as bound and used, so that one mistake is not echoed as "not bound".
+    pub excused: HashSet<VarId>,
 }
 
 /// Lowering state for one clause.
@@ -199,6 +202,22 @@ pub(crate) fn outer_vars(lits: &[Literal]) -> Vec<(String, Span)> {
     out
 }
 
+/// The names of the variables in an expression.
+pub(crate) fn expr_var_names(e: &ast::Expr) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Var(n) => out.push(n.as_str()),
+            ExprKind::Neg(a) => stack.push(a),
+            ExprKind::Binary(_, a, b) => stack.extend([&**a, &**b]),
+            ExprKind::List(xs) => stack.extend(xs.iter()),
+            _ => {}
+        }
+    }
+    out
+}
+
 pub(crate) fn args_exprs(args: &Args) -> Vec<&ast::Expr> {
     match args {
         Args::Named(list) => list.iter().map(|(_, e)| e).collect(),
@@ -354,6 +373,8 @@ impl<'a> Cx<'a> {
         let body = self.block(&w.node);
         let rel = self.program.rule(rule).rel;
         let mut head_terms = Vec::new();
+        // An empty block is a syntax error already; its subjects are not unbound too.
+        let excuse_subjects = w.node.is_empty();
         for f in &self.program.rel(rel).fields {
             let explicit = r
                 .subjects
@@ -369,6 +390,9 @@ impl<'a> Cx<'a> {
                     (v, w.span)
                 }
             };
+            if excuse_subjects {
+                self.scope.excused.insert(v);
+            }
             head_terms.push(ir::Expr {
                 kind: ir::ExprKind::Var(v),
                 ty: Type::Any,
@@ -509,12 +533,13 @@ pub(crate) fn unknown_field(r: &ir::Relation, f: &ast::Ident) -> Diagnostic {
 }
 
 fn arity(r: &ir::Relation, a: &ast::Atom, got: usize, base_hint: bool) -> Diagnostic {
-    let fields = r
-        .fields
-        .iter()
-        .map(|f| f.name.as_str())
+    let names = r.fields.iter().map(|f| f.name.as_str());
+    let fields = names
+        .clone()
+        .map(|f| format!("`{f}`"))
         .collect::<Vec<_>>()
         .join(", ");
+    let head = format!("{}({})", r.name, names.collect::<Vec<_>>().join(", "));
     let declared = matches!(r.kind, RelKind::Base | RelKind::Entity(_));
     if declared && base_hint {
         let example = r
@@ -541,6 +566,6 @@ fn arity(r: &ir::Relation, a: &ast::Atom, got: usize, base_hint: bool) -> Diagno
     )
     .at(a.span)
     .help(format!(
-        "give one argument per field ({fields}), or name the fields"
+        "give one argument per field, in order: `{head}`; or name only the fields you need"
     ))
 }

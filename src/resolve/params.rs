@@ -8,7 +8,8 @@ use crate::syntax::ast::{BinOp, Expr, ExprKind};
 use crate::value::{Date, Decimal, Duration, Value};
 
 use super::codes;
-use super::types::{literal, show};
+use super::exprs::binary_type;
+use super::types::{literal, show, type_of_value};
 
 /// `a op b` on constants: numbers with numbers, date ± duration, duration ± duration.
 /// `None` if the types do not combine or the result overflows (or divides by zero).
@@ -60,24 +61,49 @@ pub(crate) fn eval_const(
         },
         ExprKind::Neg(inner) => {
             let v = eval_const(inner, params, program)?;
-            negate(&v).ok_or_else(|| invalid(&format!("cannot negate `{v}`"), e))
+            negate(&v).ok_or_else(|| {
+                invalid(
+                    &format!("cannot negate `{v}`"),
+                    "negate a number or a duration",
+                    e,
+                )
+            })
         }
         ExprKind::Binary(op, a, b) => {
             let (x, y) = (
                 eval_const(a, params, program)?,
                 eval_const(b, params, program)?,
             );
-            arith(*op, &x, &y)
-                .ok_or_else(|| invalid(&format!("cannot compute `{x}` {} `{y}`", op_str(*op)), e))
+            arith(*op, &x, &y).ok_or_else(|| {
+                let msg = format!("cannot compute `{x}` {} `{y}`", op_str(*op));
+                let help = match (op, &y) {
+                    (BinOp::Div, Value::Number(d)) if *d == Decimal::ZERO => {
+                        "division by zero; divide by another number"
+                    }
+                    _ if ![&x, &y].contains(&&Value::None)
+                        && binary_type(*op, &type_of_value(&x), &type_of_value(&y)).is_some() =>
+                    {
+                        "the result is out of range; use smaller values"
+                    }
+                    _ => "numbers combine with numbers, a date with a duration, durations with durations",
+                };
+                invalid(&msg, help, e)
+            })
         }
-        ExprKind::Var(_) | ExprKind::Wildcard | ExprKind::List(_) => Err(Diagnostic::error(
-            codes::PARAM_NOT_CONSTANT,
-            "a param's value must be a constant",
-        )
-        .at(e.span)
-        .help(
-            "write a literal such as `2y`, `25`, `2024-01-01` or `\"text\"`, or arithmetic on them",
-        )),
+        ExprKind::Var(_) | ExprKind::Wildcard | ExprKind::List(_) => {
+            let help = match &e.kind {
+                ExprKind::Var(n) => format!(
+                    "a bare name is not a value; write `\"{n}\"` for text, or a literal such as `25`, `2y` or `2024-01-01`"
+                ),
+                _ => "write a literal such as `2y`, `25`, `2024-01-01` or `\"text\"`, or arithmetic on literals and earlier params".into(),
+            };
+            Err(Diagnostic::error(
+                codes::PARAM_NOT_CONSTANT,
+                "a param's value must be a constant",
+            )
+            .at(e.span)
+            .help(help))
+        }
     }
 }
 
@@ -90,10 +116,10 @@ pub(crate) fn op_str(op: BinOp) -> &'static str {
     }
 }
 
-fn invalid(msg: &str, e: &Expr) -> Diagnostic {
+fn invalid(msg: &str, help: &str, e: &Expr) -> Diagnostic {
     Diagnostic::error(codes::INVALID_VALUE, msg.to_string())
         .at(e.span)
-        .help("numbers combine with numbers, a date with a duration, durations with durations; no division by zero")
+        .help(help)
 }
 
 /// `unknown param `x`` with a suggestion among the declared ones.
@@ -101,7 +127,17 @@ pub(crate) fn unknown_param<'a>(name: &str, known: impl Iterator<Item = &'a str>
     let known: Vec<&str> = known.collect();
     let help = match did_you_mean(name, known.iter().copied()) {
         Some(s) => format!("did you mean `${s}`?"),
-        None => format!("declare it with `param {name} = …`"),
+        None if known.is_empty() || known.len() > 8 => {
+            format!("declare it with `param {name} = …`")
+        }
+        None => {
+            let mut known: Vec<String> = known.iter().map(|k| format!("`${k}`")).collect();
+            known.sort();
+            format!(
+                "declare it with `param {name} = …`; the params are {}",
+                known.join(", ")
+            )
+        }
     };
     Diagnostic::error(codes::UNKNOWN_PARAM, format!("unknown param `${name}`")).help(help)
 }

@@ -40,6 +40,10 @@ pub(crate) fn check(clause: &mut ir::Clause, scope: &Scope, diags: &mut Vec<Diag
         diags,
     };
     let mut bound = vec![false; n];
+    for v in &scope.excused {
+        bound[v.0 as usize] = true;
+        c.reported[v.0 as usize] = true;
+    }
     bind_block(&clause.body, &mut bound);
     c.check_block(&mut clause.body, &bound);
     for e in &clause.head_terms {

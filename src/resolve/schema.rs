@@ -509,7 +509,7 @@ fn rule_meta(
     if r.severity.is_none() {
         diags.push(missing(
             "severity",
-            "add `severity medium` (one of info, low, medium, high, critical)",
+            "add `severity medium` (one of `info`, `low`, `medium`, `high`, `critical`)",
         ));
     }
     if r.whens.is_empty() {
@@ -569,6 +569,37 @@ fn in_every_when(r: &ast::RuleDecl, name: &str) -> bool {
         })
 }
 
+/// The fix for a flag hole that names no usable variable: a close name, binding it in
+/// the blocks that lack it, or the names that can be used.
+fn flag_hole_help(r: &ast::RuleDecl, subjects: &[ast::Ident], hole: &str) -> String {
+    let mut usable: Vec<String> = subjects.iter().map(|s| s.node.clone()).collect();
+    let first = r.whens.first().map(|w| super::lower::outer_vars(&w.node));
+    for (n, _) in first.unwrap_or_default() {
+        if !n.starts_with('_') && !usable.contains(&n) && in_every_when(r, &n) {
+            usable.push(n);
+        }
+    }
+    if let Some(s) = did_you_mean(hole, usable.iter().map(String::as_str)) {
+        return format!("did you mean `{{{s}}}`?");
+    }
+    let somewhere = r.whens.iter().any(|w| {
+        super::lower::outer_vars(&w.node)
+            .iter()
+            .any(|(n, _)| n == hole)
+    });
+    if somewhere {
+        return format!("bind `{hole}` in every `when` block, or leave it out of the message");
+    }
+    let names: Vec<String> = usable.iter().map(|n| format!("`{{{n}}}`")).collect();
+    match names.as_slice() {
+        [] => "write `\\{` for a literal brace".to_string(),
+        _ => format!(
+            "`{hole}` is not a variable of the rule; use one of {}, or write `\\{{` for a literal brace",
+            names.join(", ")
+        ),
+    }
+}
+
 fn check_holes(
     r: &ast::RuleDecl,
     t: &Template,
@@ -582,15 +613,7 @@ fn check_holes(
         if subjects.iter().any(|s| s.node == h.node) || in_every_when(r, &h.node) {
             continue;
         }
-        let help = match did_you_mean(&h.node, subjects.iter().map(|s| s.node.as_str())) {
-            Some(s) => format!("did you mean `{{{s}}}`?"),
-            None if r.subjects.is_some() => format!(
-                "add `{}` to the rule's subjects, or write `\\{{` for a literal brace",
-                h.node
-            ),
-            None => "a hole names a variable of the `when` blocks; write `\\{` for a literal brace"
-                .to_string(),
-        };
+        let help = flag_hole_help(r, subjects, &h.node);
         diags.push(
             Diagnostic::error(
                 codes::UNKNOWN_FLAG_HOLE,

@@ -63,7 +63,21 @@ pub fn atom(i: Input<'_>) -> PResult<'_, Atom> {
 /// The arguments after `(`, through `)`: all named (`field: expr`) or all positional.
 fn args(i: Input<'_>) -> PResult<'_, Args> {
     let j = ws(i);
-    let named = peek_word(j).is_some_and(|w| at_punct(j.advance(w.len()), ":"));
+    let first = peek_word(j);
+    let named = first.is_some_and(|w| at_punct(j.advance(w.len()), ":"));
+    // `holder p`: a field name and a value without the `:` between them.
+    if let Some(w) = first.filter(|w| !named && !RESERVED.contains(w)) {
+        let after = ws(j.advance(w.len()));
+        if after
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '"' || c == '$')
+        {
+            let mut e = PError::expected(after.offset, Expected::Punct(":"));
+            e.expected
+                .extend([Expected::Punct(","), Expected::Punct(")")]);
+            return Err(nom::Err::Failure(e));
+        }
+    }
     if named || at_punct(i, ")") {
         let (i, list) = comma_list(i, ")", |i| {
             let (i, field) = word(i)?;

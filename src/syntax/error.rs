@@ -218,27 +218,30 @@ impl SyntaxError {
             SyntaxError::BadFlagHole(h) => format!("`{{{h}}}` is not a variable hole"),
             SyntaxError::TooDeep => "nesting is too deep".into(),
             SyntaxError::UnexpectedItem(t) => format!("expected an item, found {t}"),
-            SyntaxError::EmptyBody => "empty body".into(),
+            SyntaxError::EmptyBody => "this block has no condition".into(),
         }
     }
 
     fn help(&self) -> String {
         match self {
             SyntaxError::Expected { expected, found } => {
-                let help = expected
-                    .first()
+                let likely = likeliest(expected, found);
+                let help = likely
                     .map(Expected::help)
                     .unwrap_or_else(|| "check the syntax near here".into());
-                match expected.first().and_then(|e| suggest(e.words(), found)) {
+                match likely.and_then(|e| suggest(e.words(), found)) {
                     Some(s) => format!("did you mean `{s}`? {help}"),
                     None => help,
                 }
             }
             SyntaxError::UnterminatedString => "close the string with `\"` before the end of the line; write a line break as `\\n`".into(),
             SyntaxError::InvalidEscape(_) => "use one of `\\\"` `\\\\` `\\n` `\\t` `\\{` `\\}`, or write `\\\\` for a backslash".into(),
-            SyntaxError::BadDate { why, .. } => format!("{why}; write subtraction with spaces: `2024 - 12`"),
+            SyntaxError::BadDate { text, why } => bad_date_help(text, *why),
             SyntaxError::BadDuration(_) => "a duration is a whole number followed by `d`, `w`, `mo` or `y`, as in `90d` or `2y`".into(),
-            SyntaxError::BadNumber(_) => "numbers have at most 9 decimals and 27 integer digits".into(),
+            SyntaxError::BadNumber(t) if t.split_once('.').is_some_and(|(_, f)| f.len() > 9) => {
+                "round it to at most 9 decimals".into()
+            }
+            SyntaxError::BadNumber(_) => "numbers have at most 27 digits before the decimal point".into(),
             SyntaxError::UnknownSeverity { suggestion: Some(s), .. } => format!("did you mean `{s}`?"),
             SyntaxError::UnknownSeverity { .. } => "severity is one of `info`, `low`, `medium`, `high`, `critical`".into(),
             SyntaxError::DuplicateAttribute(_) => "remove one of them".into(),
@@ -259,6 +262,53 @@ impl SyntaxError {
             .help(self.help())
     }
 }
+
+/// Of the tokens that were expected, the one whose help to show: a closing bracket when
+/// the input goes on with a closing bracket or ends (`role(person: p }` wants `)`, not
+/// `,`), else the first.
+fn likeliest<'e>(expected: &'e [Expected], found: &str) -> Option<&'e Expected> {
+    let closing = ["`)`", "`]`", "`}`", "end of line", "end of file"].contains(&found);
+    let closer = expected
+        .iter()
+        .find(|e| matches!(e, Expected::Punct(")" | "]" | "}")));
+    closer.filter(|_| closing).or(expected.first())
+}
+
+/// The help for an invalid date: why it is invalid and, for a malformed one, how to
+/// write a subtraction (`2024-1` reads as a date, `2024 - 1` as arithmetic).
+fn bad_date_help(text: &str, why: DateError) -> String {
+    let mut parts = text.split('-').map(str::parse::<u32>);
+    match (why, parts.next(), parts.next()) {
+        (DateError::Day, Some(Ok(y)), Some(Ok(m))) => {
+            let days = crate::value::days_in_month(y as i32, m);
+            let month = (m as usize)
+                .checked_sub(1)
+                .and_then(|i| MONTHS.get(i))
+                .copied()
+                .unwrap_or("that month");
+            format!("{month} {y} has {days} days")
+        }
+        (DateError::Shape, ..) => {
+            format!("{why}; write a subtraction with spaces: `2024 - 1`")
+        }
+        _ => why.to_string(),
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// A close keyword for a misspelt word shown as "found `word`".
 fn suggest(words: &[&'static str], found: &str) -> Option<&'static str> {

@@ -309,9 +309,7 @@ fn rule_attr<'a>(i: Input<'a>, r: &mut RuleDecl) -> PResult<'a, ()> {
         }
         "severity" => {
             let (i, s) = commit(severity(i))?;
-            if let Some(s) = s {
-                once(i, &mut r.severity, s, "severity", kw.span);
-            }
+            once(i, &mut r.severity, s, "severity", kw.span);
             i
         }
         "tags" => {
@@ -376,13 +374,18 @@ fn exempt(i: Input<'_>) -> PResult<'_, ExemptDecl> {
     Ok((i, e))
 }
 
-/// `info`, `low`, `medium`, `high` or `critical`; an unknown one is reported.
-fn severity(i: Input<'_>) -> PResult<'_, Option<Spanned<Severity>>> {
+/// `info`, `low`, `medium`, `high` or `critical`. An unknown one is reported and read as
+/// its closest match (or `medium`), a placeholder so that the rule does not also appear
+/// to lack a severity.
+fn severity(i: Input<'_>) -> PResult<'_, Spanned<Severity>> {
     let (i, w) = word(i)?;
     match Severity::parse(&w.node) {
-        Some(s) => Ok((i, Some(Spanned::new(s, w.span)))),
+        Some(s) => Ok((i, Spanned::new(s, w.span))),
         None => {
             let suggestion = did_you_mean(&w.node, Severity::ALL.map(Severity::as_str));
+            let placeholder = suggestion
+                .and_then(Severity::parse)
+                .unwrap_or(Severity::Medium);
             i.report(
                 SyntaxError::UnknownSeverity {
                     name: w.node,
@@ -390,7 +393,7 @@ fn severity(i: Input<'_>) -> PResult<'_, Option<Spanned<Severity>>> {
                 },
                 w.span,
             );
-            Ok((i, None))
+            Ok((i, Spanned::new(placeholder, w.span)))
         }
     }
 }

@@ -49,7 +49,7 @@ fn arity() {
     is(
         &g,
         "`two` takes 2 arguments, got 1",
-        "give one argument per field (a, b)",
+        "give one argument per field, in order: `two(a, b)`",
         "two(p)",
     );
     let text = format!(
@@ -286,6 +286,11 @@ fn negation_and_aggregate_cycles() {
         "{g:?}"
     );
     assert_eq!(g.underlined, "b(x)");
+    assert_eq!(
+        g.notes,
+        ["`b` reads `a` here"],
+        "the rest of the cycle is shown"
+    );
     let text = format!("{PRE}\nderive c(x, n) {{ role(person: x), n = count {{ c(x, _) }} }}");
     let g = one(&text, "aggregate_cycle");
     is(
@@ -341,7 +346,7 @@ fn given_not_constant() {
     );
     let text = format!("{PRE}\ntest t {{ given {{ role(person: _, org: acme) }} }}");
     let g = one(&text, "given_not_constant");
-    is(&g, "`_` is not a value", "leave the field out", "_");
+    is(&g, "`_` is not a value", "`person` is required", "_");
 }
 
 #[test]
@@ -370,4 +375,44 @@ fn given_derived_and_unknown_rule() {
     );
     let g = one(&text, "unknown_rule");
     is(&g, "unknown rule `dd`", "did you mean `d`?", "dd");
+}
+
+#[test]
+fn one_mistake_one_error() {
+    // An unknown relation or field does not also leave its variables unbound or used once,
+    // and a `_` in it is not reported as having no value.
+    for body in [
+        "rol(person: p, org: _)",
+        "role(persn: p, org: _)",
+        "role(person: p, org: o), holding(holdr: o, asset: _)",
+    ] {
+        let text = format!("{PRE}\nrule r(p) {{ title \"t\" severity low when {{ {body} }} }}");
+        let (map, c) = super::run(&[("r.coi", &text)]);
+        assert_eq!(
+            c.diagnostics.len(),
+            1,
+            "{body}:\n{}",
+            crate::diag::render(&map, &c.diagnostics)
+        );
+    }
+    // A field written with a bad value is not also missing.
+    let text = format!("{PRE}\ntest t {{ given {{ org(id: acme, name: [\"a\", \"b\"]) }} }}");
+    let (_, c) = super::run(&[("r.coi", &text)]);
+    let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["probity::resolve::list_field_misuse"]);
+}
+
+#[test]
+fn comparison_mismatch_notes_where_the_variable_got_its_type() {
+    let g = one(
+        &rule("holding(holder: p, asset: _, pct: x), x > 2025-01-01"),
+        "type_mismatch",
+    );
+    is(
+        &g,
+        "type mismatch: cannot compare `number` with `date`",
+        "compare values of one type",
+        "x > 2025-01-01",
+    );
+    assert_eq!(g.notes, ["`x` is `number` here"]);
 }

@@ -260,14 +260,14 @@ fn unknown_param_and_invalid_value() {
     is(
         &g,
         "cannot compute `1` / `0`",
-        "no division by zero",
+        "division by zero; divide by another number",
         "1 / 0",
     );
     let g = one("param t = x", "param_not_constant");
     is(
         &g,
         "a param's value must be a constant",
-        "write a literal",
+        "a bare name is not a value",
         "x",
     );
 }

@@ -32,11 +32,60 @@ fn lexical_errors() {
 fn bad_date_help_comes_from_date_error() {
     let d = diags("param p = 2025-02-30");
     assert_eq!(d[0].message, "invalid date `2025-02-30`");
-    assert!(
-        d[0].help
-            .as_deref()
-            .is_some_and(|h| h.starts_with("that day does not exist"))
+    assert_eq!(d[0].help.as_deref(), Some("February 2025 has 28 days"));
+    let d = diags("param p = 2024-02-30");
+    assert_eq!(d[0].help.as_deref(), Some("February 2024 has 29 days"));
+    let d = diags("param p = 2025-13");
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("the month must be between 01 and 12")
     );
+    // Only a malformed date may have been meant as a subtraction.
+    let d = diags("param p = 2024-1");
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some(
+            "a date is written `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; write a subtraction with spaces: `2024 - 1`"
+        )
+    );
+}
+
+#[test]
+fn bad_number_help_names_the_limit_that_was_hit() {
+    let d = diags("param p = 1.0000000001");
+    assert_eq!(d[0].help.as_deref(), Some("round it to at most 9 decimals"));
+    let d = diags("param p = 99999999999999999999999999999");
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("numbers have at most 27 digits before the decimal point")
+    );
+}
+
+#[test]
+fn expected_help_prefers_the_closing_bracket_at_a_closer() {
+    let d = diags("rule r { when { role(person: p } }");
+    assert_eq!(d[0].help.as_deref(), Some("insert `)` here"));
+    let d = diags("rule r { when { role(person: p q) } }");
+    assert_eq!(d[0].help.as_deref(), Some("insert `,` here"));
+}
+
+#[test]
+fn missing_colon_after_a_field_name() {
+    let d = diags("rule r { when { role(person p) } }");
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].message, "expected `:`, `,` or `)`, found `p`");
+    assert_eq!(d[0].help.as_deref(), Some("insert `:` here"));
+}
+
+#[test]
+fn unknown_severity_is_read_as_a_placeholder() {
+    // The rule keeps a severity, so the resolver does not add "has no `severity`".
+    let (f, d) = parse(FileId(0), "rule r { severity hgh when { a(x: 1) } }");
+    assert_eq!(d.len(), 1);
+    let Item::Rule(r) = &f.items[0] else {
+        panic!("not a rule")
+    };
+    assert_eq!(r.severity.as_ref().map(|s| s.node), Some(Severity::High));
 }
 
 #[test]
@@ -140,7 +189,7 @@ fn rendered_diagnostics() {
   |
 2 |     when { role(person: p }
   |                           ^
-  = help: insert `,` here
+  = help: insert `)` here
 ";
     assert_eq!(got, want);
 

@@ -7,6 +7,7 @@ mod audit;
 mod check;
 mod common;
 mod explain;
+mod fmt;
 mod test;
 
 use std::path::PathBuf;
@@ -46,6 +47,14 @@ pub enum Command {
         /// Run only tests whose name contains this text.
         #[arg(long)]
         filter: Option<String>,
+    },
+    /// Rewrite rule files in the canonical layout (comments kept).
+    Fmt {
+        /// Rule files or folders, `std/` included (default: `rules/`).
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that would change, and exit with 1 if any.
+        #[arg(long)]
+        check: bool,
     },
     /// Run rules over case folders and print the findings.
     Audit(AuditArgs),
@@ -121,6 +130,7 @@ pub fn main() -> std::process::ExitCode {
     let exit = match &cli.command {
         Command::Check { paths } => check::run(paths, cli.error_format),
         Command::Test { paths, filter } => test::run(paths, filter.as_deref(), cli.error_format),
+        Command::Fmt { paths, check } => fmt::run(paths, *check, cli.error_format),
         Command::Audit(args) => audit::run(args, cli.error_format),
         Command::Explain {
             case,

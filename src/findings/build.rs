@@ -151,6 +151,7 @@ fn field_values(rel: &Relation, values: &[Value]) -> Vec<FieldValue> {
         .map(|(f, v)| FieldValue {
             field: f.name.clone(),
             value: v.to_string(),
+            ty: v.type_name(),
         })
         .collect()
 }
@@ -207,7 +208,7 @@ fn evidence(
     (out, index)
 }
 
-/// Intersection of the validity intervals of the base facts that have one.
+/// When the base facts that have a validity interval held together ([`Period::of_evidence`]).
 fn period(program: &Program, proof: &Proof) -> Option<Period> {
     let intervals = proof.nodes.iter().filter_map(|n| {
         if !matches!(n.derivation, Deriv::Base(_)) {
@@ -226,7 +227,7 @@ fn period(program: &Program, proof: &Proof) -> Option<Period> {
             Validity::At(f) => date(f).map(|d| (d, d)),
         }
     });
-    Period::intersect(intervals)
+    Period::of_evidence(intervals)
 }
 
 /// The sources cited by the evidence, in first-cited order, resolved from `case.toml`.

@@ -49,7 +49,7 @@ pub fn render(report: &Report) -> String {
             let fields: Vec<String> = e
                 .fields
                 .iter()
-                .map(|v| format!("{}: {}", v.field, v.value))
+                .map(|v| v.shown())
                 .collect();
             out.push_str(&format!(
                 "  - `{}({})` — {}:{}, {}{}\n",

@@ -221,3 +221,45 @@ fn no_golden_is_left_over() {
     }
     assert_none(&failures);
 }
+
+/// Every object key in a JSON value, except the severities of `summary`.
+fn keys(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                out.insert(k.clone());
+                if k != "summary" {
+                    keys(x, out);
+                }
+            }
+        }
+        serde_json::Value::Array(xs) => xs.iter().for_each(|x| keys(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_json_field_is_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/findings-schema.md"))
+        .unwrap_or_else(|e| panic!("docs/findings-schema.md: {e}"));
+    let mut found = std::collections::BTreeSet::new();
+    for case in cases() {
+        let run = audit(&case, "json");
+        let v: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{case}: {e}\n{}", run.describe()));
+        keys(&v, &mut found);
+    }
+    assert!(
+        found.contains("derivation") && found.contains("note"),
+        "{found:?}"
+    );
+    let missing: Vec<&String> = found
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fields in the JSON output that docs/findings-schema.md does not describe: {missing:?}"
+    );
+    assert!(doc.contains(probity::findings::SCHEMA_VERSION));
+}

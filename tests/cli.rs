@@ -2,6 +2,8 @@
 //! and its exit code, stdout and stderr are checked. Failures print the command and
 //! everything it printed.
 
+#![allow(clippy::panic)] // a test reports failure by panicking
+
 mod common;
 
 use std::io::Read;

@@ -6,6 +6,8 @@
 //! `explain/<finding-id>.txt`. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites them;
 //! review the diff before committing.
 
+#![allow(clippy::panic)] // a test reports failure by panicking
+
 mod common;
 
 use std::path::Path;

@@ -216,7 +216,7 @@ fn period(program: &Program, proof: &Proof) -> Option<Period> {
         }
         let rel = program.rel(n.tuple.rel);
         let date = |i: usize| match n.values.get(i) {
-            Some(Value::Date(d)) => Some(d.clone()),
+            Some(Value::Date(d)) => Some(*d),
             _ => None,
         };
         match rel.validity? {

@@ -35,7 +35,11 @@ pub fn render(report: &Report) -> String {
             .iter()
             .rev()
             .map(|sev| {
-                let n = report.findings.iter().filter(|f| f.severity == *sev).count();
+                let n = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == *sev)
+                    .count();
                 (*sev, n)
             })
             .filter(|(_, n)| *n > 0)

@@ -46,11 +46,7 @@ pub fn render(report: &Report) -> String {
         ));
         out.push_str("- Evidence:\n");
         for e in &f.evidence {
-            let fields: Vec<String> = e
-                .fields
-                .iter()
-                .map(|v| v.shown())
-                .collect();
+            let fields: Vec<String> = e.fields.iter().map(|v| v.shown()).collect();
             out.push_str(&format!(
                 "  - `{}({})` — {}:{}, {}{}\n",
                 e.relation,

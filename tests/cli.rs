@@ -312,6 +312,28 @@ fn output_to_a_missing_folder_exits_2() {
     assert_has(&run, &run.stderr, "cannot write `no/such/folder/out.txt`");
 }
 
+#[test]
+fn finding_ids_do_not_depend_on_how_the_case_path_is_spelt() {
+    let plain = probity(&["audit", "cases/flagship", "--format", "csv"]);
+    let dotted = probity(&["audit", "./cases/flagship/", "--format", "csv"]);
+    assert_code(&dotted, 0);
+    assert!(
+        common::diff(
+            "`./cases/flagship/` against `cases/flagship`",
+            &plain.stdout,
+            &dotted.stdout
+        )
+        .is_none(),
+        "{}",
+        common::diff(
+            "`./cases/flagship/` against `cases/flagship`",
+            &plain.stdout,
+            &dotted.stdout
+        )
+        .unwrap_or_default()
+    );
+}
+
 // ---------------------------------------------------------------- check
 
 #[test]

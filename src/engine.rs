@@ -125,10 +125,13 @@ impl Engine {
         }
     }
 
-    /// Loads one case folder, checked against the rules' schema.
+    /// Loads one case folder, checked against the rules' schema. The path is tidied
+    /// first (`./cases/x/` is `cases/x`), so finding ids and evidence paths do not depend
+    /// on how it was spelt.
     pub fn load_case(&mut self, dir: &Path) -> Result<&Case, Box<Failure>> {
+        let dir = tidy(dir);
         let mut facts = FactSet::new(&self.program);
-        match case::load_case(dir, &self.program, &mut facts) {
+        match case::load_case(&dir, &self.program, &mut facts) {
             Ok(c) => {
                 self.warnings.extend(c.warnings.iter().cloned());
                 self.cases.push((c, facts));
@@ -185,6 +188,19 @@ fn summary(case: &Case) -> CaseSummary {
         path: display_dir(&case.dir),
         title: case.title.clone(),
         as_of: case.as_of.map(|d| d.to_string()),
+    }
+}
+
+/// The path without `.` components or a trailing separator (`.` if nothing is left).
+fn tidy(dir: &Path) -> PathBuf {
+    let tidy: PathBuf = dir
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if tidy.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        tidy
     }
 }
 

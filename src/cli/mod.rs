@@ -7,6 +7,7 @@ mod audit;
 mod check;
 mod common;
 mod explain;
+mod fmt;
 mod test;
 
 use std::path::PathBuf;
@@ -49,6 +50,14 @@ pub enum Command {
         /// Also print the findings each test's given facts produce.
         #[arg(long)]
         findings: bool,
+    },
+    /// Rewrite rule files in the canonical layout (comments kept).
+    Fmt {
+        /// Rule files or folders, `std/` included (default: `rules/`).
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that would change, and exit with 1 if any.
+        #[arg(long)]
+        check: bool,
     },
     /// Run rules over case folders and print the findings.
     Audit(AuditArgs),
@@ -128,6 +137,7 @@ pub fn main() -> std::process::ExitCode {
             filter,
             findings,
         } => test::run(paths, filter.as_deref(), *findings, cli.error_format),
+        Command::Fmt { paths, check } => fmt::run(paths, *check, cli.error_format),
         Command::Audit(args) => audit::run(args, cli.error_format),
         Command::Explain {
             case,

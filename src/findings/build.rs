@@ -200,6 +200,7 @@ fn field_values(rel: &Relation, values: &[Value]) -> Vec<FieldValue> {
         .map(|(f, v)| FieldValue {
             field: f.name.clone(),
             value: v.to_string(),
+            ty: v.type_name(),
         })
         .collect()
 }
@@ -256,7 +257,7 @@ fn evidence(
     (out, index)
 }
 
-/// Intersection of the validity intervals of the base facts that have one.
+/// When the base facts that have a validity interval held together ([`Period::of_evidence`]).
 fn period(program: &Program, proof: &Proof) -> Option<Period> {
     let intervals = proof.nodes.iter().filter_map(|n| {
         if !matches!(n.derivation, Deriv::Base(_)) {
@@ -264,7 +265,7 @@ fn period(program: &Program, proof: &Proof) -> Option<Period> {
         }
         let rel = program.rel(n.tuple.rel);
         let date = |i: usize| match n.values.get(i) {
-            Some(Value::Date(d)) => Some(d.clone()),
+            Some(Value::Date(d)) => Some(*d),
             _ => None,
         };
         match rel.validity? {
@@ -275,7 +276,7 @@ fn period(program: &Program, proof: &Proof) -> Option<Period> {
             Validity::At(f) => date(f).map(|d| (d, d)),
         }
     });
-    Period::intersect(intervals)
+    Period::of_evidence(intervals)
 }
 
 /// The sources cited by the evidence, in first-cited order, resolved from `case.toml`.

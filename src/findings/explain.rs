@@ -34,11 +34,7 @@ pub fn tree_text(f: &Finding) -> String {
 }
 
 fn leaf(cited: &[SourceRef], e: &Evidence) -> (String, String) {
-    let fields: Vec<String> = e
-        .fields
-        .iter()
-        .map(|v| format!("{}: {}", v.field, v.value))
-        .collect();
+    let fields: Vec<String> = e.fields.iter().map(|v| v.shown()).collect();
     let head = format!("{}({})", e.relation, fields.join(", "));
     let sources: Vec<String> = e
         .sources

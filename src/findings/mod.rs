@@ -42,7 +42,22 @@ impl Binding {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldValue {
     pub field: String,
+    /// The value as text, as in [`Binding::value`].
     pub value: String,
+    /// `entity`, `text`, `number`, `date`, `duration` or `bool`.
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+}
+
+impl FieldValue {
+    /// `field: value`, with text values quoted so that commas inside them read as text.
+    pub fn shown(&self) -> String {
+        if self.ty == "text" {
+            format!("{}: {:?}", self.field, self.value)
+        } else {
+            format!("{}: {}", self.field, self.value)
+        }
+    }
 }
 
 /// A base fact a finding rests on.
@@ -109,6 +124,25 @@ impl Period {
             from: (f != Date::NEG_INF).then_some(f),
             until: (u != Date::POS_INF).then_some(u),
         })
+    }
+    /// When a finding's evidence held: the intersection of the intervals, leaving out
+    /// those that ended before the latest start. Such a fact is an earlier event the
+    /// finding follows (a post left before the office taken, shares sold before the
+    /// contract), not a state that still held; it bounds nothing. A fact that ends where
+    /// the latest start is, as written (`until: 2025-02` next to `from: 2025-02`), and
+    /// started before it, counts as ended. If every fact ended, the plain intersection
+    /// is reported (and is empty).
+    pub fn of_evidence(intervals: impl IntoIterator<Item = (Date, Date)>) -> Option<Period> {
+        let all: Vec<(Date, Date)> = intervals.into_iter().collect();
+        let latest = all.iter().map(|(f, _)| *f).max()?;
+        let ended = |f: &Date, u: &Date| u.lt(&latest) || (*u == latest && f.lt(&latest));
+        let current: Vec<(Date, Date)> =
+            all.iter().filter(|(f, u)| !ended(f, u)).copied().collect();
+        if current.is_empty() {
+            Period::intersect(all)
+        } else {
+            Period::intersect(current)
+        }
     }
     /// The evidence never held at one time: the latest start is after the earliest end.
     pub fn is_empty(&self) -> bool {
@@ -246,6 +280,41 @@ mod tests {
         );
         let empty = Period::intersect([(d("2025"), Date::POS_INF), (Date::NEG_INF, d("2024"))]);
         assert!(empty.is_some_and(|p| p.is_empty()));
+    }
+
+    #[test]
+    fn facts_that_ended_before_the_latest_start_bound_nothing() {
+        let d = |s: &str| Date::parse(s).unwrap_or(Date::NEG_INF);
+        let describe = |p: Option<Period>| p.map(|p| p.describe(Some(d("2025-03"))));
+        // Left a post, then took office while holding shares: from taking office, ongoing.
+        let role = (Date::NEG_INF, d("2024-12-31"));
+        let holding = (Date::NEG_INF, Date::POS_INF);
+        let office = (d("2025-01-15"), Date::POS_INF);
+        assert_eq!(
+            describe(Period::of_evidence([role, holding, office])),
+            Some("2025-01-15 to ongoing as of 2025-03".to_string())
+        );
+        // Ended in the month the office began, as written: ended.
+        let role = (Date::NEG_INF, d("2025-02"));
+        let office = (d("2025-02"), Date::POS_INF);
+        assert_eq!(
+            describe(Period::of_evidence([role, office])),
+            Some("2025-02 to ongoing as of 2025-03".to_string())
+        );
+        // A meeting on the latest start is kept; overlapping intervals intersect.
+        let meeting = (d("2025-03-04"), d("2025-03-04"));
+        let office = (d("2025-01-15"), d("2025-12-31"));
+        assert_eq!(
+            describe(Period::of_evidence([office, meeting])),
+            Some("2025-03-04".to_string())
+        );
+        let a = (d("2020"), d("2022"));
+        let b = (d("2021"), d("2024"));
+        assert_eq!(
+            describe(Period::of_evidence([a, b])),
+            Some("2021 to 2022".to_string())
+        );
+        assert_eq!(Period::of_evidence([]), None);
     }
 
     #[test]

@@ -15,12 +15,15 @@ pub fn render(report: &Report) -> String {
         "id,case,severity,rule,title,subjects,message,certainty,period,sources,evidence,exempted_because\n",
     );
     for f in report.findings.iter().chain(report.exempted) {
-        let evidence = f
-            .evidence
-            .iter()
-            .map(|e| format!("{}:{}", e.file, e.line))
-            .collect::<Vec<_>>()
-            .join("; ");
+        // One fact line may yield several evidence tuples (a meeting, per attendee).
+        let mut places: Vec<String> = Vec::new();
+        for e in &f.evidence {
+            let place = format!("{}:{}", e.file, e.line);
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        }
+        let evidence = places.join("; ");
         let row = [
             f.id.as_str(),
             &f.case,

@@ -1,27 +1,51 @@
 //! JSON and JSON-lines output, versioned by [`crate::findings::SCHEMA_VERSION`].
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use super::{CaseSummary, Report};
 use crate::findings::{Finding, SCHEMA_VERSION};
+use crate::syntax::ast::Severity;
 
 #[derive(Serialize)]
 struct Document<'a> {
     schema: &'static str,
     cases: &'a [CaseSummary],
-    /// Number of findings per severity, highest first.
-    summary: BTreeMap<&'static str, usize>,
+    summary: Summary,
     findings: &'a [Finding],
     exempted: &'a [Finding],
 }
 
-pub fn render(report: &Report) -> String {
-    let mut summary = BTreeMap::new();
-    for f in report.findings {
-        *summary.entry(f.severity.as_str()).or_insert(0) += 1;
+/// Number of findings per severity present, highest first (an object whose keys are in
+/// that order).
+struct Summary(Vec<(Severity, usize)>);
+
+impl Serialize for Summary {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (sev, n) in &self.0 {
+            map.serialize_entry(sev.as_str(), n)?;
+        }
+        map.end()
     }
+}
+
+pub fn render(report: &Report) -> String {
+    let summary = Summary(
+        Severity::ALL
+            .iter()
+            .rev()
+            .map(|sev| {
+                let n = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == *sev)
+                    .count();
+                (*sev, n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+    );
     let doc = Document {
         schema: SCHEMA_VERSION,
         cases: report.cases,

@@ -76,11 +76,7 @@ fn detail(out: &mut String, f: &Finding) {
 
 fn evidence(out: &mut String, items: &[Evidence]) {
     for e in items {
-        let fields: Vec<String> = e
-            .fields
-            .iter()
-            .map(|v| format!("{}: {}", v.field, v.value))
-            .collect();
+        let fields: Vec<String> = e.fields.iter().map(|v| v.shown()).collect();
         let cited = if e.sources.is_empty() {
             String::new()
         } else {

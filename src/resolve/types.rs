@@ -172,7 +172,7 @@ pub(crate) fn literal(lit: &Lit, expected: &Type) -> (Value, Type) {
             (Value::Number(*value), Type::Number)
         }
         Lit::Date(d) => (Value::Date(*d), Type::Date),
-        Lit::Duration(d) => (Value::Duration(*d), Type::Duration),
+        Lit::Duration { value, .. } => (Value::Duration(*value), Type::Duration),
         Lit::Bool(b) => (Value::Bool(*b), Type::Bool),
         Lit::None => (Value::None, Type::Any),
     }

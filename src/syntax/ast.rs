@@ -357,7 +357,11 @@ pub enum Lit {
         text: String,
     },
     Date(Date),
-    Duration(Duration),
+    /// A duration; `text` keeps its spelling (`12mo` stays `12mo`, not `1y`).
+    Duration {
+        value: Duration,
+        text: String,
+    },
     Bool(bool),
     /// `none`: the value of an absent optional field.
     None,

@@ -1,4 +1,6 @@
-//! The canonical layout of a `.coi` file (`probity fmt`), keeping every comment before the item or line it preceded.
+//! The canonical layout of a `.coi` file (`probity fmt`), keeping every comment: a comment on
+//! a line of its own stays before the item or line it preceded, a comment at the end of a
+//! line stays at the end of that line.
 
 use std::fmt::Write;
 
@@ -6,14 +8,18 @@ use super::ast::*;
 use crate::diag::Span;
 
 /// Formats a parsed file: 4-space indent, one condition per line, rule attributes in a
-/// fixed order. Each comment is printed on its own line before the next item, attribute
-/// or condition that follows it in `source`. Meant for files that parsed without errors.
+/// fixed order with their values aligned. A comment that ends a line of `source` ends the
+/// printed line of what it followed (two spaces before the `#`); any other comment is
+/// printed on its own line before the next item, attribute or condition, and a blank line
+/// after a top-level comment is kept. Meant for files that parsed without errors.
 pub fn format(file: &File, source: &str) -> String {
     let mut p = Printer {
         out: String::new(),
         comments: &file.comments,
         next: 0,
         indent: 0,
+        source,
+        trails: Vec::new(),
     };
     let mut prev: Option<&Item> = None;
     for item in &file.items {
@@ -24,10 +30,11 @@ pub fn format(file: &File, source: &str) -> String {
         }
         p.comments_before(item_span(item).start);
         p.item(item);
+        p.trailing(item_span(item).end);
         prev = Some(item);
     }
     p.comments_before(u32::MAX);
-    p.out
+    p.finish()
 }
 
 /// True if the source has an empty line between two items (kept within a group).
@@ -36,8 +43,12 @@ fn blank_between(source: &str, a: Span, b: Span) -> bool {
     gap.lines().skip(1).any(|l| l.trim().is_empty()) && gap.matches('\n').count() >= 2
 }
 
-/// Consecutive one-line items of one kind stay together; others get a blank line.
+/// Consecutive one-line items of one kind, and consecutive clauses of one `derive`, stay
+/// together; others get a blank line.
 fn same_group(a: &Item, b: &Item) -> bool {
+    if let (Item::Derive(a), Item::Derive(b)) = (a, b) {
+        return a.name.node == b.name.node;
+    }
     matches!(
         (a, b),
         (Item::Use(_), Item::Use(_))
@@ -67,7 +78,13 @@ struct Printer<'a> {
     comments: &'a [Spanned<String>],
     next: usize,
     indent: usize,
+    source: &'a str,
+    /// End-of-line comments: (index of the printed line, comment text without `#`).
+    trails: Vec<(usize, &'a str)>,
 }
+
+/// Width of the longest rule attribute keyword (`severity`), for aligning values.
+const ATTR_WIDTH: usize = 8;
 
 impl Printer<'_> {
     /// Starts a new line at the current indent and writes `text`.
@@ -79,12 +96,85 @@ impl Printer<'_> {
         self.out.push('\n');
     }
 
-    /// Prints the comments that start before `pos`.
+    /// Prints the comments that start before `pos`, each on its own line. At the top
+    /// level, a blank line between a comment and what follows it is kept.
     fn comments_before(&mut self, pos: u32) {
         while let Some(c) = self.comments.get(self.next).filter(|c| c.span.start < pos) {
             self.next += 1;
             self.line(&format!("#{}", c.node.trim_end()));
+            let follows = match self.comments.get(self.next) {
+                Some(n) if n.span.start < pos => n.span.start,
+                _ => pos,
+            };
+            if self.indent == 0 && pos != u32::MAX && self.blank_line(c.span.end, follows) {
+                self.out.push('\n');
+            }
         }
+    }
+
+    /// True if the source has an empty line between byte offsets `a` and `b`.
+    fn blank_line(&self, a: u32, b: u32) -> bool {
+        let gap = self.source.get(a as usize..b as usize).unwrap_or("");
+        gap.matches('\n').count() >= 2 && gap.trim().is_empty()
+    }
+
+    /// If the next comment starts on the source line where `end` is, with only closing
+    /// brackets between, appends it to the last printed line.
+    fn trailing(&mut self, end: u32) {
+        let Some(c) = self.comments.get(self.next) else {
+            return;
+        };
+        let same_line = c.span.start >= end
+            && self
+                .source
+                .get(end as usize..c.span.start as usize)
+                .is_some_and(|gap| {
+                    gap.chars()
+                        .all(|c| matches!(c, ' ' | '\t' | '}' | ')' | ','))
+                });
+        if !same_line || !self.out.ends_with('\n') {
+            return;
+        }
+        self.next += 1;
+        let line = self.out.matches('\n').count() - 1;
+        self.trails.push((line, c.node.trim_end()));
+    }
+
+    /// The text with end-of-line comments appended; the comments of consecutive lines
+    /// start in one column, two spaces after the longest of those lines.
+    fn finish(self) -> String {
+        let mut lines: Vec<String> = self.out.lines().map(str::to_string).collect();
+        let mut i = 0;
+        while i < self.trails.len() {
+            let mut j = i + 1;
+            while j < self.trails.len() && self.trails[j].0 == self.trails[j - 1].0 + 1 {
+                j += 1;
+            }
+            let run = &self.trails[i..j];
+            let width = run
+                .iter()
+                .map(|(l, _)| lines.get(*l).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0);
+            for (l, text) in run {
+                if let Some(line) = lines.get_mut(*l) {
+                    let pad = width - line.chars().count() + 2;
+                    let _ = write!(line, "{:pad$}#{text}", "");
+                }
+            }
+            i = j;
+        }
+        let mut out = lines.join("\n");
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out
+    }
+
+    /// `title    "…"`: a rule attribute with its value aligned.
+    fn attribute(&mut self, keyword: &str, value: &str, end: u32) {
+        self.line(&format!("{keyword:<ATTR_WIDTH$} {value}"));
+        self.trailing(end);
     }
 
     fn item(&mut self, item: &Item) {
@@ -126,6 +216,7 @@ impl Printer<'_> {
         for lit in body {
             self.comments_before(literal_start(lit));
             self.literal(lit);
+            self.trailing(literal_end(lit));
         }
         self.comments_before(end);
         self.indent -= 1;
@@ -175,28 +266,30 @@ impl Printer<'_> {
         self.indent += 1;
         if let Some(t) = &r.title {
             self.comments_before(t.span.start);
-            self.line(&format!("title {}", quote(&t.node)));
+            self.attribute("title", &quote(&t.node), t.span.end);
         }
         if let Some(s) = &r.severity {
             self.comments_before(s.span.start);
-            self.line(&format!("severity {}", s.node.as_str()));
+            self.attribute("severity", s.node.as_str(), s.span.end);
         }
         if let Some(b) = &r.basis {
             self.comments_before(b.span.start);
-            self.line(&format!("basis {}", quote(&b.node)));
+            self.attribute("basis", &quote(&b.node), b.span.end);
         }
-        if let Some(first) = r.tags.first() {
+        if let (Some(first), Some(last)) = (r.tags.first(), r.tags.last()) {
             self.comments_before(first.span.start);
             let tags: Vec<String> = r.tags.iter().map(|t| quote(&t.node)).collect();
-            self.line(&format!("tags {}", tags.join(", ")));
+            self.attribute("tags", &tags.join(", "), last.span.end);
         }
         for w in &r.whens {
             self.comments_before(w.span.start);
             self.block("when", &w.node, w.span.end);
+            self.trailing(w.span.end);
         }
         if let Some(f) = &r.flag {
             self.comments_before(f.span.start);
             self.line(&format!("flag {}", template(&f.node)));
+            self.trailing(f.span.end);
         }
         self.comments_before(r.span.end);
         self.indent -= 1;
@@ -228,6 +321,7 @@ impl Printer<'_> {
             for a in &t.given {
                 self.comments_before(a.span.start);
                 self.line(&atom(a));
+                self.trailing(a.span.end);
             }
             self.indent -= 1;
             self.line("}");
@@ -241,6 +335,7 @@ impl Printer<'_> {
                 (false, false) => "",
             };
             self.line(&format!("expect {no}{}", atom(&e.atom)));
+            self.trailing(e.span.end);
         }
         self.comments_before(t.span.end);
         self.indent -= 1;
@@ -256,6 +351,17 @@ fn literal_start(lit: &Literal) -> u32 {
         | Literal::InRange { span, .. }
         | Literal::Overlaps { span, .. }
         | Literal::Aggregate { span, .. } => span.start,
+    }
+}
+
+fn literal_end(lit: &Literal) -> u32 {
+    match lit {
+        Literal::Atom(a) | Literal::Not(a) => a.span.end,
+        Literal::Compare { rhs, .. } => rhs.span.end,
+        Literal::Within { span, .. }
+        | Literal::InRange { span, .. }
+        | Literal::Overlaps { span, .. }
+        | Literal::Aggregate { span, .. } => span.end,
     }
 }
 
@@ -389,7 +495,7 @@ fn lit(l: &Lit) -> String {
         Lit::Text(s) => quote(s),
         Lit::Number { text, .. } => text.clone(),
         Lit::Date(d) => d.to_string(),
-        Lit::Duration(d) => d.to_string(),
+        Lit::Duration { text, .. } => text.clone(),
         Lit::Bool(b) => b.to_string(),
         Lit::None => "none".into(),
     }

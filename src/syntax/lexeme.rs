@@ -271,10 +271,16 @@ pub fn number_like(i: Input<'_>) -> PResult<'_, Lit> {
     let span = i.span(i.offset, rest.offset);
     if unit > 0 {
         let lit = match Duration::parse(text).filter(|_| !frac) {
-            Some(d) => Lit::Duration(d),
+            Some(d) => Lit::Duration {
+                value: d,
+                text: text.to_string(),
+            },
             None => {
                 i.report(SyntaxError::BadDuration(text.into()), span);
-                Lit::Duration(Duration::default())
+                Lit::Duration {
+                    value: Duration::default(),
+                    text: text.to_string(),
+                }
             }
         };
         return Ok((rest, lit));

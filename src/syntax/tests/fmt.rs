@@ -31,7 +31,7 @@ entity person(name: text, aliases: [text]?)
 param p = 2y \"doc\"
 
 rule r(p) {
-    title \"T\"
+    title    \"T\"
     severity high
     when {
         a(x: p)
@@ -96,4 +96,46 @@ fn the_draft_example_is_stable() {
     );
     let once = fmt_stable(&text);
     assert!(once.contains("    expect no r(p: bob)\n"), "{once}");
+}
+
+#[test]
+fn end_of_line_comments_stay_on_their_line_aligned() {
+    let text = "# header
+
+use std  # all of it
+derive d(x) { a(x: x) }
+derive d(x) { b(x: x) }
+rule r {
+    title \"T\" # the title
+    when {
+        a(x: 1)     # first
+        long_name(y: 2) # second
+        c(z: 3)
+        e(z: 3) # alone
+    }
+}
+";
+    let got = fmt_stable(text);
+    let want = "# header
+
+use std  # all of it
+
+derive d(x) {
+    a(x: x)
+}
+derive d(x) {
+    b(x: x)
+}
+
+rule r {
+    title    \"T\"  # the title
+    when {
+        a(x: 1)          # first
+        long_name(y: 2)  # second
+        c(z: 3)
+        e(z: 3)  # alone
+    }
+}
+";
+    assert_eq!(got, want);
 }

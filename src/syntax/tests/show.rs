@@ -27,7 +27,7 @@ fn lit(l: &Lit) -> String {
         Lit::Text(s) => format!("{s:?}"),
         Lit::Number { text, .. } => format!("#{text}"),
         Lit::Date(d) => format!("@{d}"),
-        Lit::Duration(d) => format!("~{d}"),
+        Lit::Duration { value, .. } => format!("~{value}"),
         Lit::Bool(b) => b.to_string(),
         Lit::None => "none".into(),
     }

@@ -1,0 +1,591 @@
+//! The command line end to end: the `probity` binary is spawned in the repository root
+//! and its exit code, stdout and stderr are checked. Failures print the command and
+//! everything it printed.
+
+#![allow(clippy::panic)] // a test reports failure by panicking
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{Run, probity, probity_with};
+
+/// Asserts the exit code, showing the whole run when it differs.
+#[track_caller]
+fn assert_code(run: &Run, want: i32) {
+    assert_eq!(
+        run.code,
+        Some(want),
+        "expected exit code {want}\n{}",
+        run.describe()
+    );
+}
+
+/// Asserts that `haystack` (stdout or stderr of `run`) contains `needle`.
+#[track_caller]
+fn assert_has(run: &Run, haystack: &str, needle: &str) {
+    assert!(
+        haystack.contains(needle),
+        "expected the output to contain:\n{needle}\n{}",
+        run.describe()
+    );
+}
+
+/// A fresh scratch folder for one test, under cargo's target tmp dir.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str()
+        .unwrap_or_else(|| panic!("non-UTF-8 path {}", p.display()))
+}
+
+/// The ids of the findings in `audit --format jsonl` output.
+fn rules_of(jsonl: &str) -> Vec<String> {
+    jsonl
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}"));
+            let who = v["bindings"][0]["value"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string();
+            format!("{}:{who}", v["rule"].as_str().unwrap_or("?"))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- audit exit codes
+
+#[test]
+fn audit_of_the_flagship_exits_0() {
+    let run = probity(&["audit", "cases/uk-us-tech-partnership"]);
+    assert_code(&run, 0);
+    assert_has(&run, &run.stdout, "retained_stake");
+    assert!(run.stderr.is_empty(), "{}", run.describe());
+}
+
+#[test]
+fn fail_on_at_or_below_a_present_severity_exits_1() {
+    // The flagship has a high finding and nothing critical.
+    for level in ["info", "low", "medium", "high"] {
+        let run = probity(&["audit", "cases/uk-us-tech-partnership", "--fail-on", level]);
+        assert_code(&run, 1);
+        assert_has(&run, &run.stdout, "retained_stake");
+    }
+    let run = probity(&[
+        "audit",
+        "cases/uk-us-tech-partnership",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_code(&run, 0);
+}
+
+#[test]
+fn fail_on_looks_at_the_findings_left_after_min_severity() {
+    // tests/cases/dates has one medium and one low finding.
+    let run = probity(&[
+        "audit",
+        "tests/cases/dates",
+        "--min-severity",
+        "high",
+        "--fail-on",
+        "low",
+    ]);
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "no findings\n", "{}", run.describe());
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        &["audit"][..],
+        &["audit", "cases/uk-us-tech-partnership", "--no-such-flag"],
+        &[
+            "audit",
+            "cases/uk-us-tech-partnership",
+            "--fail-on",
+            "severe",
+        ],
+        &["frobnicate"],
+        &["explain"],
+    ] {
+        let run = probity(args);
+        assert_code(&run, 2);
+        assert!(run.stdout.is_empty(), "{}", run.describe());
+        assert!(!run.stderr.is_empty(), "{}", run.describe());
+    }
+}
+
+#[test]
+fn unknown_format_exits_2_and_lists_the_formats() {
+    let run = probity(&["audit", "cases/uk-us-tech-partnership", "--format", "xml"]);
+    assert_code(&run, 2);
+    assert_has(&run, &run.stderr, "table, json, jsonl, csv, markdown");
+}
+
+#[test]
+fn missing_case_folder_exits_2() {
+    let run = probity(&["audit", "no/such/case"]);
+    assert_code(&run, 2);
+    assert_has(&run, &run.stderr, "`no/such/case` is not a case folder");
+    assert!(run.stdout.is_empty(), "{}", run.describe());
+}
+
+#[test]
+fn broken_rules_exit_2_with_file_line_col() {
+    let dir = scratch("broken-rules");
+    let rules = dir.join("broken.coi");
+    write(
+        &rules,
+        "use std\n\nrule r {\n    title    \"T\"\n    severity high\n    when {\n        rolez(person: p)\n    }\n}\n",
+    );
+    let run = probity(&[
+        "audit",
+        "cases/uk-us-tech-partnership",
+        "--rules",
+        path_str(&rules),
+    ]);
+    assert_code(&run, 2);
+    assert_has(&run, &run.stderr, &format!("{}:7:9", rules.display()));
+    assert_has(&run, &run.stderr, "did you mean `role`?");
+    assert!(run.stdout.is_empty(), "{}", run.describe());
+}
+
+#[test]
+fn broken_case_exits_2_and_lists_every_problem_with_file_and_line() {
+    let run = probity(&["audit", "tests/bad_cases/broken"]);
+    assert_code(&run, 2);
+    assert!(run.stdout.is_empty(), "{}", run.describe());
+    let want = [
+        (
+            "tests/bad_cases/broken/meeting.csv:2:4",
+            "bad date `2025-13-01`",
+        ),
+        (
+            "tests/bad_cases/broken/meeting.csv:3:15",
+            "unknown entity `carol`",
+        ),
+        (
+            "tests/bad_cases/broken/ties.toml:3:10",
+            "unknown entity `bob`",
+        ),
+        (
+            "tests/bad_cases/broken/ties.toml:11:8",
+            "bad date `2025-02-30`",
+        ),
+        (
+            "tests/bad_cases/broken/ties.toml:18:10",
+            "unknown source `newspaper`",
+        ),
+        (
+            "tests/bad_cases/broken/ties.toml:24:7",
+            "`pct` expects a number",
+        ),
+        (
+            "tests/bad_cases/broken/ties.toml:31:1",
+            "`client` has no field `fee`",
+        ),
+    ];
+    for (place, message) in want {
+        assert_has(&run, &run.stderr, place);
+        assert_has(&run, &run.stderr, message);
+    }
+    assert_has(&run, &run.stderr, "7 errors");
+}
+
+// ---------------------------------------------------------------- audit options
+
+#[test]
+fn min_severity_leaves_out_lower_findings() {
+    let all = probity(&["audit", "tests/cases/dates", "--format", "jsonl"]);
+    assert_code(&all, 0);
+    assert_eq!(
+        rules_of(&all.stdout),
+        ["revolving_door:ann", "concurrent_role:cy"],
+        "{}",
+        all.describe()
+    );
+    let medium = probity(&[
+        "audit",
+        "tests/cases/dates",
+        "--format",
+        "jsonl",
+        "--min-severity",
+        "medium",
+    ]);
+    assert_code(&medium, 0);
+    assert_eq!(
+        rules_of(&medium.stdout),
+        ["revolving_door:ann"],
+        "{}",
+        medium.describe()
+    );
+}
+
+#[test]
+fn param_overrides_change_the_findings() {
+    // Bob joined RailCo 2 years and 2 months after leaving office.
+    let run = probity(&[
+        "audit",
+        "tests/cases/dates",
+        "--format",
+        "jsonl",
+        "--param",
+        "cooling_off=3y",
+    ]);
+    assert_code(&run, 0);
+    assert_eq!(
+        rules_of(&run.stdout),
+        [
+            "revolving_door:ann",
+            "revolving_door:bob",
+            "concurrent_role:cy"
+        ],
+        "{}",
+        run.describe()
+    );
+    let run = probity(&[
+        "audit",
+        "tests/cases/dates",
+        "--format",
+        "jsonl",
+        "--param",
+        "cooling_off=6mo",
+    ]);
+    assert_eq!(
+        rules_of(&run.stdout),
+        ["concurrent_role:cy"],
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn an_unknown_param_exits_2_with_a_suggestion() {
+    let run = probity(&["audit", "tests/cases/dates", "--param", "cooling_of=3y"]);
+    assert_code(&run, 2);
+    assert_has(&run, &run.stderr, "cooling_of");
+    assert_has(&run, &run.stderr, "did you mean `$cooling_off`?");
+    let run = probity(&["audit", "tests/cases/dates", "--param", "cooling_off=soon"]);
+    assert_code(&run, 2);
+    assert_has(&run, &run.stderr, "is not a duration");
+}
+
+#[test]
+fn output_file_gets_the_output_and_stdout_stays_empty() {
+    let dir = scratch("output");
+    let out = dir.join("findings.json");
+    let run = probity(&[
+        "audit",
+        "cases/uk-us-tech-partnership",
+        "--format",
+        "json",
+        "-o",
+        path_str(&out),
+    ]);
+    assert_code(&run, 0);
+    assert!(run.stdout.is_empty(), "{}", run.describe());
+    let direct = probity(&["audit", "cases/uk-us-tech-partnership", "--format", "json"]);
+    let written = read(&out);
+    assert!(
+        common::diff("the -o file against stdout", &direct.stdout, &written).is_none(),
+        "{}",
+        common::diff("the -o file against stdout", &direct.stdout, &written).unwrap_or_default()
+    );
+    // No temporary file is left beside it.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(names, ["findings.json"]);
+}
+
+#[test]
+fn output_to_a_missing_folder_exits_2() {
+    let run = probity(&[
+        "audit",
+        "cases/uk-us-tech-partnership",
+        "-o",
+        "no/such/folder/out.txt",
+    ]);
+    assert_code(&run, 2);
+    assert_has(&run, &run.stderr, "cannot write `no/such/folder/out.txt`");
+}
+
+#[test]
+fn finding_ids_do_not_depend_on_how_the_case_path_is_spelt() {
+    let plain = probity(&["audit", "cases/uk-us-tech-partnership", "--format", "csv"]);
+    let dotted = probity(&[
+        "audit",
+        "./cases/uk-us-tech-partnership/",
+        "--format",
+        "csv",
+    ]);
+    assert_code(&dotted, 0);
+    assert!(
+        common::diff(
+            "`./cases/uk-us-tech-partnership/` against `cases/uk-us-tech-partnership`",
+            &plain.stdout,
+            &dotted.stdout
+        )
+        .is_none(),
+        "{}",
+        common::diff(
+            "`./cases/uk-us-tech-partnership/` against `cases/uk-us-tech-partnership`",
+            &plain.stdout,
+            &dotted.stdout
+        )
+        .unwrap_or_default()
+    );
+}
+
+// ---------------------------------------------------------------- check
+
+#[test]
+fn check_of_the_shipped_rules_exits_0() {
+    let run = probity(&["check"]);
+    assert_code(&run, 0);
+    assert_has(&run, &run.stderr, "no errors");
+    assert!(run.stdout.is_empty(), "{}", run.describe());
+}
+
+fn broken_rule_file(dir: &Path) -> PathBuf {
+    let path = dir.join("two_errors.coi");
+    write(
+        &path,
+        "use std\n\nrule r(p) {\n    title    \"T\"\n    severity severe\n    when {\n        rolez(person: p)\n    }\n}\n",
+    );
+    path
+}
+
+#[test]
+fn check_reports_every_error_with_file_line_col_and_exits_2() {
+    let dir = scratch("check-human");
+    let path = broken_rule_file(&dir);
+    let run = probity(&["check", path_str(&path)]);
+    assert_code(&run, 2);
+    let shown = path.display().to_string();
+    assert_has(&run, &run.stderr, &format!("{shown}:5:14"));
+    assert_has(&run, &run.stderr, &format!("{shown}:7:9"));
+    assert_has(
+        &run,
+        &run.stderr,
+        "        rolez(person: p)\n  |         ^^^^^",
+    );
+}
+
+#[test]
+fn check_with_error_format_json_prints_json() {
+    let dir = scratch("check-json");
+    let path = broken_rule_file(&dir);
+    let run = probity(&["check", path_str(&path), "--error-format", "json"]);
+    assert_code(&run, 2);
+    let parsed: serde_json::Value = serde_json::from_str(&run.stderr)
+        .unwrap_or_else(|e| panic!("stderr is not JSON: {e}\n{}", run.describe()));
+    let items = parsed.as_array().cloned().unwrap_or_default();
+    assert!(items.len() >= 2, "{}", run.describe());
+    let lines: Vec<i64> = items.iter().filter_map(|d| d["line"].as_i64()).collect();
+    assert!(
+        lines.contains(&5) && lines.contains(&7),
+        "{}",
+        run.describe()
+    );
+    for d in &items {
+        assert_eq!(d["file"].as_str(), Some(path_str(&path)), "{d}");
+        assert!(
+            d["code"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("probity::")),
+            "{d}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- test
+
+#[test]
+fn test_of_the_shipped_rules_passes() {
+    let run = probity(&["test"]);
+    assert_code(&run, 0);
+    let passed = run.stdout.matches("PASS ").count();
+    assert!(passed >= 30, "{}", run.describe());
+    assert!(
+        run.stdout
+            .ends_with(&format!("{passed} passed, 0 failed\n")),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn a_failing_test_exits_1_and_shows_expected_and_got() {
+    let dir = scratch("failing-test");
+    let path = dir.join("failing.coi");
+    write(
+        &path,
+        "use std
+
+rule left_firm(p, firm) {
+    title    \"Left a firm\"
+    severity low
+    when {
+        role(person: p, org: firm, until: left)
+        left < 2025-01-01
+    }
+}
+
+test passes {
+    given {
+        person(id: ann, name: \"Ann\")
+        org(id: acme, name: \"Acme\")
+        role(person: ann, org: acme, until: 2024-06-01)
+    }
+    expect left_firm(p: ann, firm: acme)
+}
+
+test fails {
+    given {
+        person(id: ann, name: \"Ann\")
+        org(id: acme, name: \"Acme\")
+        role(person: ann, org: acme, until: 2025-06-01)
+    }
+    expect left_firm(p: ann, firm: acme)
+}
+",
+    );
+    let run = probity(&["test", path_str(&path)]);
+    assert_code(&run, 1);
+    let shown = path.display().to_string();
+    assert_has(&run, &run.stdout, &format!("PASS passes ({shown}:12:6)"));
+    assert_has(
+        &run,
+        &run.stdout,
+        &format!(
+            "FAIL fails ({shown}:21:6)\n    {shown}:27:5: expected left_firm(p: ann, firm: acme)\n      got no `left_firm` at all\n"
+        ),
+    );
+    assert!(
+        run.stdout.ends_with("1 passed, 1 failed\n"),
+        "{}",
+        run.describe()
+    );
+    // --filter runs only the matching tests.
+    let run = probity(&["test", path_str(&path), "--filter", "pass"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout.ends_with("1 passed, 0 failed\n"),
+        "{}",
+        run.describe()
+    );
+}
+
+// ---------------------------------------------------------------- explain
+
+#[test]
+fn explain_plan_prints_strata_and_join_orders() {
+    let run = probity(&["explain", "--plan", "rules"]);
+    assert_code(&run, 0);
+    assert_has(&run, &run.stdout, "stratum 0: acts_for");
+    assert_has(
+        &run,
+        &run.stdout,
+        "retained_stake(p, firm) <- rules/interests/retained_stake.coi:10:10",
+    );
+    assert!(run.stdout.ends_with('\n'), "{}", run.describe());
+}
+
+#[test]
+fn explain_of_an_unknown_finding_exits_2() {
+    let run = probity(&[
+        "explain",
+        "cases/uk-us-tech-partnership",
+        "--finding",
+        "ffffffffffffffff",
+    ]);
+    assert_code(&run, 2);
+    assert_has(&run, &run.stderr, "no finding `ffffffffffffffff`");
+}
+
+// ---------------------------------------------------------------- terminal behaviour
+
+#[test]
+fn piped_output_has_no_ansi_escapes_with_or_without_no_color() {
+    let dir = scratch("no-ansi");
+    let broken = broken_rule_file(&dir);
+    for no_color in [None, Some("1")] {
+        let runs = [
+            vec!["audit", "cases/uk-us-tech-partnership"],
+            vec!["audit", "tests/cases/dates", "--format", "markdown"],
+            vec!["audit", "tests/bad_cases/broken"],
+            vec!["check", path_str(&broken)],
+            vec!["test"],
+        ];
+        for args in runs {
+            let run = probity_with(&args, |c| {
+                if let Some(v) = no_color {
+                    c.env("NO_COLOR", v);
+                }
+            });
+            assert!(
+                !run.stdout.contains('\u{1b}') && !run.stderr.contains('\u{1b}'),
+                "ANSI escape with NO_COLOR={no_color:?}\n{}",
+                run.describe()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    // The reader goes away before the output is written: a write to the pipe fails with
+    // a broken pipe, which must end the run quietly, as success.
+    for format in ["table", "json", "markdown"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
+            .args([
+                "audit",
+                "cases/uk-us-tech-partnership",
+                "tests/cases/certainty",
+                "tests/cases/csv_register",
+                "--format",
+                format,
+            ])
+            .current_dir(common::root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run the binary: {e}"));
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        if let Some(mut s) = child.stderr.take() {
+            let _ = s.read_to_string(&mut stderr);
+        }
+        let status = child.wait().unwrap_or_else(|e| panic!("wait: {e}"));
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "--format {format}: stderr:\n{stderr}"
+        );
+        assert!(stderr.is_empty(), "--format {format}: stderr:\n{stderr}");
+    }
+}

@@ -282,7 +282,7 @@ fn an_unknown_param_exits_2_with_a_suggestion() {
     let run = probity(&["audit", "tests/cases/dates", "--param", "cooling_of=3y"]);
     assert_code(&run, 2);
     assert_has(&run, &run.stderr, "cooling_of");
-    assert_has(&run, &run.stderr, "did you mean `$cooling_off`?");
+    assert_has(&run, &run.stderr, "did you mean `--param cooling_off=3y`?");
     let run = probity(&["audit", "tests/cases/dates", "--param", "cooling_off=soon"]);
     assert_code(&run, 2);
     assert_has(&run, &run.stderr, "is not a duration");

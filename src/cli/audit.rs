@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::common::{Exit, print_stdout, report, write_atomically};
+use super::common::{Exit, Progress, print_stdout, report, write_atomically};
 use super::{AuditArgs, ErrorFormat};
 use crate::engine::{Audit, Engine, Failure};
 use crate::render::{self, Options, Report};
@@ -40,25 +40,51 @@ pub fn run_engine(
         eprintln!("error: {e}\n  = help: pass `--rules DIR` (for example `--rules rules/`)");
         Exit::Usage
     })?;
-    let mut engine = Engine::from_paths(&rules).map_err(|f| fail(&f, format))?;
-    for p in params {
-        engine.set_param(p).map_err(|f| fail(&f, format))?;
-    }
+    let progress = Progress::new();
+    let engine = match load(&progress, &rules, cases, params) {
+        Ok(engine) => engine,
+        Err(failures) => {
+            drop(progress);
+            for f in &failures {
+                report(&f.map, &f.diagnostics, format);
+            }
+            return Err(Exit::Usage);
+        }
+    };
+    progress.step("evaluating");
+    let audit = engine.run();
+    drop(progress);
+    report(engine.sources(), &engine.warnings, format);
+    let audit = audit.map_err(|f| fail(&f, format))?;
+    Ok((engine, audit))
+}
+
+/// Checks the rules, applies the params and loads every case, collecting every failure.
+fn load(
+    progress: &Progress,
+    rules: &[PathBuf],
+    cases: &[PathBuf],
+    params: &[String],
+) -> Result<Engine, Vec<Box<Failure>>> {
+    progress.step("checking rules");
+    let mut engine = Engine::from_paths(rules).map_err(|f| vec![f])?;
     let mut failures: Vec<Box<Failure>> = Vec::new();
+    for p in params {
+        if let Err(f) = engine.set_param(p) {
+            failures.push(f);
+        }
+    }
     for c in cases {
+        progress.step(&format!("loading {}", c.display()));
         if let Err(f) = engine.load_case(c) {
             failures.push(f);
         }
     }
-    if !failures.is_empty() {
-        for f in &failures {
-            report(&f.map, &f.diagnostics, format);
-        }
-        return Err(Exit::Usage);
+    if failures.is_empty() {
+        Ok(engine)
+    } else {
+        Err(failures)
     }
-    report(engine.sources(), &engine.warnings, format);
-    let audit = engine.run().map_err(|f| fail(&f, format))?;
-    Ok((engine, audit))
 }
 
 pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {

@@ -89,3 +89,38 @@ pub fn write_atomically(path: &std::path::Path, text: &str) -> io::Result<()> {
     }
     result
 }
+
+/// A one-line status on stderr for long loads and evaluations, shown only when stderr is
+/// a terminal (never in pipes, files or CI logs); cleared when dropped.
+pub struct Progress {
+    on: bool,
+    start: std::time::Instant,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            on: io::stderr().is_terminal(),
+            start: std::time::Instant::now(),
+        }
+    }
+
+    /// Replaces the status line: `probity: loading cases/x… (1.2 s)`.
+    pub fn step(&self, what: &str) {
+        if self.on {
+            let secs = self.start.elapsed().as_secs_f64();
+            let _ = write!(io::stderr(), "\r\x1b[2Kprobity: {what}… ({secs:.1} s)");
+            let _ = io::stderr().flush();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.on {
+            let _ = write!(io::stderr(), "\r\x1b[2K");
+            let _ = io::stderr().flush();
+        }
+    }
+}

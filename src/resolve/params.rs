@@ -157,10 +157,17 @@ pub fn parse_param_override(program: &Program, text: &str) -> Result<(ParamId, V
     };
     let (name, raw) = (name.trim().trim_start_matches('$'), raw.trim());
     let Some(i) = program.params.iter().position(|p| p.name == name) else {
-        return Err(unknown_param(
-            name,
-            program.params.iter().map(|p| p.name.as_str()),
-        ));
+        let known: Vec<&str> = program.params.iter().map(|p| p.name.as_str()).collect();
+        let help = match did_you_mean(name, known.iter().copied()) {
+            Some(s) => format!("did you mean `--param {s}={raw}`?"),
+            None if known.is_empty() => "the loaded rules declare no params".to_string(),
+            None => format!("the params are {}", known.join(", ")),
+        };
+        return Err(Diagnostic::error(
+            codes::UNKNOWN_PARAM,
+            format!("unknown param `{name}` in `--param {text}`"),
+        )
+        .help(help));
     };
     let param = &program.params[i];
     let value = match &param.ty {

@@ -87,7 +87,12 @@ fn build(
         .zip(values)
         .map(|(f, v)| binding(case, &f.name, v))
         .collect();
-    let (evidence, index) = evidence(program, facts, proof);
+    let (mut evidence, mut index) = evidence(program, facts, proof);
+    add_sorted(
+        &mut evidence,
+        &mut index,
+        merges(program, case, facts, proof),
+    );
     let certainty = evidence
         .iter()
         .map(|e| e.status)
@@ -255,6 +260,77 @@ fn evidence(
         index.insert(node, at);
     }
     (out, index)
+}
+
+/// The `same_as` facts behind any merged entity the proof names: a finding that rests on
+/// a merge rests on the facts that made it, and they count towards its certainty.
+fn merges(program: &Program, case: &Case, facts: &FactSet, proof: &Proof) -> Vec<Evidence> {
+    let Some(rel) = program
+        .rel_by_name("same_as")
+        .filter(|_| !case.merged.is_empty())
+    else {
+        return Vec::new();
+    };
+    let named: std::collections::BTreeSet<&str> = proof
+        .nodes
+        .iter()
+        .flat_map(|n| n.values.iter())
+        .filter_map(|v| match v {
+            Value::Entity(id) => Some(&**id),
+            _ => None,
+        })
+        .collect();
+    let relation = program.rel(rel);
+    let mut out: Vec<Evidence> = Vec::new();
+    for (values, o) in facts.tuples.get(rel.0 as usize).into_iter().flatten() {
+        let merged_here = values
+            .iter()
+            .any(|v| matches!(v, Value::Entity(id) if named.contains(case.canonical(id))));
+        if !merged_here {
+            continue;
+        }
+        let origin = facts.origin(*o);
+        let e = Evidence {
+            relation: relation.name.clone(),
+            fields: field_values(relation, values),
+            file: origin.file.to_string(),
+            line: origin.line,
+            status: origin.status,
+            sources: origin.sources.iter().map(|s| s.to_string()).collect(),
+            note: origin.note.as_ref().map(|s| s.to_string()),
+        };
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// Adds evidence and keeps the list sorted by file and line, renumbering `index`.
+fn add_sorted(
+    evidence: &mut Vec<Evidence>,
+    index: &mut BTreeMap<usize, usize>,
+    more: Vec<Evidence>,
+) {
+    if more.is_empty() {
+        return;
+    }
+    evidence.extend(more);
+    let mut order: Vec<usize> = (0..evidence.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&evidence[a], &evidence[b]);
+        (&x.file, x.line).cmp(&(&y.file, y.line)).then(a.cmp(&b))
+    });
+    let mut new_at = vec![0; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_at[old] = new;
+    }
+    for at in index.values_mut() {
+        *at = new_at[*at];
+    }
+    let old = std::mem::take(evidence);
+    let mut slots: Vec<Option<Evidence>> = old.into_iter().map(Some).collect();
+    *evidence = order.iter().filter_map(|&i| slots[i].take()).collect();
 }
 
 /// When the base facts that have a validity interval held together ([`Period::of_evidence`]).

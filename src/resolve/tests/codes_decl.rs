@@ -288,11 +288,11 @@ fn param_override() {
     let err = super::super::parse_param_override(&p, "coolng=1y").err();
     assert_eq!(
         err.as_ref().map(|d| d.message.as_str()),
-        Some("unknown param `$coolng`")
+        Some("unknown param `coolng` in `--param coolng=1y`")
     );
     assert_eq!(
         err.and_then(|d| d.help),
-        Some("did you mean `$cooling`?".to_string())
+        Some("did you mean `--param cooling=1y`?".to_string())
     );
     let err = super::super::parse_param_override(&p, "n=ten").err();
     assert_eq!(

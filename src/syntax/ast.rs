@@ -1,4 +1,7 @@
-//! The abstract syntax tree of a `.coi` rule file: every node carries its span, equality ignores it.
+//! The abstract syntax tree of a `.coi` rule file: every node carries its span.
+//!
+//! [`Spanned`] compares its value without the span; the larger nodes compare spans too,
+//! so tests compare trees through a span-free printer (`syntax/tests/show.rs`).
 
 use crate::diag::Span;
 use crate::value::{Date, Decimal, Duration};

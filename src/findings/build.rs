@@ -239,17 +239,7 @@ fn evidence(
     let mut index = BTreeMap::new();
     for (o, node) in items {
         let n = &proof.nodes[node];
-        let rel = program.rel(n.tuple.rel);
-        let origin = facts.origin(o);
-        let e = Evidence {
-            relation: rel.name.clone(),
-            fields: field_values(rel, &n.values),
-            file: origin.file.to_string(),
-            line: origin.line,
-            status: origin.status,
-            sources: origin.sources.iter().map(|s| s.to_string()).collect(),
-            note: origin.note.as_ref().map(|s| s.to_string()),
-        };
+        let e = evidence_item(program.rel(n.tuple.rel), &n.values, facts.origin(o));
         let at = match out.iter().position(|x| *x == e) {
             Some(at) => at,
             None => {
@@ -260,6 +250,19 @@ fn evidence(
         index.insert(node, at);
     }
     (out, index)
+}
+
+/// One base fact as evidence: its relation, fields, place and standing.
+fn evidence_item(rel: &Relation, values: &[Value], origin: &crate::facts::Origin) -> Evidence {
+    Evidence {
+        relation: rel.name.clone(),
+        fields: field_values(rel, values),
+        file: origin.file.to_string(),
+        line: origin.line,
+        status: origin.status,
+        sources: origin.sources.iter().map(|s| s.to_string()).collect(),
+        note: origin.note.as_ref().map(|s| s.to_string()),
+    }
 }
 
 /// The `same_as` facts behind any merged entity the proof names: a finding that rests on
@@ -289,16 +292,7 @@ fn merges(program: &Program, case: &Case, facts: &FactSet, proof: &Proof) -> Vec
         if !merged_here {
             continue;
         }
-        let origin = facts.origin(*o);
-        let e = Evidence {
-            relation: relation.name.clone(),
-            fields: field_values(relation, values),
-            file: origin.file.to_string(),
-            line: origin.line,
-            status: origin.status,
-            sources: origin.sources.iter().map(|s| s.to_string()).collect(),
-            note: origin.note.as_ref().map(|s| s.to_string()),
-        };
+        let e = evidence_item(relation, values, facts.origin(*o));
         if !out.contains(&e) {
             out.push(e);
         }

@@ -5,7 +5,6 @@ use std::fmt::Write;
 use super::{Plan, Source, Step};
 use crate::diag::SourceMap;
 use crate::ir::{Atom, Clause, Expr, ExprKind, Literal, Program, Term};
-use crate::syntax::ast::{AggFunc, BinOp, CmpOp, WithinDir};
 use crate::value::Value;
 
 /// Renders the plan: per stratum its relations, per clause its head, origin and, per
@@ -95,12 +94,7 @@ fn aggregate(out: &mut String, p: &Program, c: &Clause, lit: &Literal, inner: &[
         return;
     };
     let pad = " ".repeat(ind);
-    let f = match func {
-        AggFunc::Count => "count",
-        AggFunc::Sum => "sum",
-        AggFunc::Min => "min",
-        AggFunc::Max => "max",
-    };
+    let f = func.as_str();
     let over = over
         .as_ref()
         .map(|e| format!(" {}", expr(c, p, e)))
@@ -174,14 +168,7 @@ fn literal(p: &Program, c: &Clause, l: &Literal) -> String {
     let e = |x: &Expr| expr(c, p, x);
     match l {
         Literal::Compare { op, lhs, rhs, .. } => {
-            let o = match op {
-                CmpOp::Eq => "=",
-                CmpOp::Ne => "!=",
-                CmpOp::Lt => "<",
-                CmpOp::Le => "<=",
-                CmpOp::Gt => ">",
-                CmpOp::Ge => ">=",
-            };
+            let o = op.as_str();
             format!("{} {o} {}", e(lhs), e(rhs))
         }
         Literal::Assign {
@@ -194,11 +181,7 @@ fn literal(p: &Program, c: &Clause, l: &Literal) -> String {
             rhs,
             ..
         } => {
-            let d = match dir {
-                WithinDir::Of => "of",
-                WithinDir::After => "after",
-                WithinDir::Before => "before",
-            };
+            let d = dir.as_str();
             format!("{} within {} {d} {}", e(lhs), e(window), e(rhs))
         }
         Literal::InRange {
@@ -227,8 +210,7 @@ fn literal(p: &Program, c: &Clause, l: &Literal) -> String {
 pub(crate) fn expr(c: &Clause, p: &Program, e: &Expr) -> String {
     fn prec(e: &Expr) -> u8 {
         match &e.kind {
-            ExprKind::Binary(BinOp::Add | BinOp::Sub, ..) => 1,
-            ExprKind::Binary(..) => 2,
+            ExprKind::Binary(op, ..) => op.precedence(),
             _ => 3,
         }
     }
@@ -243,12 +225,7 @@ pub(crate) fn expr(c: &Clause, p: &Program, e: &Expr) -> String {
         ExprKind::Neg(a) if prec(a) < 3 => format!("-({})", expr(c, p, a)),
         ExprKind::Neg(a) => format!("-{}", expr(c, p, a)),
         ExprKind::Binary(op, a, b) => {
-            let (o, pr) = match op {
-                BinOp::Add => ("+", 1),
-                BinOp::Sub => ("-", 1),
-                BinOp::Mul => ("*", 2),
-                BinOp::Div => ("/", 2),
-            };
+            let (o, pr) = (op.as_str(), op.precedence());
             let l = expr(c, p, a);
             let r = expr(c, p, b);
             let l = if prec(a) < pr { format!("({l})") } else { l };

@@ -289,12 +289,35 @@ pub enum WithinDir {
     Before,
 }
 
+impl WithinDir {
+    /// The keyword as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithinDir::Of => "of",
+            WithinDir::After => "after",
+            WithinDir::Before => "before",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AggFunc {
     Count,
     Sum,
     Min,
     Max,
+}
+
+impl AggFunc {
+    /// The keyword as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -305,6 +328,20 @@ pub enum CmpOp {
     Le,
     Gt,
     Ge,
+}
+
+impl CmpOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
 }
 
 /// `role(person: p, org: firm)` (named, any order, any subset) or `controls(a, b, pct)`
@@ -349,6 +386,25 @@ pub enum BinOp {
     Sub,
     Mul,
     Div,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+        }
+    }
+    /// Binding strength: sums 1, products 2 (atoms are 3).
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinOp::Add | BinOp::Sub => 1,
+            BinOp::Mul | BinOp::Div => 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -232,12 +232,7 @@ impl Printer<'_> {
                 body,
                 span,
             } => {
-                let f = match func.node {
-                    AggFunc::Count => "count",
-                    AggFunc::Sum => "sum",
-                    AggFunc::Min => "min",
-                    AggFunc::Max => "max",
-                };
+                let f = func.node.as_str();
                 let over = over
                     .as_ref()
                     .map(|e| format!(" {}", expr(e)))
@@ -370,14 +365,7 @@ fn simple_literal(lit: &Literal) -> String {
         Literal::Atom(a) => atom(a),
         Literal::Not(a) => format!("not {}", atom(a)),
         Literal::Compare { op, lhs, rhs } => {
-            let op = match op.node {
-                CmpOp::Eq => "=",
-                CmpOp::Ne => "!=",
-                CmpOp::Lt => "<",
-                CmpOp::Le => "<=",
-                CmpOp::Gt => ">",
-                CmpOp::Ge => ">=",
-            };
+            let op = op.node.as_str();
             format!("{} {op} {}", expr(lhs), expr(rhs))
         }
         Literal::Within {
@@ -387,11 +375,7 @@ fn simple_literal(lit: &Literal) -> String {
             rhs,
             ..
         } => {
-            let dir = match dir {
-                WithinDir::Of => "of",
-                WithinDir::After => "after",
-                WithinDir::Before => "before",
-            };
+            let dir = dir.as_str();
             format!("{} within {} {dir} {}", expr(lhs), expr(window), expr(rhs))
         }
         Literal::InRange {
@@ -455,8 +439,7 @@ fn atom(a: &Atom) -> String {
 /// Binding strength: sums 1, products 2, everything else 3.
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
-        ExprKind::Binary(BinOp::Add | BinOp::Sub, ..) => 1,
-        ExprKind::Binary(..) => 2,
+        ExprKind::Binary(op, ..) => op.precedence(),
         _ => 3,
     }
 }
@@ -478,12 +461,7 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Neg(x) if matches!(x.kind, ExprKind::Neg(_)) => format!("-({})", expr(x)),
         ExprKind::Neg(x) => format!("-{}", wrap(x, 3)),
         ExprKind::Binary(op, l, r) => {
-            let (sym, p) = match op {
-                BinOp::Add => ("+", 1),
-                BinOp::Sub => ("-", 1),
-                BinOp::Mul => ("*", 2),
-                BinOp::Div => ("/", 2),
-            };
+            let (sym, p) = (op.as_str(), op.precedence());
             format!("{} {sym} {}", wrap(l, p), wrap(r, p + 1))
         }
         ExprKind::List(xs) => format!("[{}]", xs.iter().map(expr).collect::<Vec<_>>().join(", ")),

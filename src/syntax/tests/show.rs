@@ -49,14 +49,7 @@ pub fn literal(l: &Literal) -> String {
         Literal::Atom(a) => atom(a),
         Literal::Not(a) => format!("not {}", atom(a)),
         Literal::Compare { op, lhs, rhs } => {
-            let op = match op.node {
-                CmpOp::Eq => "=",
-                CmpOp::Ne => "!=",
-                CmpOp::Lt => "<",
-                CmpOp::Le => "<=",
-                CmpOp::Gt => ">",
-                CmpOp::Ge => ">=",
-            };
+            let op = op.node.as_str();
             format!("{} {op} {}", expr(lhs), expr(rhs))
         }
         Literal::Within {

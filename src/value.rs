@@ -310,7 +310,8 @@ impl Date {
         // For the last day of a partial date keep month ends at month ends.
         let last = {
             let (y, m, dd) = civil_from_days(self.last);
-            let at_month_end = dd == days_in_month(y, m) && d.days == 0;
+            let partial = self.first != self.last;
+            let at_month_end = partial && dd == days_in_month(y, m) && d.days == 0;
             let l = shift(self.last)?;
             if at_month_end {
                 let (ly, lm, _) = civil_from_days(l);
@@ -540,6 +541,10 @@ mod tests {
             Some("2024".into())
         );
         assert_eq!(Date::POS_INF.add(y), Some(Date::POS_INF));
+        let feb28 = Date::day(2025, 2, 28);
+        assert_eq!(feb28.add(mo).map(|d| d.to_string()), Some("2025-03-28".into()));
+        let feb = Date::month(2025, 2);
+        assert_eq!(feb.add(mo).map(|d| d.to_string()), Some("2025-03".into()));
         let d90 = Duration::parse("90d").unwrap_or_default();
         assert_eq!(
             Date::day(2025, 1, 1).add(d90).map(|d| d.to_string()),

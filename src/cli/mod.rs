@@ -114,6 +114,15 @@ pub struct AuditArgs {
     /// Write the output to this file (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Leave the time of the run out of the manifest (for reproducible output).
+    #[arg(long)]
+    pub no_timestamp: bool,
+    /// Also list, per rule, bindings that met every condition but one, and which failed.
+    #[arg(long)]
+    pub near_misses: bool,
+    /// Also report data no rule read: unread facts, unsourced entities, missing dates.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// Runs the command line and returns the process exit code.

@@ -1,0 +1,145 @@
+//! SVG drawing of a laid-out graph: boxes for entities (subjects in amber), rounded
+//! boxes for fact nodes, arrows for edges with their labels on a white halo. Styling is
+//! in attributes, so the SVG looks the same standalone and inline in a report.
+
+use std::fmt::Write;
+
+use super::layout::{Layout, layout};
+use super::{Graph, NodeKind};
+
+/// Escapes text for XML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Where the segment from a box's centre towards `(tx, ty)` leaves the box.
+fn border(cx: f64, cy: f64, w: f64, h: f64, tx: f64, ty: f64) -> (f64, f64) {
+    let (dx, dy) = (tx - cx, ty - cy);
+    if dx == 0.0 && dy == 0.0 {
+        return (cx, cy);
+    }
+    let sx = if dx == 0.0 { f64::INFINITY } else { (w / 2.0) / dx.abs() };
+    let sy = if dy == 0.0 { f64::INFINITY } else { (h / 2.0) / dy.abs() };
+    let s = sx.min(sy);
+    (cx + dx * s, cy + dy * s)
+}
+
+/// A standalone SVG document of `g`, with a title.
+pub fn render(g: &Graph, title: &str, id_prefix: &str) -> String {
+    let l = layout(g);
+    draw(g, &l, title, id_prefix)
+}
+
+/// The SVG of `g` laid out as `l`. `id_prefix` keeps marker ids unique when several
+/// pictures share one HTML page.
+pub fn draw(g: &Graph, l: &Layout, title: &str, id_prefix: &str) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"graph\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" role=\"img\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n<title>{}</title>\n",
+        esc(title),
+        w = l.width,
+        h = l.height,
+    );
+    let _ = write!(
+        s,
+        "<defs><marker id=\"{id_prefix}arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>\n"
+    );
+    for e in &g.edges {
+        edge(&mut s, l, e.from, e.to, &e.label, id_prefix);
+    }
+    for (i, n) in g.nodes.iter().enumerate() {
+        let (fill, stroke, weight, rx) = match (n.kind, n.highlight) {
+            (NodeKind::Fact, _) => ("#eef2ff", "#6366f1", "normal", 14.0),
+            (_, true) => ("#fde68a", "#b45309", "bold", 4.0),
+            (_, false) => ("#f8fafc", "#64748b", "normal", 4.0),
+        };
+        let _ = write!(
+            s,
+            "<g class=\"node{}\"><title>{}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"{rx}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" dominant-baseline=\"central\" font-weight=\"{weight}\" fill=\"#111\">{}</text></g>\n",
+            if n.highlight { " subject" } else { "" },
+            esc(&n.id),
+            l.x[i] - l.w[i] / 2.0,
+            l.y[i] - l.h / 2.0,
+            l.w[i],
+            l.h,
+            if n.highlight { 2 } else { 1 },
+            l.x[i],
+            l.y[i],
+            esc(&n.label),
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// One edge: straight between columns, an arc to the right within a column.
+fn edge(s: &mut String, l: &Layout, a: usize, b: usize, label: &str, id_prefix: &str) {
+    let (ax, ay, bx, by) = (l.x[a], l.y[a], l.x[b], l.y[b]);
+    let (path, mx, my) = if l.layer[a] == l.layer[b] {
+        let right = l.w[a].max(l.w[b]) / 2.0;
+        let (sx, sy) = (ax + l.w[a] / 2.0, ay);
+        let (ex, ey) = (bx + l.w[b] / 2.0, by);
+        let cx = ax.max(bx) + right + 40.0 + (ay - by).abs() * 0.15;
+        let cy = (ay + by) / 2.0;
+        let path = format!("M{sx:.1},{sy:.1} Q{cx:.1},{cy:.1} {ex:.1},{ey:.1}");
+        (path, (sx + 2.0 * cx + ex) / 4.0, cy)
+    } else {
+        let (sx, sy) = border(ax, ay, l.w[a], l.h, bx, by);
+        let (ex, ey) = border(bx, by, l.w[b], l.h, ax, ay);
+        let path = format!("M{sx:.1},{sy:.1} L{ex:.1},{ey:.1}");
+        (path, (sx + ex) / 2.0, (sy + ey) / 2.0)
+    };
+    let _ = write!(
+        s,
+        "<g class=\"edge\"><path d=\"{path}\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.2\" marker-end=\"url(#{id_prefix}arrow)\"/><text x=\"{mx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#333\" stroke=\"#fff\" stroke-width=\"4\" paint-order=\"stroke\">{}</text></g>\n",
+        my - 4.0,
+        esc(label),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Edge, Node};
+
+    #[test]
+    fn an_svg_names_its_nodes_and_escapes_labels() {
+        let g = Graph {
+            nodes: vec![
+                Node {
+                    id: "a".into(),
+                    label: "A & Co".into(),
+                    kind: NodeKind::Entity,
+                    highlight: true,
+                },
+                Node {
+                    id: "b".into(),
+                    label: "B".into(),
+                    kind: NodeKind::Entity,
+                    highlight: false,
+                },
+            ],
+            edges: vec![Edge {
+                from: 0,
+                to: 1,
+                label: "holding <shares>".into(),
+            }],
+        };
+        let s = render(&g, "t", "p-");
+        assert!(s.starts_with("<svg "));
+        assert!(s.contains("A &amp; Co") && s.contains("holding &lt;shares&gt;"));
+        assert!(s.contains("url(#p-arrow)") && s.contains("class=\"node subject\""));
+    }
+}

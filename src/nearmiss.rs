@@ -120,7 +120,9 @@ fn uses(l: &Literal) -> Vec<VarId> {
         Literal::Assign { expr, .. } => expr_vars(expr, &mut out),
         Literal::Within {
             lhs, window, rhs, ..
-        } => [lhs, window, rhs].iter().for_each(|e| expr_vars(e, &mut out)),
+        } => [lhs, window, rhs]
+            .iter()
+            .for_each(|e| expr_vars(e, &mut out)),
         Literal::InRange {
             value, from, until, ..
         } => [value, from, until]
@@ -314,6 +316,8 @@ fn describe(
             at: map.locate(span),
         },
         values: shown_vars,
-        evidence: proof.map(|p| evidence(program, facts, &p).0).unwrap_or_default(),
+        evidence: proof
+            .map(|p| evidence(program, facts, &p).0)
+            .unwrap_or_default(),
     }
 }

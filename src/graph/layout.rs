@@ -8,7 +8,7 @@ use super::{Graph, NodeKind};
 pub const CHAR_WIDTH: f64 = 7.0;
 const NODE_HEIGHT: f64 = 30.0;
 const NODE_PAD: f64 = 20.0;
-const ROW_GAP: f64 = 26.0;
+const ROW_GAP: f64 = 40.0;
 const MIN_COL_GAP: f64 = 70.0;
 const MAX_COL_GAP: f64 = 190.0;
 const MARGIN: f64 = 16.0;
@@ -186,9 +186,21 @@ mod tests {
                 node("d", false),
             ],
             edges: vec![
-                Edge { from: 1, to: 0, label: "x".into() },
-                Edge { from: 0, to: 2, label: "y".into() },
-                Edge { from: 1, to: 3, label: "z".into() },
+                Edge {
+                    from: 1,
+                    to: 0,
+                    label: "x".into(),
+                },
+                Edge {
+                    from: 0,
+                    to: 2,
+                    label: "y".into(),
+                },
+                Edge {
+                    from: 1,
+                    to: 3,
+                    label: "z".into(),
+                },
             ],
         };
         let l = layout(&g);

@@ -168,8 +168,11 @@ impl Graph {
     }
 
     fn subgraph(&self, keep: &BTreeSet<usize>) -> Graph {
-        let renumber: BTreeMap<usize, usize> =
-            keep.iter().enumerate().map(|(new, &old)| (old, new)).collect();
+        let renumber: BTreeMap<usize, usize> = keep
+            .iter()
+            .enumerate()
+            .map(|(new, &old)| (old, new))
+            .collect();
         Graph {
             nodes: keep.iter().map(|&i| self.nodes[i].clone()).collect(),
             edges: self
@@ -231,7 +234,7 @@ pub fn case_facts(program: &Program, case: &Case, facts: &FactSet) -> Vec<FactLi
                 }
             }
             if entry.text.is_none() && !matches!(rel.kind, RelKind::Entity(_)) {
-                entry.text = short_text(values.iter().skip(2).filter_map(|v| match v {
+                entry.text = short_text(values.iter().filter_map(|v| match v {
                     Value::Text(t) => Some(&**t),
                     _ => None,
                 }));
@@ -271,7 +274,7 @@ pub fn evidence_facts(evidence: &[Evidence]) -> Vec<FactLinks> {
             f.text = short_text(
                 e.fields
                     .iter()
-                    .filter(|v| v.ty == "text" && v.field != "id")
+                    .filter(|v| v.ty == "text")
                     .map(|v| v.value.as_str()),
             );
         }
@@ -298,7 +301,10 @@ mod tests {
         FactLinks {
             relation: rel.into(),
             place: place.into(),
-            entities: ents.iter().map(|e| ("f".to_string(), e.to_string())).collect(),
+            entities: ents
+                .iter()
+                .map(|e| ("f".to_string(), e.to_string()))
+                .collect(),
             text: None,
         }
     }

@@ -45,7 +45,10 @@ impl Footnotes {
 
     /// (number, source), in order.
     pub fn entries(&self) -> impl Iterator<Item = (usize, &SourceRef)> {
-        self.entries.iter().enumerate().map(|(i, (_, s))| (i + 1, s))
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s))| (i + 1, s))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -104,9 +104,23 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</header>\n<main>\n");
     summary(&mut out, report);
-    section(&mut out, report, &notes, "findings", "Findings", report.findings);
+    section(
+        &mut out,
+        report,
+        &notes,
+        "findings",
+        "Findings",
+        report.findings,
+    );
     let heading = format!("Exempted ({})", report.exempted.len());
-    section(&mut out, report, &notes, "exempted", &heading, report.exempted);
+    section(
+        &mut out,
+        report,
+        &notes,
+        "exempted",
+        &heading,
+        report.exempted,
+    );
     if let Some(groups) = report.near_misses {
         near_misses(&mut out, groups);
     }
@@ -138,7 +152,11 @@ fn summary(out: &mut String, report: &Report) {
         report.findings.len()
     );
     for (sev, n) in counts(report.findings) {
-        let _ = writeln!(out, "<span class=\"count\"><b>{n}</b>{}</span>", sev_badge(sev));
+        let _ = writeln!(
+            out,
+            "<span class=\"count\"><b>{n}</b>{}</span>",
+            sev_badge(sev)
+        );
     }
     if !report.exempted.is_empty() {
         let _ = writeln!(

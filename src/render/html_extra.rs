@@ -22,7 +22,9 @@ pub(super) fn near_misses(out: &mut String, groups: &[NearMisses]) {
         out.push_str("<p>No rule had a binding that failed only one condition.</p>\n</section>\n");
         return;
     }
-    out.push_str("<p>Bindings that met every condition of a rule but one: checked and cleared.</p>\n");
+    out.push_str(
+        "<p>Bindings that met every condition of a rule but one: checked and cleared.</p>\n",
+    );
     out.push_str("<table class=\"sortable\" id=\"near-miss-table\">\n<thead><tr><th>rule</th><th>who/what</th><th>failed condition</th><th>values there</th><th>at</th></tr></thead>\n<tbody>\n");
     for g in groups {
         for m in &g.items {
@@ -118,7 +120,11 @@ pub(super) fn manifest(out: &mut String, m: &Manifest) {
         let _ = writeln!(out, "<p>Parameters: {}</p>", ps.join(", "));
     }
     if !m.options.is_empty() {
-        let _ = writeln!(out, "<p>Options: <code>{}</code></p>", esc(&m.options.join(" ")));
+        let _ = writeln!(
+            out,
+            "<p>Options: <code>{}</code></p>",
+            esc(&m.options.join(" "))
+        );
     }
     out.push_str("<details>\n<summary>Input files and their FNV-1a 64 hashes</summary>\n<table>\n<thead><tr><th>file</th><th>hash</th></tr></thead>\n<tbody>\n");
     for f in m.rules.iter().chain(&m.cases) {

@@ -69,7 +69,13 @@ fn near_miss_table(groups: &[NearMisses]) -> String {
         }
         if g.omitted > 0 {
             let more = format!("({} more)", g.omitted);
-            b.push_record([g.rule.clone(), more, String::new(), String::new(), String::new()]);
+            b.push_record([
+                g.rule.clone(),
+                more,
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
         }
     }
     let mut t = b.build();
@@ -91,7 +97,10 @@ fn coverage_text(cases: &[Coverage]) -> String {
         }
         s.push_str("  entities with no source:\n");
         for u in &c.unsourced {
-            s.push_str(&format!("    {} ({}) at {}:{}\n", u.entity, u.name, u.file, u.line));
+            s.push_str(&format!(
+                "    {} ({}) at {}:{}\n",
+                u.entity, u.name, u.file, u.line
+            ));
         }
         s.push_str("  facts missing a date a rule needs:\n");
         for u in &c.undated {

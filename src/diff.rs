@@ -249,6 +249,35 @@ fn line(out: &mut String, e: &Entry) {
     );
 }
 
+/// `fact [status]` split into the fact and its status.
+fn split_status(e: &str) -> (&str, &str) {
+    e.rsplit_once(" [")
+        .map_or((e, ""), |(f, s)| (f, s.trim_end_matches(']')))
+}
+
+/// Evidence changes: a fact whose status alone changed on one line (`~`), then facts
+/// no longer cited (`-`) and newly cited (`+`).
+fn evidence_lines(out: &mut String, ch: &Change) {
+    let mut added: Vec<&String> = ch.new.iter().collect();
+    let mut removed = Vec::new();
+    for o in &ch.old {
+        let (fact, was) = split_status(o);
+        match added.iter().position(|n| split_status(n).0 == fact) {
+            Some(i) => {
+                let now = split_status(added.remove(i)).1;
+                let _ = writeln!(out, "           ~ evidence {fact}: {was} → {now}");
+            }
+            None => removed.push(o),
+        }
+    }
+    removed.iter().for_each(|e| {
+        let _ = writeln!(out, "           - evidence {e}");
+    });
+    added.iter().for_each(|e| {
+        let _ = writeln!(out, "           + evidence {e}");
+    });
+}
+
 /// The diff for people: counts, then the new, resolved and changed findings.
 pub fn render_table(d: &Diff) -> String {
     let mut out = format!(
@@ -272,12 +301,7 @@ pub fn render_table(d: &Diff) -> String {
             line(&mut out, &c.finding);
             for ch in &c.changes {
                 if ch.field == "evidence" {
-                    ch.old.iter().for_each(|e| {
-                        let _ = writeln!(out, "           - evidence {e}");
-                    });
-                    ch.new.iter().for_each(|e| {
-                        let _ = writeln!(out, "           + evidence {e}");
-                    });
+                    evidence_lines(&mut out, ch);
                 } else {
                     let _ = writeln!(
                         out,

@@ -11,7 +11,10 @@
 //!
 //! A condition is not left out when it is the only one binding a variable that the
 //! subjects or another condition use (dropping it would leave the variable unbound);
-//! such a condition cannot be "the one that failed" for any binding. A tuple the rule
+//! such a condition cannot be "the one that failed" for any binding. So a binding that
+//! fails only a join — two atoms disagreeing on a shared variable, such as a colleague
+//! whose office is in another body, when each atom also binds variables used elsewhere
+//! — is not found. A tuple the rule
 //! derived, exempted or not, is never a near miss. At most [`MAX_PER_RULE`] near
 //! misses are listed per rule and case, in the order of their subjects' values; the
 //! rest are counted.

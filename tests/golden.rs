@@ -265,8 +265,8 @@ fn every_json_field_is_documented() {
         "--near-misses",
         "--coverage",
     ]);
-    let v: serde_json::Value = serde_json::from_str(&full.stdout)
-        .unwrap_or_else(|e| panic!("{e}\n{}", full.describe()));
+    let v: serde_json::Value =
+        serde_json::from_str(&full.stdout).unwrap_or_else(|e| panic!("{e}\n{}", full.describe()));
     keys(&v, &mut found);
     assert!(
         found.contains("derivation") && found.contains("note") && found.contains("generated"),
@@ -288,7 +288,12 @@ const FLAGSHIP: &str = "cases/uk-us-tech-partnership";
 #[test]
 fn the_flagship_report_with_near_misses_and_coverage_matches_its_goldens() {
     let mut failures = Vec::new();
-    for (format, ext) in [("markdown", "md"), ("html", "html"), ("json", "json"), ("table", "txt")] {
+    for (format, ext) in [
+        ("markdown", "md"),
+        ("html", "html"),
+        ("json", "json"),
+        ("table", "txt"),
+    ] {
         let run = probity(&[
             "audit",
             FLAGSHIP,
@@ -334,22 +339,34 @@ fn the_manifest_names_every_input_and_the_time_unless_told_not_to() {
     let run = probity(&["audit", FLAGSHIP, "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
     let m = &doc["manifest"];
-    assert!(m["generated"].as_str().is_some_and(|t| t.ends_with('Z')), "{m}");
+    assert!(
+        m["generated"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{m}"
+    );
     let files: Vec<&str> = m["cases"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|f| f["path"].as_str())
         .collect();
-    assert!(files.contains(&"cases/uk-us-tech-partnership/case.toml"), "{files:?}");
-    assert!(files.contains(&"cases/uk-us-tech-partnership/ties.toml"), "{files:?}");
+    assert!(
+        files.contains(&"cases/uk-us-tech-partnership/case.toml"),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"cases/uk-us-tech-partnership/ties.toml"),
+        "{files:?}"
+    );
     let rules = m["rules"].as_array().map_or(0, Vec::len);
     assert!(rules > 5, "{m}");
     let quiet = audit(FLAGSHIP, "json");
     assert!(!quiet.stdout.contains("\"generated\""));
     for format in ["markdown", "html"] {
         let run = probity(&["audit", FLAGSHIP, "--format", format]);
-        assert!(run.stdout.contains("enerated"), "{format}: no time of the run");
+        assert!(
+            run.stdout.contains("enerated"),
+            "{format}: no time of the run"
+        );
     }
 }
 

@@ -4,8 +4,8 @@
 
 /// HTML elements that never have a closing tag.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-    "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
 ];
 
 /// One tag: its name, whether it closes, whether it closes itself, and its attributes.
@@ -30,7 +30,10 @@ fn tag(s: &str) -> Result<(Tag, usize), String> {
     }
     let name = s[start..i].to_ascii_lowercase();
     if name.is_empty() {
-        return Err(format!("a `<` that starts no tag: {:?}", &s[..s.len().min(30)]));
+        return Err(format!(
+            "a `<` that starts no tag: {:?}",
+            &s[..s.len().min(30)]
+        ));
     }
     let mut attrs = Vec::new();
     loop {
@@ -39,9 +42,27 @@ fn tag(s: &str) -> Result<(Tag, usize), String> {
         }
         match bytes.get(i) {
             None => return Err(format!("unclosed tag `<{name}`")),
-            Some(b'>') => return Ok((Tag { name, closing, self_closing: false, attrs }, i + 1)),
+            Some(b'>') => {
+                return Ok((
+                    Tag {
+                        name,
+                        closing,
+                        self_closing: false,
+                        attrs,
+                    },
+                    i + 1,
+                ));
+            }
             Some(b'/') if bytes.get(i + 1) == Some(&b'>') => {
-                return Ok((Tag { name, closing, self_closing: true, attrs }, i + 2));
+                return Ok((
+                    Tag {
+                        name,
+                        closing,
+                        self_closing: true,
+                        attrs,
+                    },
+                    i + 2,
+                ));
             }
             _ => {}
         }
@@ -59,7 +80,10 @@ fn tag(s: &str) -> Result<(Tag, usize), String> {
             return Err(format!("unquoted value of `{key}` in `<{name}`"));
         }
         let v = i + 1;
-        let end = s[v..].find('"').ok_or(format!("unclosed value of `{key}`"))? + v;
+        let end = s[v..]
+            .find('"')
+            .ok_or(format!("unclosed value of `{key}`"))?
+            + v;
         attrs.push((key, s[v..end].to_string()));
         i = end + 1;
     }

@@ -319,7 +319,7 @@ mod tests {
         let g = Graph::from_facts(&facts, &BTreeMap::new());
         assert_eq!(g.nodes.len(), 6);
         assert_eq!(g.edges.len(), 4);
-        assert_eq!(g.nodes[3].kind, NodeKind::Fact);
+        assert_eq!(g.nodes[4].kind, NodeKind::Fact, "after the attendees");
         let near = g.around("acme", 1).map(|g| g.nodes.len());
         assert_eq!(near, Some(2));
         let two = g.around("acme", 2).map(|g| g.nodes.len());

@@ -60,9 +60,9 @@ pub fn draw(g: &Graph, l: &Layout, title: &str, id_prefix: &str) -> String {
         w = l.width,
         h = l.height,
     );
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<defs><marker id=\"{id_prefix}arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>\n"
+        "<defs><marker id=\"{id_prefix}arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>"
     );
     let mut placed: Vec<Rect> = (0..g.nodes.len())
         .map(|i| Rect {
@@ -75,9 +75,9 @@ pub fn draw(g: &Graph, l: &Layout, title: &str, id_prefix: &str) -> String {
     for (i, e) in g.edges.iter().enumerate() {
         let (path, mx, my) = edge_path(l, (e.from, e.to), bend(g, i));
         let (lx, ly) = place_label(&mut placed, &e.label, mx, my);
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<g class=\"edge\"><path d=\"{path}\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.2\" marker-end=\"url(#{id_prefix}arrow)\"/><text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" dominant-baseline=\"central\" font-size=\"11\" fill=\"#333\" stroke=\"#fff\" stroke-width=\"4\" paint-order=\"stroke\">{}</text></g>\n",
+            "<g class=\"edge\"><path d=\"{path}\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.2\" marker-end=\"url(#{id_prefix}arrow)\"/><text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" dominant-baseline=\"central\" font-size=\"11\" fill=\"#333\" stroke=\"#fff\" stroke-width=\"4\" paint-order=\"stroke\">{}</text></g>",
             esc(&e.label),
         );
     }
@@ -87,9 +87,9 @@ pub fn draw(g: &Graph, l: &Layout, title: &str, id_prefix: &str) -> String {
             (_, true) => ("#fde68a", "#b45309", "bold", 4.0),
             (_, false) => ("#f8fafc", "#64748b", "normal", 4.0),
         };
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<g class=\"node{}\"><title>{}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"{rx}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" dominant-baseline=\"central\" font-weight=\"{weight}\" fill=\"#111\">{}</text></g>\n",
+            "<g class=\"node{}\"><title>{}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"{rx}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" dominant-baseline=\"central\" font-weight=\"{weight}\" fill=\"#111\">{}</text></g>",
             if n.highlight { " subject" } else { "" },
             esc(&n.id),
             l.x[i] - l.w[i] / 2.0,

@@ -31,11 +31,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::case::{self, Case};
+use crate::coverage::Coverage;
 use crate::diag::{self, Diagnostic, SourceMap};
 use crate::eval::{self, Database, EvalOptions};
 use crate::facts::FactSet;
 use crate::findings::{self, Finding};
 use crate::ir::{ParamId, Program};
+use crate::nearmiss::NearMisses;
 use crate::render::CaseSummary;
 use crate::value::Value;
 
@@ -114,6 +116,11 @@ impl Engine {
         &self.map
     }
 
+    /// Parameter values in [`ParamId`] order: defaults, then `set_param` overrides.
+    pub fn params(&self) -> &[Value] {
+        &self.params
+    }
+
     /// Overrides a parameter from `name=value` text, read as the parameter's type.
     pub fn set_param(&mut self, assignment: &str) -> Result<(), Box<Failure>> {
         match crate::resolve::parse_param_override(&self.program, assignment) {
@@ -175,6 +182,41 @@ impl Engine {
     /// Evaluates the rules over one case's facts.
     pub fn evaluate(&self, facts: &FactSet) -> Result<Database, Box<Failure>> {
         eval::evaluate(&self.program, facts, &self.params, &self.options).map_err(|d| self.fail(d))
+    }
+
+    /// Per case, per rule: the bindings that failed one condition ([`crate::nearmiss`]).
+    pub fn near_misses(&self) -> Result<Vec<NearMisses>, Box<Failure>> {
+        let mut out = Vec::new();
+        for (case, facts) in &self.cases {
+            let found = crate::nearmiss::near_misses(
+                &self.program,
+                &self.map,
+                case,
+                facts,
+                &self.params,
+                &self.options,
+            )
+            .map_err(|d| self.fail(d))?;
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
+    /// Per case: what no rule read ([`crate::coverage`]).
+    pub fn coverage(&self) -> Vec<Coverage> {
+        self.cases
+            .iter()
+            .map(|(c, f)| crate::coverage::coverage(&self.program, c, f))
+            .collect()
+    }
+
+    /// Entity id → display name over every loaded case (the first case wins a clash).
+    pub fn entity_names(&self) -> std::collections::BTreeMap<String, String> {
+        let mut names = std::collections::BTreeMap::new();
+        for (c, _) in self.cases.iter().rev() {
+            names.extend(crate::graph::names(c));
+        }
+        names
     }
 
     /// The loaded cases with their facts.

@@ -37,7 +37,8 @@ pub fn run(map: &SourceMap, program: &Program, filter: Option<&str>) -> Vec<Outc
         .collect()
 }
 
-fn given_facts(map: &SourceMap, program: &Program, test: &Test) -> FactSet {
+/// The facts a test block gives, each with the `given` line as its origin.
+pub fn given_facts(map: &SourceMap, program: &Program, test: &Test) -> FactSet {
     let mut facts = FactSet::new(program);
     for g in &test.given {
         let file = map.get(g.span.file);

@@ -542,7 +542,10 @@ mod tests {
         );
         assert_eq!(Date::POS_INF.add(y), Some(Date::POS_INF));
         let feb28 = Date::day(2025, 2, 28);
-        assert_eq!(feb28.add(mo).map(|d| d.to_string()), Some("2025-03-28".into()));
+        assert_eq!(
+            feb28.add(mo).map(|d| d.to_string()),
+            Some("2025-03-28".into())
+        );
         let feb = Date::month(2025, 2);
         assert_eq!(feb.add(mo).map(|d| d.to_string()), Some("2025-03".into()));
         let d90 = Duration::parse("90d").unwrap_or_default();

@@ -1,9 +1,11 @@
 //! Golden outputs of `probity audit` for every case folder under `cases/` and
 //! `tests/cases/`, in every format, and of `probity explain --finding` for every finding.
 //!
-//! The binary runs in the repository root with relative paths, as a user would. Goldens
-//! live in `tests/golden/<case-name>/`: `findings.{txt,json,jsonl,csv,md}` and
-//! `explain/<finding-id>.txt`. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites them;
+//! The binary runs in the repository root with relative paths, as a user would, and with
+//! `--no-timestamp` so the run manifest is reproducible. Goldens live in
+//! `tests/golden/<case-name>/`: `findings.{txt,json,jsonl,csv,md,html}`,
+//! `explain/<finding-id>.txt`, and for the flagship `report.{md,html,json}` with near
+//! misses and coverage. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites them;
 //! review the diff before committing.
 
 #![allow(clippy::panic)] // a test reports failure by panicking
@@ -12,6 +14,7 @@ mod common;
 
 use std::path::Path;
 
+use common::html::check_html;
 use common::{Run, assert_none, golden, probity, root};
 
 /// (format, golden file extension)
@@ -21,6 +24,7 @@ const FORMATS: &[(&str, &str)] = &[
     ("jsonl", "jsonl"),
     ("csv", "csv"),
     ("markdown", "md"),
+    ("html", "html"),
 ];
 
 /// Every case folder (a folder with a `case.toml`), as a path relative to the root.
@@ -49,7 +53,7 @@ fn golden_dir(case: &str) -> std::path::PathBuf {
 }
 
 fn audit(case: &str, format: &str) -> Run {
-    probity(&["audit", case, "--format", format])
+    probity(&["audit", case, "--format", format, "--no-timestamp"])
 }
 
 /// Checks a run succeeded with nothing on stderr and no absolute path in its output.
@@ -201,7 +205,8 @@ fn no_golden_is_left_over() {
     let dir = root().join("tests/golden");
     for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if !names.contains(&name) {
+        // `diff/` and `graph/` hold the goldens of tests/reports.rs.
+        if !names.contains(&name) && name != "diff" && name != "graph" {
             failures.push(format!("tests/golden/{name}: no case folder of that name"));
         }
     }
@@ -253,8 +258,19 @@ fn every_json_field_is_documented() {
             .unwrap_or_else(|e| panic!("{case}: {e}\n{}", run.describe()));
         keys(&v, &mut found);
     }
+    let full = probity(&[
+        "audit",
+        "cases/uk-us-tech-partnership",
+        "--format",
+        "json",
+        "--near-misses",
+        "--coverage",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&full.stdout).unwrap_or_else(|e| panic!("{e}\n{}", full.describe()));
+    keys(&v, &mut found);
     assert!(
-        found.contains("derivation") && found.contains("note"),
+        found.contains("derivation") && found.contains("note") && found.contains("generated"),
         "{found:?}"
     );
     let missing: Vec<&String> = found
@@ -266,4 +282,101 @@ fn every_json_field_is_documented() {
         "fields in the JSON output that docs/findings-schema.md does not describe: {missing:?}"
     );
     assert!(doc.contains(probity::findings::SCHEMA_VERSION));
+}
+
+const FLAGSHIP: &str = "cases/uk-us-tech-partnership";
+
+#[test]
+fn the_flagship_report_with_near_misses_and_coverage_matches_its_goldens() {
+    let mut failures = Vec::new();
+    for (format, ext) in [
+        ("markdown", "md"),
+        ("html", "html"),
+        ("json", "json"),
+        ("table", "txt"),
+    ] {
+        let run = probity(&[
+            "audit",
+            FLAGSHIP,
+            "--format",
+            format,
+            "--no-timestamp",
+            "--near-misses",
+            "--coverage",
+        ]);
+        if let Some(f) = clean(&run) {
+            failures.push(f);
+            continue;
+        }
+        let path = golden_dir(FLAGSHIP).join(format!("report.{ext}"));
+        failures.extend(golden(&path, &run.stdout));
+    }
+    assert_none(&failures);
+}
+
+#[test]
+fn every_html_report_is_well_formed_with_footnotes_and_pictures() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let run = audit(&case, "html");
+        let json = audit(&case, "json");
+        let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_default();
+        let count = |k: &str| doc[k].as_array().map_or(0, Vec::len);
+        let pictures = count("findings") + count("exempted");
+        if let Err(e) = check_html(&run.stdout, pictures) {
+            failures.push(format!("{case}: {e}"));
+        }
+        for forbidden in ["<link", "src=\"http", "@import", "url(http"] {
+            if run.stdout.contains(forbidden) {
+                failures.push(format!("{case}: the HTML report loads `{forbidden}`"));
+            }
+        }
+    }
+    assert_none(&failures);
+}
+
+#[test]
+fn the_manifest_names_every_input_and_the_time_unless_told_not_to() {
+    let run = probity(&["audit", FLAGSHIP, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+    let m = &doc["manifest"];
+    assert!(
+        m["generated"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{m}"
+    );
+    let files: Vec<&str> = m["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(
+        files.contains(&"cases/uk-us-tech-partnership/case.toml"),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"cases/uk-us-tech-partnership/ties.toml"),
+        "{files:?}"
+    );
+    let rules = m["rules"].as_array().map_or(0, Vec::len);
+    assert!(rules > 5, "{m}");
+    let quiet = audit(FLAGSHIP, "json");
+    assert!(!quiet.stdout.contains("\"generated\""));
+    for format in ["markdown", "html"] {
+        let run = probity(&["audit", FLAGSHIP, "--format", format]);
+        assert!(
+            run.stdout.contains("enerated"),
+            "{format}: no time of the run"
+        );
+    }
+}
+
+#[test]
+fn the_checker_catches_what_it_should() {
+    let ok = "<!DOCTYPE html><html><body><a href=\"#x\">a</a><p id=\"x\">b<br></p></body></html>";
+    assert_eq!(check_html(ok, 0), Ok(()));
+    let bad = "<!DOCTYPE html><html><body><p><b>x</p></b></body></html>";
+    assert!(check_html(bad, 0).is_err());
+    let dangling = "<!DOCTYPE html><html><a href=\"#nowhere\">a</a></html>";
+    assert!(check_html(dangling, 0).is_err());
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::common::{Exit, Progress, print_stdout, report, write_atomically};
 use super::{AuditArgs, ErrorFormat};
 use crate::engine::{Audit, Engine, Failure};
+use crate::manifest::Manifest;
 use crate::render::{self, Options, Report};
 use crate::syntax::ast::Severity;
 
@@ -87,27 +88,74 @@ fn load(
     }
 }
 
+/// The switches that change a report's content, for the manifest.
+fn options(args: &AuditArgs) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(m) = args.min_severity {
+        out.push(format!("--min-severity={}", m.0.as_str()));
+    }
+    for p in &args.param {
+        out.push(format!("--param={p}"));
+    }
+    if args.near_misses {
+        out.push("--near-misses".to_string());
+    }
+    if args.coverage {
+        out.push("--coverage".to_string());
+    }
+    out
+}
+
 pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
-    let (_engine, mut audit) = match run_engine(&args.rules, &args.cases, &args.param, format) {
+    if (args.near_misses || args.coverage) && !args.format.is_report() {
+        eprintln!(
+            "error: `--near-misses` and `--coverage` need a report format\n  = help: use `--format table`, `json`, `markdown` or `html`"
+        );
+        return Exit::Usage;
+    }
+    let (engine, mut audit) = match run_engine(&args.rules, &args.cases, &args.param, format) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let min = args.min_severity.map(|s| s.0).unwrap_or(Severity::Info);
     audit.findings.retain(|f| f.severity >= min);
     audit.exempted.retain(|f| f.severity >= min);
+    let near = if args.near_misses {
+        match engine.near_misses() {
+            Ok(n) => Some(n),
+            Err(f) => return fail(&f, format),
+        }
+    } else {
+        None
+    };
+    let coverage = args.coverage.then(|| engine.coverage());
+    let manifest = Manifest::of(&engine, options(args), !args.no_timestamp);
+    let names = engine.entity_names();
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let text = render::render(
-        &Report {
-            cases: &audit.cases,
-            findings: &audit.findings,
-            exempted: &audit.exempted,
-        },
-        args.format,
-        Options { color },
-    );
-    let written = match &args.output {
-        Some(path) => match write_atomically(Path::new(path), &text) {
+    let report = Report {
+        manifest: Some(&manifest),
+        near_misses: near.as_deref(),
+        coverage: coverage.as_deref(),
+        names: &names,
+        ..Report::new(&audit.cases, &audit.findings, &audit.exempted)
+    };
+    let text = render::render(&report, args.format, Options { color });
+    let written = emit(args.output.as_deref(), &text);
+    if written != Exit::Ok {
+        return written;
+    }
+    let fail_on = args.fail_on.map(|s| s.0);
+    match fail_on {
+        Some(level) if audit.findings.iter().any(|f| f.severity >= level) => Exit::Findings,
+        _ => Exit::Ok,
+    }
+}
+
+/// Writes the output to a file (atomically) or to standard output.
+pub fn emit(output: Option<&Path>, text: &str) -> Exit {
+    match output {
+        Some(path) => match write_atomically(path, text) {
             Ok(()) => Exit::Ok,
             Err(e) => {
                 eprintln!(
@@ -117,14 +165,6 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
                 Exit::Usage
             }
         },
-        None => print_stdout(&text),
-    };
-    if written != Exit::Ok {
-        return written;
-    }
-    let fail_on = args.fail_on.map(|s| s.0);
-    match fail_on {
-        Some(level) if audit.findings.iter().any(|f| f.severity >= level) => Exit::Findings,
-        _ => Exit::Ok,
+        None => print_stdout(text),
     }
 }

@@ -6,8 +6,10 @@
 mod audit;
 mod check;
 mod common;
+mod diff;
 mod explain;
 mod fmt;
+mod graph;
 mod test;
 
 use std::path::PathBuf;
@@ -61,6 +63,11 @@ pub enum Command {
     },
     /// Run rules over case folders and print the findings.
     Audit(AuditArgs),
+    /// Print the relationship graph of a case (entities and the facts linking them), or
+    /// the neighbourhood of one entity.
+    Graph(graph::GraphArgs),
+    /// Compare two JSON reports: findings new, resolved and changed.
+    Diff(diff::DiffArgs),
     /// Explain a finding (its derivation tree down to the case facts and their sources),
     /// or print the evaluation plan of rule files.
     Explain {
@@ -114,6 +121,15 @@ pub struct AuditArgs {
     /// Write the output to this file (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Leave the time of the run out of the manifest (for reproducible output).
+    #[arg(long)]
+    pub no_timestamp: bool,
+    /// Also list, per rule, bindings that met every condition but one, and which failed.
+    #[arg(long)]
+    pub near_misses: bool,
+    /// Also report data no rule read: unread facts, unsourced entities, missing dates.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -139,6 +155,8 @@ pub fn main() -> std::process::ExitCode {
         } => test::run(paths, filter.as_deref(), *findings, cli.error_format),
         Command::Fmt { paths, check } => fmt::run(paths, *check, cli.error_format),
         Command::Audit(args) => audit::run(args, cli.error_format),
+        Command::Graph(args) => graph::run(args, cli.error_format),
+        Command::Diff(args) => diff::run(args),
         Command::Explain {
             case,
             finding,

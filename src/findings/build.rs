@@ -54,7 +54,7 @@ pub fn shown(case: &Case, v: &Value) -> String {
     }
 }
 
-fn binding(case: &Case, name: &str, v: &Value) -> Binding {
+pub(crate) fn binding(case: &Case, name: &str, v: &Value) -> Binding {
     Binding {
         name: name.to_string(),
         value: v.to_string(),
@@ -216,7 +216,7 @@ fn v_is_open(v: &Value) -> bool {
 
 /// The base facts of a proof, sorted by file and line (one entry per distinct origin
 /// and tuple), and a map from proof node to evidence index.
-fn evidence(
+pub(crate) fn evidence(
     program: &Program,
     facts: &FactSet,
     proof: &Proof,

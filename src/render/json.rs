@@ -1,19 +1,30 @@
-//! JSON and JSON-lines output, versioned by [`crate::findings::SCHEMA_VERSION`].
+//! JSON and JSON-lines output, versioned by [`crate::findings::SCHEMA_VERSION`]. The JSON
+//! document carries the run manifest, near misses and coverage when present; JSON lines
+//! are findings only.
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::{CaseSummary, Report};
+use crate::coverage::Coverage;
 use crate::findings::{Finding, SCHEMA_VERSION};
+use crate::manifest::Manifest;
+use crate::nearmiss::NearMisses;
 use crate::syntax::ast::Severity;
 
 #[derive(Serialize)]
 struct Document<'a> {
     schema: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manifest: Option<&'a Manifest>,
     cases: &'a [CaseSummary],
     summary: Summary,
     findings: &'a [Finding],
     exempted: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    near_misses: Option<&'a [NearMisses]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage: Option<&'a [Coverage]>,
 }
 
 /// Number of findings per severity present, highest first (an object whose keys are in
@@ -48,10 +59,13 @@ pub fn render(report: &Report) -> String {
     );
     let doc = Document {
         schema: SCHEMA_VERSION,
+        manifest: report.manifest,
         cases: report.cases,
         summary,
         findings: report.findings,
         exempted: report.exempted,
+        near_misses: report.near_misses,
+        coverage: report.coverage,
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');

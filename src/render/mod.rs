@@ -1,13 +1,21 @@
 //! Rendering findings: one file per output format behind one [`render`] function.
 
+pub mod cite;
 mod csv;
+mod html;
+mod html_extra;
 mod json;
 mod markdown;
 mod table;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use crate::coverage::Coverage;
 use crate::findings::Finding;
+use crate::manifest::Manifest;
+use crate::nearmiss::NearMisses;
 
 /// Output formats of `probity audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,6 +25,19 @@ pub enum Format {
     Jsonl,
     Csv,
     Markdown,
+    /// One self-contained HTML file: the Markdown report's content, a sortable table
+    /// and a picture of each finding's evidence.
+    Html,
+}
+
+impl Format {
+    /// Whether the format has room for near misses, coverage and the run manifest.
+    pub fn is_report(self) -> bool {
+        matches!(
+            self,
+            Format::Table | Format::Json | Format::Markdown | Format::Html
+        )
+    }
 }
 
 /// A case folder as the report names it.
@@ -36,6 +57,35 @@ pub struct Report<'a> {
     pub findings: &'a [Finding],
     /// Findings an `exempt` block covers, in the same order.
     pub exempted: &'a [Finding],
+    /// What produced the report (JSON, Markdown and HTML print it).
+    pub manifest: Option<&'a Manifest>,
+    /// `--near-misses`: per rule, the bindings that failed one condition.
+    pub near_misses: Option<&'a [NearMisses]>,
+    /// `--coverage`: per case, the data no rule used.
+    pub coverage: Option<&'a [Coverage]>,
+    /// Entity id → display name, for the pictures of evidence.
+    pub names: &'a BTreeMap<String, String>,
+}
+
+static NO_NAMES: BTreeMap<String, String> = BTreeMap::new();
+
+impl<'a> Report<'a> {
+    /// A report of findings alone: no manifest, near misses or coverage.
+    pub fn new(
+        cases: &'a [CaseSummary],
+        findings: &'a [Finding],
+        exempted: &'a [Finding],
+    ) -> Report<'a> {
+        Report {
+            cases,
+            findings,
+            exempted,
+            manifest: None,
+            near_misses: None,
+            coverage: None,
+            names: &NO_NAMES,
+        }
+    }
 }
 
 /// Presentation switches that do not change content.
@@ -53,6 +103,7 @@ pub fn render(report: &Report, format: Format, opts: Options) -> String {
         Format::Jsonl => json::render_lines(report),
         Format::Csv => csv::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Html => html::render(report),
     }
 }
 

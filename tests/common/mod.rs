@@ -2,6 +2,8 @@
 //! the `probity` binary, and expected/got failure blocks.
 #![allow(dead_code)]
 
+pub mod html;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

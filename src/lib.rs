@@ -17,6 +17,7 @@ pub mod engine;
 pub mod eval;
 pub mod facts;
 pub mod findings;
+pub mod import;
 pub mod ir;
 pub mod plan;
 pub mod render;

@@ -29,7 +29,7 @@ mod manifest;
 #[cfg(test)]
 mod tests;
 mod toml_facts;
-mod toml_file;
+pub(crate) mod toml_file;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +43,7 @@ use crate::ir::{Program, RelId, RelKind, Relation};
 use crate::value::{Date, Status, Value};
 
 pub use errors::CaseError;
+pub(crate) use convert::{absent, unknown_field};
 
 use convert::{Ctx, Loc, point};
 use files::{Entry, Kind};

@@ -8,6 +8,7 @@ mod check;
 mod common;
 mod explain;
 mod fmt;
+mod import;
 mod test;
 
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub enum Command {
     },
     /// Run rules over case folders and print the findings.
     Audit(AuditArgs),
+    /// Write a case folder from FollowTheMoney entities or a mapped CSV register.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Explain a finding (its derivation tree down to the case facts and their sources),
     /// or print the evaluation plan of rule files.
     Explain {
@@ -139,6 +143,7 @@ pub fn main() -> std::process::ExitCode {
         } => test::run(paths, filter.as_deref(), *findings, cli.error_format),
         Command::Fmt { paths, check } => fmt::run(paths, *check, cli.error_format),
         Command::Audit(args) => audit::run(args, cli.error_format),
+        Command::Import(cmd) => import::run(cmd, cli.error_format),
         Command::Explain {
             case,
             finding,

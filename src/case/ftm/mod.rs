@@ -14,6 +14,7 @@
 //! - Entity ids share the case's id space: a duplicate id (FtM fragments of one entity
 //!   on several lines; merge them first with `ftm aggregate`) is a `duplicate_id` error.
 
+mod import;
 pub(crate) mod map;
 pub(crate) mod read;
 pub(crate) mod values;
@@ -31,7 +32,8 @@ use crate::value::{Status, Value};
 use super::convert::{Ctx, Loc, absent};
 use super::errors::CaseError;
 use super::files::Entry;
-use super::{Converted, Row, Source, Staged};
+use super::{Converted, MAX_ERRORS_PER_FILE, Row, Source, Staged};
+pub(crate) use import::{check_value, import};
 use map::{Class, Record, Val};
 use read::{Entity, Lines};
 
@@ -224,20 +226,38 @@ pub(crate) fn entity_ids(scan: &Scan, ctx: &Ctx, base: usize) -> Vec<(Arc<str>, 
 
 /// The second pass over one file: its facts, checked against the schema.
 pub(crate) fn convert(entry: &Entry, scan: &mut Scan, ctx: &Ctx) -> Converted {
-    let mut out = Converted::default();
+    let mut facts = Vec::new();
+    let diags = each_fact(entry, scan, ctx, &mut |st| facts.push(st));
+    Converted { facts, diags }
+}
+
+/// The second pass over one file, handing each checked fact to `emit`; returns the
+/// file's problems (at most [`MAX_ERRORS_PER_FILE`] errors, the rest counted) and its
+/// summary warnings.
+pub(crate) fn each_fact(
+    entry: &Entry,
+    scan: &mut Scan,
+    ctx: &Ctx,
+    emit: &mut dyn FnMut(Staged),
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut errors = 0usize;
     let mut kept: BTreeMap<String, usize> = BTreeMap::new();
     let mut skipped: BTreeMap<&'static str, usize> = BTreeMap::new();
     let display = entry.display.clone();
     let (index, sources) = (&scan.index, &mut scan.sources);
+    let mut report = |err: CaseError, line: u32, text: &str| {
+        errors += 1;
+        if errors <= MAX_ERRORS_PER_FILE {
+            diags.push(err.at(line_place(&display, line, text)));
+        }
+    };
     let res = each_entity(&entry.path, &entry.display, |line, text, e| {
         let Ok(e) = e else { return };
         let find = |id: &str| lookup(index, id, Some(ctx));
         let mapped = match map::map(&e, &find) {
             Ok(m) => m,
-            Err(err) => {
-                out.diags.push(err.at(line_place(&display, line, text)));
-                return;
-            }
+            Err(err) => return report(err, line, text),
         };
         for why in mapped.kept {
             *kept.entry(why).or_default() += 1;
@@ -245,17 +265,22 @@ pub(crate) fn convert(entry: &Entry, scan: &mut Scan, ctx: &Ctx) -> Converted {
         let cited = sources.cited(&e);
         for rec in &mapped.records {
             match stage(ctx, rec, line, &cited) {
-                Ok(Some(st)) => out.facts.push(st),
+                Ok(Some(st)) => emit(st),
                 Ok(None) => *skipped.entry(rec.rel).or_default() += 1,
-                Err(err) => out.diags.push(err.at(line_place(&display, line, text))),
+                Err(err) => report(err, line, text),
             }
         }
     });
     if let Err(d) = res {
-        out.diags.push(*d);
+        diags.push(*d);
     }
-    out.diags.extend(summary(&display, &kept, &skipped));
-    out
+    if errors > MAX_ERRORS_PER_FILE {
+        let more = errors - MAX_ERRORS_PER_FILE;
+        let d = CaseError::TooManyErrors { more }.at(Place::File(display.to_string()));
+        diags.push(d);
+    }
+    diags.extend(summary(&display, &kept, &skipped));
+    diags
 }
 
 /// The `ftm_kept` and `ftm_skipped` warnings of one file.

@@ -42,8 +42,8 @@ use crate::facts::{FactSet, FieldValue, Origin, OriginId};
 use crate::ir::{Program, RelId, RelKind, Relation};
 use crate::value::{Date, Status, Value};
 
-pub use errors::CaseError;
 pub(crate) use convert::{absent, unknown_field};
+pub use errors::CaseError;
 
 use convert::{Ctx, Loc, point};
 use files::{Entry, Kind};

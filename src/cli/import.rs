@@ -106,8 +106,15 @@ pub fn run(cmd: &ImportCommand, format: ErrorFormat) -> Exit {
             } else {
                 String::new()
             };
-            eprintln!("imported {facts} facts{left_out}: wrote {}", files.join(", "));
-            if rejected > 0 { Exit::Findings } else { Exit::Ok }
+            eprintln!(
+                "imported {facts} facts{left_out}: wrote {}",
+                files.join(", ")
+            );
+            if rejected > 0 {
+                Exit::Findings
+            } else {
+                Exit::Ok
+            }
         }
         Err(Failure::Input(diags)) => {
             report(&map, &diags, format);

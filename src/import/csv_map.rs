@@ -198,7 +198,10 @@ pub(crate) fn read(
     }
     let whole = 0..0;
     let Some(rel) = rel else {
-        if !diags.iter().any(|d| d.code == "probity::case::unknown_relation") {
+        if !diags
+            .iter()
+            .any(|d| d.code == "probity::case::unknown_relation")
+        {
             let e = CaseError::MissingField {
                 rel: "the mapping".into(),
                 field: "relation".into(),
@@ -342,7 +345,10 @@ fn field_specs(
                 field: f.name.clone(),
             };
             let d = file.error(&e, span.clone());
-            diags.push(d.help(format!("map `{}` to a column: `{} = \"column name\"`", f.name, f.name)));
+            diags.push(d.help(format!(
+                "map `{}` to a column: `{} = \"column name\"`",
+                f.name, f.name
+            )));
         }
     }
     specs
@@ -383,7 +389,12 @@ fn spec(file: &TomlFile, target: Target, v: &Val, diags: &mut Vec<Diagnostic>) -
             "split" => s.split = want_text(file, key, x, diags).unwrap_or_else(|| ";".into()),
             "slug" => match x.get_ref() {
                 DeValue::Boolean(b) => s.slug = *b,
-                _ => diags.push(bad(file, x.span(), "`slug` is `true` or `false`".into(), "write `slug = true`")),
+                _ => diags.push(bad(
+                    file,
+                    x.span(),
+                    "`slug` is `true` or `false`".into(),
+                    "write `slug = true`",
+                )),
             },
             "date" => {
                 let Some(f) = want_text(file, key, x, diags) else {
@@ -391,7 +402,12 @@ fn spec(file: &TomlFile, target: Target, v: &Val, diags: &mut Vec<Diagnostic>) -
                 };
                 if let Err(why) = super::dates::check_format(&f) {
                     let help = "use `%d`, `%m`, `%Y`, `%y`, `%b`, `%B`, for example `%d/%m/%Y`";
-                    diags.push(bad(file, x.span(), format!("bad date format `{f}`: {why}"), help));
+                    diags.push(bad(
+                        file,
+                        x.span(),
+                        format!("bad date format `{f}`: {why}"),
+                        help,
+                    ));
                 }
                 s.date = Some(f);
             }
@@ -411,7 +427,9 @@ fn spec(file: &TomlFile, target: Target, v: &Val, diags: &mut Vec<Diagnostic>) -
                 )),
             },
             _ => {
-                let keys = ["column", "value", "rewrite", "date", "prefix", "slug", "split"];
+                let keys = [
+                    "column", "value", "rewrite", "date", "prefix", "slug", "split",
+                ];
                 let e = CaseError::UnknownField {
                     rel: "a field spec".into(),
                     field: key.into(),
@@ -424,8 +442,14 @@ fn spec(file: &TomlFile, target: Target, v: &Val, diags: &mut Vec<Diagnostic>) -
     match from {
         Some(f) => s.from = f,
         None if diags.len() == before => {
-            let help = "add `column = \"…\"` (read each row) or `value = \"…\"` (the same on every row)";
-            diags.push(bad(file, v.span(), "the field names no `column` or `value`".into(), help));
+            let help =
+                "add `column = \"…\"` (read each row) or `value = \"…\"` (the same on every row)";
+            diags.push(bad(
+                file,
+                v.span(),
+                "the field names no `column` or `value`".into(),
+                help,
+            ));
         }
         None => {}
     }
@@ -463,5 +487,9 @@ pub(crate) fn bind(
             },
         }
     }
-    if diags.is_empty() { Ok(out) } else { Err(diags) }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
 }

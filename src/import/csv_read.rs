@@ -53,7 +53,9 @@ impl<R: Read> CsvStream<R> {
     /// The next record; `Ok(None)` at the end; `Err` for unreadable input (not UTF-8)
     /// or, as `Ok(Some(Err(..)))`, a malformed record (the reader goes on after it).
     #[allow(clippy::type_complexity)]
-    pub fn next_record(&mut self) -> std::io::Result<Option<Result<Record, (u32, String, String)>>> {
+    pub fn next_record(
+        &mut self,
+    ) -> std::io::Result<Option<Result<Record, (u32, String, String)>>> {
         let first = loop {
             match self.physical()? {
                 None => return Ok(None),

@@ -13,7 +13,7 @@ use crate::case::{CaseError, Row, Staged};
 use crate::diag::{Diagnostic, Place};
 use crate::facts::FieldValue;
 use crate::ir::Program;
-use crate::value::{DateError, Status, Value};
+use crate::value::{Status, Value};
 
 /// Options of one CSV import.
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ pub fn import(program: &Program, opt: &CsvImport) -> Result<Outcome, Failure> {
     let map_file = TomlFile::new(&map_path, &map_text);
     let known = case_sources(opt.into);
     let mapping = csv_map::read(&map_file, program, &known).map_err(Failure::Input)?;
-    check_constants(&map_file, program, &mapping)?;
+    let constants = check_constants(&map_file, program, &mapping);
     let reader = std::fs::File::open(opt.csv).map_err(|e| file_err(&csv_path, e))?;
     let mut rows = CsvStream::new(reader);
     let header = match rows.next_record() {
@@ -64,12 +64,26 @@ pub fn import(program: &Program, opt: &CsvImport) -> Result<Outcome, Failure> {
         Ok(None) => Vec::new(),
         Ok(Some(Err((line, text, why)))) => {
             let e = CaseError::BadCsv { reason: why };
-            return Err(Failure::Input(vec![e.at(line_place(&csv_path, line, 1, &text))]));
+            return Err(Failure::Input(vec![
+                e.at(line_place(&csv_path, line, 1, &text)),
+            ]));
         }
         Err(e) => return Err(file_err(&csv_path, e)),
     };
-    let cols = csv_map::bind(&map_file, &mapping.specs, &header, &csv_path).map_err(Failure::Input)?;
-    let out = |e: std::io::Error| Failure::Output(format!("cannot write `{}`: {e}", opt.into.display()));
+    let cols = match (
+        csv_map::bind(&map_file, &mapping.specs, &header, &csv_path),
+        constants,
+    ) {
+        (Ok(cols), Ok(())) => cols,
+        (Ok(_), Err(ds)) | (Err(ds), Ok(())) => return Err(Failure::Input(ds)),
+        (Err(mut a), Err(b)) => {
+            a.extend(b);
+            crate::diag::sort(&mut a);
+            return Err(Failure::Input(a));
+        }
+    };
+    let out =
+        |e: std::io::Error| Failure::Output(format!("cannot write `{}`: {e}", opt.into.display()));
     let mut writer = CaseWriter::new(opt.into, program).map_err(out)?;
     let mut sources: Vec<String> = known;
     sources.extend(mapping.sources.iter().map(|s| s.id.clone()));
@@ -78,9 +92,12 @@ pub fn import(program: &Program, opt: &CsvImport) -> Result<Outcome, Failure> {
     while let Some(rec) = rows.next_record().map_err(|e| file_err(&csv_path, e))? {
         n += 1;
         let res = match rec {
-            Ok(rec) => row(program, &mapping, &cols, &sources, &rec)
-                .map_err(|(e, at)| e.at(line_place(&csv_path, rec.line, col_of(&rec, at), &rec.text))),
-            Err((line, text, why)) => Err(CaseError::BadCsv { reason: why }.at(line_place(&csv_path, line, 1, &text))),
+            Ok(rec) => row(program, &mapping, &cols, &sources, &rec).map_err(|(e, at)| {
+                e.at(line_place(&csv_path, rec.line, col_of(&rec, at), &rec.text))
+            }),
+            Err((line, text, why)) => {
+                Err(CaseError::BadCsv { reason: why }.at(line_place(&csv_path, line, 1, &text)))
+            }
         };
         match res {
             Ok(st) => writer.write(&st).map_err(out)?,
@@ -102,7 +119,12 @@ pub fn import(program: &Program, opt: &CsvImport) -> Result<Outcome, Failure> {
         }
     }
     let facts = writer.rows();
-    let title = format!("Imported from {}", opt.csv.file_name().map_or(csv_path.clone(), |n| n.to_string_lossy().to_string()));
+    let title = format!(
+        "Imported from {}",
+        opt.csv
+            .file_name()
+            .map_or(csv_path.clone(), |n| n.to_string_lossy().to_string())
+    );
     let written = writer
         .finish(&mapping.sources, &title, opt.force)
         .map_err(Failure::Output)?;
@@ -115,7 +137,7 @@ pub fn import(program: &Program, opt: &CsvImport) -> Result<Outcome, Failure> {
 }
 
 /// Constant values (`value = "…"`) are checked once, against the mapping file.
-fn check_constants(file: &TomlFile, program: &Program, m: &Mapping) -> Result<(), Failure> {
+fn check_constants(file: &TomlFile, program: &Program, m: &Mapping) -> Result<(), Vec<Diagnostic>> {
     let rel = program.rel(m.rel);
     let mut diags = Vec::new();
     for s in &m.specs {
@@ -125,7 +147,7 @@ fn check_constants(file: &TomlFile, program: &Program, m: &Mapping) -> Result<()
             diags.push(file.error(&e, span.clone()));
         }
     }
-    if diags.is_empty() { Ok(()) } else { Err(Failure::Input(diags)) }
+    if diags.is_empty() { Ok(()) } else { Err(diags) }
 }
 
 fn col_of(rec: &Record, at: Option<usize>) -> u32 {
@@ -158,7 +180,7 @@ fn slug(s: &str) -> String {
 }
 
 /// The text of a spec on a row: rewritten, date-converted, prefixed; `None` if absent.
-fn text_of(s: &Spec, cell: &str) -> Result<Option<String>, CaseError> {
+fn text_of(s: &Spec, field: &str, cell: &str) -> Result<Option<String>, CaseError> {
     let mut t = cell.trim().to_string();
     if let Some(r) = s.rewrite.get(&t) {
         t = r.clone();
@@ -167,9 +189,10 @@ fn text_of(s: &Spec, cell: &str) -> Result<Option<String>, CaseError> {
         return Ok(None);
     }
     if let Some(fmt) = &s.date {
-        t = super::dates::parse(fmt, &t).ok_or(CaseError::BadDate {
-            text: format!("{t}` (format `{fmt}`"),
-            why: DateError::Shape,
+        t = super::dates::parse(fmt, &t).ok_or_else(|| CaseError::WrongType {
+            field: field.to_string(),
+            expected: format!("a date in the form `{fmt}`"),
+            found: format!("`{t}`"),
         })?;
     }
     if s.slug {
@@ -186,7 +209,7 @@ fn value(
     rel: &crate::ir::Relation,
     cell: &str,
 ) -> Result<Option<FieldValue>, CaseError> {
-    let Some(t) = text_of(s, cell)? else {
+    let Some(t) = text_of(s, &rel.fields[i].name, cell)? else {
         return Ok(None);
     };
     let f = &rel.fields[i];
@@ -233,7 +256,11 @@ fn row(
         match s.target {
             Target::Field(i) => slots[i] = value(program, s, i, rel, cell).map_err(at)?,
             Target::Source => {
-                for id in text_of(s, cell).map_err(at)?.iter().flat_map(|t| t.split(';')) {
+                for id in text_of(s, "source", cell)
+                    .map_err(at)?
+                    .iter()
+                    .flat_map(|t| t.split(';'))
+                {
                     let id = id.trim();
                     if !sources.iter().any(|k| k == id) {
                         let e = CaseError::UnknownSource {
@@ -246,11 +273,12 @@ fn row(
                 }
             }
             Target::Status => {
-                if let Some(t) = text_of(s, cell).map_err(at)? {
-                    st.status = Status::parse(&t).ok_or_else(|| at(CaseError::BadStatus { text: t }))?;
+                if let Some(t) = text_of(s, "status", cell).map_err(at)? {
+                    st.status =
+                        Status::parse(&t).ok_or_else(|| at(CaseError::BadStatus { text: t }))?;
                 }
             }
-            Target::Note => st.note = text_of(s, cell).map_err(at)?.map(Arc::from),
+            Target::Note => st.note = text_of(s, "note", cell).map_err(at)?.map(Arc::from),
         }
     }
     let mut fields = Vec::with_capacity(rel.arity());

@@ -20,7 +20,8 @@ pub fn import(
     title: Option<&str>,
     force: bool,
 ) -> Result<Outcome, Failure> {
-    let out = |e: std::io::Error| Failure::Output(format!("cannot write `{}`: {e}", into.display()));
+    let out =
+        |e: std::io::Error| Failure::Output(format!("cannot write `{}`: {e}", into.display()));
     let mut writer = CaseWriter::new(into, program).map_err(out)?;
     let mut io_error = None;
     let read = crate::case::ftm::import(files, program, &mut |st| {
@@ -38,7 +39,10 @@ pub fn import(
         .iter()
         .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().to_string()))
         .collect();
-    let title = title.map_or_else(|| format!("Imported from {}", names.join(", ")), String::from);
+    let title = title.map_or_else(
+        || format!("Imported from {}", names.join(", ")),
+        String::from,
+    );
     let facts = writer.rows();
     let written = writer
         .finish(&imported.sources, &title, force)

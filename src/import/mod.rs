@@ -12,9 +12,9 @@
 
 pub mod csv_map;
 mod csv_read;
+pub mod csv_rows;
 pub mod dates;
 pub mod ftm;
-pub mod csv_rows;
 
 pub use csv_rows::import as import_csv;
 
@@ -134,7 +134,10 @@ impl<'p> CaseWriter<'p> {
     fn file(&mut self, rel: RelId) -> io::Result<&mut BufWriter<File>> {
         let r = self.program.rel(rel);
         if !self.files.contains_key(&r.name) {
-            let mut w = BufWriter::with_capacity(1 << 16, File::create(self.tmp.join(format!("{}.csv", r.name)))?);
+            let mut w = BufWriter::with_capacity(
+                1 << 16,
+                File::create(self.tmp.join(format!("{}.csv", r.name)))?,
+            );
             let mut header: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
             header.extend(["source", "status", "note"]);
             writeln!(w, "{}", header.join(","))?;
@@ -157,10 +160,7 @@ impl<'p> CaseWriter<'p> {
         for (_, mut w) in std::mem::take(&mut self.files) {
             w.flush().map_err(|e| e.to_string())?;
         }
-        let taken: Vec<&String> = names
-            .iter()
-            .filter(|n| self.dir.join(n).exists())
-            .collect();
+        let taken: Vec<&String> = names.iter().filter(|n| self.dir.join(n).exists()).collect();
         if !force && !taken.is_empty() {
             let list: Vec<String> = taken.iter().map(|n| format!("`{n}`")).collect();
             return Err(format!(

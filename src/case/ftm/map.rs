@@ -286,7 +286,7 @@ pub(crate) fn map(e: &Entity, lookup: &dyn Fn(&str) -> Option<Class>) -> Result<
                     None => false,
                 };
                 if !fits {
-                    let why = format!("{s} whose `{p}` is missing or not a {}", want_name(*want));
+                    let why = format!("{s} whose `{p}` is missing or not {}", want_name(*want));
                     return Ok(generic(e, props, out, &why));
                 }
             }
@@ -361,9 +361,9 @@ fn fits(c: &Class, want: Want) -> bool {
 
 fn want_name(w: Want) -> &'static str {
     match w {
-        Want::Person => "person",
-        Want::Org => "org",
-        Want::Either => "person or org",
+        Want::Person => "a person",
+        Want::Org => "an org",
+        Want::Either => "a person or org",
     }
 }
 

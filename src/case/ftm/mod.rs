@@ -17,6 +17,8 @@
 mod import;
 pub(crate) mod map;
 pub(crate) mod read;
+#[cfg(test)]
+mod tests;
 pub(crate) mod values;
 
 use std::collections::BTreeMap;

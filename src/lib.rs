@@ -23,6 +23,7 @@ pub mod eval;
 pub mod facts;
 pub mod findings;
 pub mod graph;
+pub mod import;
 pub mod ir;
 pub mod manifest;
 pub mod nearmiss;

@@ -15,6 +15,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("matters", include_str!("../rules/std/matters.coi")),
     ("procurement", include_str!("../rules/std/procurement.coi")),
     ("registers", include_str!("../rules/std/registers.coi")),
+    ("ftm", include_str!("../rules/std/ftm.coi")),
 ];
 
 /// The source of one module, by name.

@@ -77,6 +77,8 @@ pub enum CaseError {
     BadStatus { text: String },
     /// A CSV with an unterminated quote or a row longer than the header.
     BadCsv { reason: String },
+    /// `people.ftm.jsonl` with a line `{"id": "p1",` (not one JSON object).
+    BadJson { reason: String },
     /// A CSV file with more than a few hundred bad rows: the rest are counted here.
     TooManyErrors { more: usize },
     /// `same_as` joining a person and an org.
@@ -112,6 +114,7 @@ impl CaseError {
             UnknownSource { .. } => "probity::case::unknown_source",
             BadStatus { .. } => "probity::case::bad_status",
             BadCsv { .. } => "probity::case::bad_csv",
+            BadJson { .. } => "probity::case::bad_json",
             TooManyErrors { .. } => "probity::case::too_many_errors",
         }
     }
@@ -149,6 +152,7 @@ impl CaseError {
             UnknownSource { id, .. } => format!("unknown source `{id}`"),
             BadStatus { text } => format!("unknown status `{text}`"),
             BadCsv { reason } => format!("malformed CSV: {reason}"),
+            BadJson { reason } => format!("malformed FtM line: {reason}"),
             TooManyErrors { more } => format!("{more} more errors in this file are not shown"),
             SameAsKinds {
                 a,
@@ -207,6 +211,10 @@ impl CaseError {
             BadStatus { .. } => "use `confirmed`, `reported` or `alleged`".into(),
             BadCsv { .. } => {
                 "quote fields that hold commas, quotes or line breaks, doubling inner quotes".into()
+            }
+            BadJson { .. } => {
+                "write one entity per line: `{\"id\": …, \"schema\": …, \"properties\": {…}}`"
+                    .into()
             }
             TooManyErrors { .. } => "fix the errors shown and load the case again".into(),
             SameAsKinds { .. } => "only join ids of the same kind of entity".into(),

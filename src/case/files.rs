@@ -11,6 +11,8 @@ use super::errors::CaseError;
 pub(crate) enum Kind {
     Toml,
     Csv,
+    /// FollowTheMoney JSON lines (`*.ftm.jsonl`), read by `case::ftm`.
+    Ftm,
 }
 
 /// A data file to load.
@@ -29,6 +31,8 @@ pub(crate) struct Entry {
 pub(crate) struct Listing {
     pub case_toml: Option<Entry>,
     pub data: Vec<Entry>,
+    /// `*.ftm.jsonl` files, sorted by name (not in `data`: they are streamed).
+    pub ftm: Vec<Entry>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -43,12 +47,17 @@ fn kind_of(name: &str) -> Option<(String, Kind)> {
     match ext.to_ascii_lowercase().as_str() {
         "toml" => Some((stem.to_string(), Kind::Toml)),
         "csv" => Some((stem.to_string(), Kind::Csv)),
+        "jsonl" => {
+            let (base, ftm) = stem.rsplit_once('.')?;
+            ftm.eq_ignore_ascii_case("ftm")
+                .then(|| (base.to_string(), Kind::Ftm))
+        }
         _ => None,
     }
 }
 
-/// Lists the folder. Hidden files (`.name`) and files that are not `.toml` or `.csv`
-/// are ignored; a subfolder holding such files gets a warning, since it is not loaded.
+/// Lists the folder. Hidden files (`.name`) and files that are not `.toml`, `.csv` or
+/// `.ftm.jsonl` are ignored; a subfolder holding such files gets a warning, since it is not loaded.
 pub(crate) fn list(dir: &Path) -> Result<Listing, Box<Diagnostic>> {
     let shown = dir.to_string_lossy().to_string();
     let not_dir =
@@ -87,11 +96,14 @@ pub(crate) fn list(dir: &Path) -> Result<Listing, Box<Diagnostic>> {
         };
         if name == "case.toml" {
             listing.case_toml = Some(e);
+        } else if kind == Kind::Ftm {
+            listing.ftm.push(e);
         } else {
             listing.data.push(e);
         }
     }
     listing.data.sort_by(|a, b| a.display.cmp(&b.display));
+    listing.ftm.sort_by(|a, b| a.display.cmp(&b.display));
     Ok(listing)
 }
 

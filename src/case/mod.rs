@@ -24,11 +24,12 @@ mod csv_facts;
 mod entities;
 mod errors;
 mod files;
+pub(crate) mod ftm;
 mod manifest;
 #[cfg(test)]
 mod tests;
 mod toml_facts;
-mod toml_file;
+pub(crate) mod toml_file;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ use crate::facts::{FactSet, FieldValue, Origin, OriginId};
 use crate::ir::{Program, RelId, RelKind, Relation};
 use crate::value::{Date, Status, Value};
 
+pub(crate) use convert::{absent, unknown_field};
 pub use errors::CaseError;
 
 use convert::{Ctx, Loc, point};
@@ -199,6 +201,9 @@ pub fn load_case(
     }
     let manifest = read_manifest(case_entry, texts[0].as_deref(), &mut diags);
     let inputs = parse_inputs(&listing.data, &texts[1..], &mut diags);
+    let mut scan = ftm::scan(&listing.ftm, &mut diags);
+    let mut manifest = manifest;
+    add_ftm_sources(&mut manifest, &scan, case_entry, &mut diags);
     let mut ctx = Ctx {
         program,
         entities: entities::prior(program, facts),
@@ -208,11 +213,22 @@ pub fn load_case(
             .map(|s| (Arc::from(s.id.as_str()), ()))
             .collect(),
     };
-    register_entities(&mut ctx, &inputs, &facts.origins, &mut diags);
-    let converted = par_map(&inputs, |inp| convert_input(inp, &ctx));
+    register_entities(
+        &mut ctx,
+        &inputs,
+        &listing.ftm,
+        &scan,
+        &facts.origins,
+        &mut diags,
+    );
+    let mut converted = par_map(&inputs, |inp| convert_input(inp, &ctx));
+    for entry in &listing.ftm {
+        converted.push(ftm::convert(entry, &mut scan, &ctx));
+    }
+    drop(scan);
     let staged: Vec<(&Input, &Staged)> = inputs
         .iter()
-        .zip(&converted)
+        .zip(&converted[..inputs.len()])
         .flat_map(|(inp, c)| c.facts.iter().map(move |f| (inp, f)))
         .collect();
     diags.extend(converted.iter().flat_map(|c| c.diags.iter().cloned()));
@@ -231,12 +247,20 @@ pub fn load_case(
         sources: manifest.sources,
         entities: BTreeMap::new(),
         merged: entities::canonical_map(&pairs),
-        files: inputs.iter().map(|i| i.entry.display.to_string()).collect(),
+        files: inputs
+            .iter()
+            .map(|i| i.entry.display.to_string())
+            .chain(listing.ftm.iter().map(|e| e.display.to_string()))
+            .collect(),
         warnings: diags,
     };
     drop(staged);
-    for (inp, c) in inputs.iter().zip(converted) {
-        add_facts(program, facts, &inp.entry.display, c.facts, &mut case);
+    let displays = inputs.iter().map(|i| &i.entry.display);
+    for (display, c) in displays
+        .chain(listing.ftm.iter().map(|e| &e.display))
+        .zip(converted)
+    {
+        add_facts(program, facts, display, c.facts, &mut case);
     }
     entities::rewrite(program, facts, &case.merged);
     entities::merge_display(&mut case.entities, &case.merged);
@@ -279,7 +303,7 @@ fn parse_inputs<'a>(
             continue;
         };
         let doc = match entry.kind {
-            Kind::Csv => None,
+            Kind::Csv | Kind::Ftm => None,
             Kind::Toml => match TomlFile::new(&entry.display, text).parse() {
                 Ok(doc) => Some(doc),
                 Err(ds) => {
@@ -293,10 +317,32 @@ fn parse_inputs<'a>(
     inputs
 }
 
-/// Collects the entity ids every file defines, in file order.
+/// Adds the sources FtM files cite to the manifest's; an id taken there is an error.
+fn add_ftm_sources(
+    manifest: &mut manifest::Manifest,
+    scan: &ftm::Scan,
+    case_entry: &Entry,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for s in &scan.sources.list {
+        if manifest.sources.iter().any(|m| m.id == s.id) {
+            let e = CaseError::DuplicateSource { id: s.id.clone() };
+            let d = e.at(Place::File(case_entry.display.to_string()));
+            diags.push(d.help(
+                "`ftm-N` ids name the sources of the case's `.ftm.jsonl` files; rename this one",
+            ));
+        } else {
+            manifest.sources.push(s.clone());
+        }
+    }
+}
+
+/// Collects the entity ids every file defines, in file order (FtM files last).
 fn register_entities(
     ctx: &mut Ctx,
     inputs: &[Input],
+    ftm_files: &[Entry],
+    scan: &ftm::Scan,
     origins: &[Origin],
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -325,7 +371,16 @@ fn register_entities(
                 .map(|(id, k, pos)| (id, k, Loc::Here { file, pos })),
         );
     }
-    let place = |loc: Loc| place_of(inputs, origins, loc);
+    ids.extend(ftm::entity_ids(scan, ctx, inputs.len()));
+    let place = |loc: Loc| match loc {
+        Loc::Here { file, pos } if file as usize >= inputs.len() => {
+            match ftm_files.get(file as usize - inputs.len()) {
+                Some(e) => ftm::reread_place(&e.path, &e.display, pos.line),
+                None => Place::File(String::new()),
+            }
+        }
+        _ => place_of(inputs, origins, loc),
+    };
     entities::register(&mut ctx.entities, ids, &place, diags);
 }
 

@@ -66,19 +66,19 @@ fn load(
     rules: &[PathBuf],
     cases: &[PathBuf],
     params: &[String],
-) -> Result<Engine, Vec<Box<Failure>>> {
+) -> Result<Engine, Vec<Failure>> {
     progress.step("checking rules");
-    let mut engine = Engine::from_paths(rules).map_err(|f| vec![f])?;
-    let mut failures: Vec<Box<Failure>> = Vec::new();
+    let mut engine = Engine::from_paths(rules).map_err(|f| vec![*f])?;
+    let mut failures: Vec<Failure> = Vec::new();
     for p in params {
         if let Err(f) = engine.set_param(p) {
-            failures.push(f);
+            failures.push(*f);
         }
     }
     for c in cases {
         progress.step(&format!("loading {}", c.display()));
         if let Err(f) = engine.load_case(c) {
-            failures.push(f);
+            failures.push(*f);
         }
     }
     if failures.is_empty() {

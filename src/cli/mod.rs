@@ -10,6 +10,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod graph;
+mod import;
 mod test;
 
 use std::path::PathBuf;
@@ -68,6 +69,9 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Compare two JSON reports: findings new, resolved and changed.
     Diff(diff::DiffArgs),
+    /// Write a case folder from FollowTheMoney entities or a mapped CSV register.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Explain a finding (its derivation tree down to the case facts and their sources),
     /// or print the evaluation plan of rule files.
     Explain {
@@ -157,6 +161,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Audit(args) => audit::run(args, cli.error_format),
         Command::Graph(args) => graph::run(args, cli.error_format),
         Command::Diff(args) => diff::run(args),
+        Command::Import(cmd) => import::run(cmd, cli.error_format),
         Command::Explain {
             case,
             finding,

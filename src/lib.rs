@@ -30,6 +30,7 @@ pub mod nearmiss;
 pub mod plan;
 pub mod render;
 pub mod resolve;
+pub mod sql;
 pub mod stdlib;
 pub mod syntax;
 pub mod testing;

@@ -6,6 +6,7 @@
 mod audit;
 mod check;
 mod common;
+mod compile;
 mod diff;
 mod explain;
 mod fmt;
@@ -72,6 +73,8 @@ pub enum Command {
     /// Write a case folder from FollowTheMoney entities or a mapped CSV register.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Compile rule files to SQL for DuckDB, PostgreSQL or Spark SQL.
+    Compile(compile::CompileArgs),
     /// Explain a finding (its derivation tree down to the case facts and their sources),
     /// or print the evaluation plan of rule files.
     Explain {
@@ -161,6 +164,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Audit(args) => audit::run(args, cli.error_format),
         Command::Graph(args) => graph::run(args, cli.error_format),
         Command::Diff(args) => diff::run(args),
+        Command::Compile(args) => compile::run(args, cli.error_format),
         Command::Import(cmd) => import::run(cmd, cli.error_format),
         Command::Explain {
             case,

@@ -46,7 +46,11 @@ pub(crate) fn aggregate(
             if select.is_empty() {
                 select.push("1 AS c1".into());
             }
-            let inner = format!("SELECT DISTINCT {}\n{}", select.join(", "), from_where(&sub));
+            let inner = format!(
+                "SELECT DISTINCT {}\n{}",
+                select.join(", "),
+                from_where(&sub)
+            );
             format!(
                 "CAST((\n    SELECT COUNT(*) FROM (\n        {}\n    ) AS {alias}\n) AS DECIMAL(38,9))",
                 indent(&indent(&inner))
@@ -54,13 +58,20 @@ pub(crate) fn aggregate(
         }
         (AggFunc::Sum, Some((v, Type::Number))) => {
             select.push(format!("{} AS v", v.cols[0]));
-            let inner = format!("SELECT DISTINCT {}\n{}", select.join(", "), from_where(&sub));
+            let inner = format!(
+                "SELECT DISTINCT {}\n{}",
+                select.join(", "),
+                from_where(&sub)
+            );
             format!(
                 "COALESCE((\n    SELECT SUM(v) FROM (\n        {}\n    ) AS {alias}\n), 0)",
                 indent(&indent(&inner))
             )
         }
-        (AggFunc::Min | AggFunc::Max, Some((v, ty @ (Type::Number | Type::Text | Type::Entity(_))))) => {
+        (
+            AggFunc::Min | AggFunc::Max,
+            Some((v, ty @ (Type::Number | Type::Text | Type::Entity(_)))),
+        ) => {
             let f = if func == AggFunc::Min { "MIN" } else { "MAX" };
             let arg = if *ty == Type::Number {
                 "v".to_string()
@@ -74,8 +85,10 @@ pub(crate) fn aggregate(
             )
         }
         _ => {
-            return Err(Unsupported::new("an aggregate over dates, durations or booleans", span)
-                .help("the SQL backend aggregates numbers (and min/max of text)"));
+            return Err(
+                Unsupported::new("an aggregate over dates, durations or booleans", span)
+                    .help("the SQL backend aggregates numbers (and min/max of text)"),
+            );
         }
     };
     Ok(SqlVal::computed(vec![text], true))

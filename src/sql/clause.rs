@@ -55,7 +55,9 @@ fn atom(cx: &mut Cx, a: &Atom, positive: bool) -> Result<(), Unsupported> {
                 format!("the list field `{}.{}`", rel.name, rel.fields[i].name),
                 a.span,
             )
-            .help("the SQL backend does not store list fields yet; leave the field out of the atom"));
+            .help(
+                "the SQL backend does not store list fields yet; leave the field out of the atom",
+            ));
         }
         let c = col(cx, &alias, a, i);
         match t {
@@ -114,7 +116,10 @@ pub(crate) fn body(cx: &mut Cx, lits: &[Literal]) -> Result<(), Unsupported> {
     while !pending.is_empty() {
         let Some(i) = pending.iter().position(|l| ready(cx, l)) else {
             let span = literal_span(pending[0]);
-            return Err(Unsupported::new("an assignment whose inputs are never bound", span));
+            return Err(Unsupported::new(
+                "an assignment whose inputs are never bound",
+                span,
+            ));
         };
         let l = pending.remove(i);
         binder(cx, l)?;
@@ -174,8 +179,11 @@ fn ordered(ty: &Type, span: crate::diag::Span) -> Result<(), Unsupported> {
     if matches!(ty, Type::Date | Type::Number) {
         Ok(())
     } else {
-        Err(Unsupported::new("a window, range or overlap over values that are not dates or numbers", span)
-            .help("use dates or numbers"))
+        Err(Unsupported::new(
+            "a window, range or overlap over values that are not dates or numbers",
+            span,
+        )
+        .help("use dates or numbers"))
     }
 }
 
@@ -184,7 +192,8 @@ fn test(cx: &mut Cx, l: &Literal) -> Result<(), Unsupported> {
     let cond = match l {
         Literal::Not(a) => not_exists(cx, a)?,
         Literal::Compare { op, lhs, rhs, span } => {
-            if lhs.ty != rhs.ty && !matches!((&lhs.ty, &rhs.ty), (Type::Entity(_), Type::Entity(_))) {
+            if lhs.ty != rhs.ty && !matches!((&lhs.ty, &rhs.ty), (Type::Entity(_), Type::Entity(_)))
+            {
                 return Err(Unsupported::new("a comparison between two types", *span));
             }
             let (a, b) = (expr(cx, lhs)?, expr(cx, rhs)?);
@@ -217,7 +226,11 @@ fn test(cx: &mut Cx, l: &Literal) -> Result<(), Unsupported> {
             ordered(&a_from.ty, *span)?;
             let (f1, u1) = (expr(cx, a_from)?, expr(cx, a_until)?);
             let (f2, u2) = (expr(cx, b_from)?, expr(cx, b_until)?);
-            format!("{} AND {}", le(&f1, &u2, &a_from.ty), le(&f2, &u1, &a_from.ty))
+            format!(
+                "{} AND {}",
+                le(&f1, &u2, &a_from.ty),
+                le(&f2, &u1, &a_from.ty)
+            )
         }
         _ => return Ok(()),
     };
@@ -251,7 +264,11 @@ fn within(
         WithinDir::Before => expr(cx, rhs)?,
         _ => expr(cx, &bound(BinOp::Add))?,
     };
-    Ok(format!("{} AND {}", le(&lo, &a, &lhs.ty), le(&a, &hi, &lhs.ty)))
+    Ok(format!(
+        "{} AND {}",
+        le(&lo, &a, &lhs.ty),
+        le(&a, &hi, &lhs.ty)
+    ))
 }
 
 /// `NOT EXISTS (SELECT 1 FROM rel WHERE …)`.

@@ -141,8 +141,11 @@ fn binary(cx: &Cx, op: BinOp, a: &Expr, b: &Expr, e: &Expr) -> Result<SqlVal, Un
         _ => return Err(arith_unsupported(e)),
     };
     let Some(Value::Duration(w)) = fold(cx, dur) else {
-        return Err(Unsupported::new("a date shifted by a duration that is not a constant", dur.span)
-            .help("write the duration as a literal or a `param`"));
+        return Err(Unsupported::new(
+            "a date shifted by a duration that is not a constant",
+            dur.span,
+        )
+        .help("write the duration as a literal or a `param`"));
     };
     let w = Duration {
         months: w.months * sign,
@@ -167,7 +170,11 @@ pub(crate) fn shift(dl: Dialect, d: &SqlVal, w: Duration) -> SqlVal {
         } else {
             x.to_string()
         };
-        if w.days != 0 { dl.add_days(&m, w.days) } else { m }
+        if w.days != 0 {
+            dl.add_days(&m, w.days)
+        } else {
+            m
+        }
     };
     let first = step(f);
     let last = if w.days == 0 && w.months != 0 {
@@ -229,11 +236,9 @@ pub(crate) fn compare(
     match ty {
         Type::Date => Ok(format!("{} {sym} {}", x.cols[1], y.cols[0])),
         Type::Number | Type::Bool => Ok(format!("{} {sym} {}", x.cols[0], y.cols[0])),
-        Type::Text | Type::Entity(_) => Ok(format!(
-            "{} {sym} {}",
-            cx.d.bytewise(&x.cols[0]),
-            y.cols[0]
-        )),
+        Type::Text | Type::Entity(_) => {
+            Ok(format!("{} {sym} {}", cx.d.bytewise(&x.cols[0]), y.cols[0]))
+        }
         Type::Duration | Type::Any => Err("an ordering comparison of durations or untyped values"),
     }
 }

@@ -40,13 +40,29 @@ fn select(
         for (alias, r) in &cx.facts {
             let base = format!("{}_fact", cx.p.rel(*r).name);
             let n = names.iter().filter(|x| x.starts_with(&base)).count();
-            let name = if n == 0 { base } else { format!("{base}_{}", n + 1) };
-            items.push(format!("{alias}.{} AS {}", cx.d.ident("_fact"), cx.d.ident(&name)));
+            let name = if n == 0 {
+                base
+            } else {
+                format!("{base}_{}", n + 1)
+            };
+            items.push(format!(
+                "{alias}.{} AS {}",
+                cx.d.ident("_fact"),
+                cx.d.ident(&name)
+            ));
             names.push(name);
         }
     }
-    let kw = if distinct { "SELECT DISTINCT" } else { "SELECT" };
-    Ok(format!("{kw}\n    {}\n{}", items.join(",\n    "), from_where(cx)))
+    let kw = if distinct {
+        "SELECT DISTINCT"
+    } else {
+        "SELECT"
+    };
+    Ok(format!(
+        "{kw}\n    {}\n{}",
+        items.join(",\n    "),
+        from_where(cx)
+    ))
 }
 
 fn self_refs(clause: &Clause, r: RelId) -> usize {
@@ -59,27 +75,44 @@ fn self_refs(clause: &Clause, r: RelId) -> usize {
 
 fn computes(clause: &Clause) -> bool {
     clause.head_terms.iter().any(is_arith)
-        || clause.body.iter().any(|l| matches!(l, Literal::Assign { expr, .. } if is_arith(expr)))
+        || clause
+            .body
+            .iter()
+            .any(|l| matches!(l, Literal::Assign { expr, .. } if is_arith(expr)))
 }
 
 /// Why a recursive relation cannot be a `WITH RECURSIVE` view, if it cannot.
 fn check_recursion(p: &Program, d: Dialect, s: &Stratum) -> Result<(), Unsupported> {
     let r = s.rels[0];
-    let clauses: Vec<&Clause> = p.clauses.iter().filter(|c| s.rels.contains(&c.head)).collect();
+    let clauses: Vec<&Clause> = p
+        .clauses
+        .iter()
+        .filter(|c| s.rels.contains(&c.head))
+        .collect();
     let span = clauses.first().map(|c| c.span).unwrap_or(p.rel(r).span);
     if s.rels.len() > 1 {
-        let names: Vec<String> = s.rels.iter().map(|x| format!("`{}`", p.rel(*x).name)).collect();
+        let names: Vec<String> = s
+            .rels
+            .iter()
+            .map(|x| format!("`{}`", p.rel(*x).name))
+            .collect();
         return Err(Unsupported::new(format!("mutual recursion between {}", names.join(", ")), span)
             .help("a recursive view can define one relation; merge the relations into one, or use the native engine"));
     }
     if d == Dialect::Spark {
-        return Err(Unsupported::new("recursion", span)
-            .help("Spark SQL has no recursive queries before 4.0; compile for DuckDB or PostgreSQL"));
+        return Err(Unsupported::new("recursion", span).help(
+            "Spark SQL has no recursive queries before 4.0; compile for DuckDB or PostgreSQL",
+        ));
     }
     let rec: Vec<&&Clause> = clauses.iter().filter(|c| self_refs(c, r) > 0).collect();
     if let Some(c) = rec.iter().find(|c| self_refs(c, r) > 1) {
-        return Err(Unsupported::new("non-linear recursion (two references to the relation in one block)", c.span)
-            .help("PostgreSQL allows one recursive reference; rewrite with one, or use the native engine"));
+        return Err(Unsupported::new(
+            "non-linear recursion (two references to the relation in one block)",
+            c.span,
+        )
+        .help(
+            "PostgreSQL allows one recursive reference; rewrite with one, or use the native engine",
+        ));
     }
     if rec.len() > 1 {
         return Err(Unsupported::new("several recursive blocks", rec[1].span)
@@ -156,7 +189,11 @@ pub(crate) fn rule_queries(
     params: &[Value],
     rule: &Rule,
 ) -> Result<String, Vec<Diagnostic>> {
-    let mut out = format!("-- Rule `{}`: {}\n", rule.name, rule.title.replace('\n', " "));
+    let mut out = format!(
+        "-- Rule `{}`: {}\n",
+        rule.name,
+        rule.title.replace('\n', " ")
+    );
     let mut errors = Vec::new();
     let n = rule.clauses.len();
     for (k, id) in rule.clauses.iter().enumerate() {

@@ -112,7 +112,7 @@ fn spark_output_is_balanced_and_uses_backticks() {
                 Some(_) => {}
                 None => match ch {
                     '\'' | '`' => quote = Some(ch),
-                    '"' => assert!(false, "{}: double quote in Spark SQL", file.display()),
+                    '"' => assert_ne!(ch, '"', "{}: double quote in Spark SQL", file.display()),
                     '(' => depth += 1,
                     ')' => {
                         depth -= 1;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::common::{Exit, print_stdout, report, write_atomically};
 use super::{AuditArgs, ErrorFormat};
 use crate::engine::{Audit, Engine, Failure};
+use crate::render::count::RuleCount;
 use crate::render::{self, Options, Report};
 use crate::syntax::ast::Severity;
 
@@ -36,6 +37,18 @@ pub fn run_engine(
     params: &[String],
     format: ErrorFormat,
 ) -> Result<(Engine, Audit), Exit> {
+    let engine = load_engine(rules, cases, params, format)?;
+    let audit = engine.run().map_err(|f| fail(&f, format))?;
+    Ok((engine, audit))
+}
+
+/// Loads rules and cases; errors are printed, warnings too.
+fn load_engine(
+    rules: &[PathBuf],
+    cases: &[PathBuf],
+    params: &[String],
+    format: ErrorFormat,
+) -> Result<Engine, Exit> {
     let rules = default_rules(rules, cases).map_err(|e| {
         eprintln!("error: {e}\n  = help: pass `--rules DIR` (for example `--rules rules/`)");
         Exit::Usage
@@ -57,11 +70,53 @@ pub fn run_engine(
         return Err(Exit::Usage);
     }
     report(engine.sources(), &engine.warnings, format);
-    let audit = engine.run().map_err(|f| fail(&f, format))?;
-    Ok((engine, audit))
+    Ok(engine)
+}
+
+/// `--format count`: counts per rule, without building findings.
+fn run_counts(args: &AuditArgs, format: ErrorFormat) -> Exit {
+    let counts = match load_engine(&args.rules, &args.cases, &args.param, format)
+        .and_then(|engine| engine.counts().map_err(|f| fail(&f, format)))
+    {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let min = args.min_severity.map(|s| s.0).unwrap_or(Severity::Info);
+    let counts: Vec<RuleCount> = counts.into_iter().filter(|c| c.severity >= min).collect();
+    let written = write_output(args, &render::count::render(&counts));
+    if written != Exit::Ok {
+        return written;
+    }
+    let fail_on = args.fail_on.map(|s| s.0);
+    match fail_on {
+        Some(level) if counts.iter().any(|c| c.severity >= level && c.findings > 0) => {
+            Exit::Findings
+        }
+        _ => Exit::Ok,
+    }
+}
+
+/// Writes the output to `--output` (atomically) or standard output.
+fn write_output(args: &AuditArgs, text: &str) -> Exit {
+    match &args.output {
+        Some(path) => match write_atomically(Path::new(path), text) {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write `{}`: {e}\n  = help: check that the folder exists and is writable",
+                    path.display()
+                );
+                Exit::Usage
+            }
+        },
+        None => print_stdout(text),
+    }
 }
 
 pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
+    if args.format == render::Format::Count {
+        return run_counts(args, format);
+    }
     let (_engine, mut audit) = match run_engine(&args.rules, &args.cases, &args.param, format) {
         Ok(x) => x,
         Err(code) => return code,
@@ -80,19 +135,7 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
         args.format,
         Options { color },
     );
-    let written = match &args.output {
-        Some(path) => match write_atomically(Path::new(path), &text) {
-            Ok(()) => Exit::Ok,
-            Err(e) => {
-                eprintln!(
-                    "error: cannot write `{}`: {e}\n  = help: check that the folder exists and is writable",
-                    path.display()
-                );
-                Exit::Usage
-            }
-        },
-        None => print_stdout(&text),
-    };
+    let written = write_output(args, &text);
     if written != Exit::Ok {
         return written;
     }

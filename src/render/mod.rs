@@ -1,5 +1,6 @@
 //! Rendering findings: one file per output format behind one [`render`] function.
 
+pub mod count;
 mod csv;
 mod json;
 mod markdown;
@@ -17,6 +18,8 @@ pub enum Format {
     Jsonl,
     Csv,
     Markdown,
+    /// Only the number of findings per rule (evaluated without recording derivations).
+    Count,
 }
 
 /// A case folder as the report names it.
@@ -53,6 +56,7 @@ pub fn render(report: &Report, format: Format, opts: Options) -> String {
         Format::Jsonl => json::render_lines(report),
         Format::Csv => csv::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Count => count::render(&count::from_findings(report.findings, report.exempted)),
     }
 }
 

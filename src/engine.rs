@@ -153,8 +153,15 @@ impl Engine {
     pub fn run(&self) -> Result<Audit, Box<Failure>> {
         let mut all = Vec::new();
         let mut cases = Vec::new();
+        // Findings read rule and exemption relations and the premises of derivations:
+        // base relations no clause reads are never needed.
+        let opts = EvalOptions {
+            skip_unread: true,
+            ..self.options.clone()
+        };
         for (case, facts) in &self.cases {
-            let db = self.evaluate(facts)?;
+            let db = eval::evaluate(&self.program, facts, &self.params, &opts)
+                .map_err(|d| self.fail(d))?;
             all.extend(crate::findings::build::findings(
                 &self.program,
                 &self.map,
@@ -190,6 +197,7 @@ impl Engine {
             .collect();
         let opts = EvalOptions {
             provenance: false,
+            skip_unread: true,
             ..self.options.clone()
         };
         for (_, facts) in &self.cases {

@@ -39,6 +39,7 @@ use crate::findings::{self, Finding};
 use crate::ir::{ParamId, Program};
 use crate::nearmiss::NearMisses;
 use crate::render::CaseSummary;
+use crate::render::count::RuleCount;
 use crate::value::Value;
 
 /// Problems that stopped a step, with the sources needed to render them.
@@ -159,8 +160,15 @@ impl Engine {
     pub fn run(&self) -> Result<Audit, Box<Failure>> {
         let mut all = Vec::new();
         let mut cases = Vec::new();
+        // Findings read rule and exemption relations and the premises of derivations:
+        // base relations no clause reads are never needed.
+        let opts = EvalOptions {
+            skip_unread: true,
+            ..self.options.clone()
+        };
         for (case, facts) in &self.cases {
-            let db = self.evaluate(facts)?;
+            let db = eval::evaluate(&self.program, facts, &self.params, &opts)
+                .map_err(|d| self.fail(d))?;
             all.extend(crate::findings::build::findings(
                 &self.program,
                 &self.map,
@@ -177,6 +185,48 @@ impl Engine {
             findings,
             exempted,
         })
+    }
+
+    /// How many findings (and exempted findings) each rule has over every case, in rule
+    /// order: the counts `run` would give, without recording derivations or building
+    /// findings.
+    pub fn counts(&self) -> Result<Vec<RuleCount>, Box<Failure>> {
+        let mut counts: Vec<RuleCount> = self
+            .program
+            .rules
+            .iter()
+            .map(|r| RuleCount {
+                rule: r.name.clone(),
+                severity: r.severity,
+                findings: 0,
+                exempted: 0,
+            })
+            .collect();
+        let opts = EvalOptions {
+            provenance: false,
+            skip_unread: true,
+            ..self.options.clone()
+        };
+        for (_, facts) in &self.cases {
+            let db = eval::evaluate(&self.program, facts, &self.params, &opts)
+                .map_err(|d| self.fail(d))?;
+            for (rule, count) in self.program.rules.iter().zip(&mut counts) {
+                let n = db.len(rule.rel);
+                let exempted = if rule.exemptions.is_empty() {
+                    0
+                } else {
+                    (0..n as u32)
+                        .filter_map(|i| db.tuple(rule.rel, i))
+                        .filter(|values| {
+                            findings::build::exemption_for(&db, rule, values).is_some()
+                        })
+                        .count()
+                };
+                count.findings += n - exempted;
+                count.exempted += exempted;
+            }
+        }
+        Ok(counts)
     }
 
     /// Evaluates the rules over one case's facts.

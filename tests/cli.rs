@@ -589,3 +589,62 @@ fn a_closed_stdout_is_not_an_error() {
         assert!(stderr.is_empty(), "--format {format}: stderr:\n{stderr}");
     }
 }
+
+#[test]
+fn format_count_agrees_with_the_findings_of_json() {
+    for case in [
+        "cases/uk-ministers",
+        "cases/uk-us-tech-partnership",
+        "tests/cases/certainty",
+        "tests/cases/csv_register",
+        "tests/cases/dates",
+        "tests/cases/exemptions",
+        "tests/cases/same_as",
+    ] {
+        let json = probity(&["audit", case, "--format", "json"]);
+        let count = probity(&["audit", case, "--format", "count"]);
+        assert_code(&json, 0);
+        assert_code(&count, 0);
+        let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_default();
+        let tally = |key: &str, rule: &str| {
+            doc[key]
+                .as_array()
+                .map_or(0, |fs| fs.iter().filter(|f| f["rule"] == rule).count())
+        };
+        let (mut findings, mut exempted) = (0, 0);
+        for line in count.stdout.lines() {
+            let mut words = line.split(' ');
+            let rule = words.next().unwrap_or_default();
+            let n: usize = words
+                .next()
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(usize::MAX);
+            let e: usize = words
+                .next()
+                .and_then(|w| w.trim_start_matches("(+").parse().ok())
+                .unwrap_or(0);
+            if rule == "total" {
+                assert_eq!((n, e), (findings, exempted), "{case}: {}", count.describe());
+                continue;
+            }
+            assert_eq!(
+                n,
+                tally("findings", rule),
+                "{case} {rule}: {}",
+                count.describe()
+            );
+            assert_eq!(
+                e,
+                tally("exempted", rule),
+                "{case} {rule}: {}",
+                count.describe()
+            );
+            findings += n;
+            exempted += e;
+        }
+        assert!(
+            count.stdout.starts_with(|c: char| c.is_ascii_lowercase()),
+            "{case}"
+        );
+    }
+}

@@ -10,12 +10,12 @@ use crate::facts::{FactSet, OriginId};
 use crate::ir::{KindId, Program, RelId, RelKind, Type};
 use crate::value::Value;
 
-use super::convert::{EntityRec, Loc};
+use super::convert::{EntityRec, IdKey, Loc};
 use super::errors::CaseError;
 use super::{Entity, Row, Staged};
 
 /// The entities already in the fact set (from cases loaded earlier).
-pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<Arc<str>, EntityRec> {
+pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<IdKey, EntityRec> {
     let mut map = FxHashMap::default();
     for (i, rel) in program.relations.iter().enumerate() {
         let RelKind::Entity(kind) = rel.kind else {
@@ -23,7 +23,7 @@ pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<Arc<str>, E
         };
         for (tuple, origin) in facts.tuples.get(i).map(Vec::as_slice).unwrap_or(&[]) {
             if let Some(Value::Entity(id)) = tuple.first() {
-                map.entry(id.clone()).or_insert_with(|| EntityRec {
+                map.entry(IdKey::new(id)).or_insert_with(|| EntityRec {
                     id: id.clone(),
                     kind,
                     loc: Loc::Earlier { origin: *origin },
@@ -37,13 +37,13 @@ pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<Arc<str>, E
 /// Adds newly defined ids in order; a second definition is a `duplicate_id` pointing at
 /// it, with a note at the first.
 pub(crate) fn register(
-    map: &mut FxHashMap<Arc<str>, EntityRec>,
+    map: &mut FxHashMap<IdKey, EntityRec>,
     ids: Vec<(Arc<str>, KindId, Loc)>,
     place: &dyn Fn(Loc) -> Place,
     diags: &mut Vec<Diagnostic>,
 ) {
     for (id, kind, loc) in ids {
-        if let Some(first) = map.get(&id) {
+        if let Some(first) = map.get(&*id) {
             let e = CaseError::DuplicateId { id: id.to_string() };
             let mut d = e.at(place(loc));
             d.notes
@@ -51,7 +51,7 @@ pub(crate) fn register(
             diags.push(d);
             continue;
         }
-        map.insert(id.clone(), EntityRec { id, kind, loc });
+        map.insert(IdKey::new(&id), EntityRec { id, kind, loc });
     }
 }
 

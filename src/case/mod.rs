@@ -423,7 +423,7 @@ fn check_same_as(
     diags: &mut Vec<Diagnostic>,
 ) {
     for (a, b, i) in pairs {
-        let (Some(ra), Some(rb)) = (ctx.entities.get(a), ctx.entities.get(b)) else {
+        let (Some(ra), Some(rb)) = (ctx.entities.get(&**a), ctx.entities.get(&**b)) else {
             continue;
         };
         if ra.kind == rb.kind {
@@ -491,8 +491,13 @@ fn add_facts(
                 facts.add_tuple(st.rel, values, origin)
             }
             Row::Flat(values) => {
-                let fields = values.into_iter().map(FieldValue::One).collect();
-                facts.add(program, st.rel, fields, origin);
+                // Symmetric: the swapped tuple first, then the written one (as `FactSet::add`).
+                if values.len() >= 2 && values[0] != values[1] {
+                    let mut swapped = values.clone();
+                    swapped.swap(0, 1);
+                    facts.add_tuple(st.rel, swapped, origin);
+                }
+                facts.add_tuple(st.rel, values, origin);
             }
             Row::Lists(fields) => facts.add(program, st.rel, fields, origin),
         }

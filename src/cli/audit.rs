@@ -7,6 +7,7 @@ use super::common::{Exit, Progress, print_stdout, report, write_atomically};
 use super::{AuditArgs, ErrorFormat};
 use crate::engine::{Audit, Engine, Failure};
 use crate::manifest::Manifest;
+use crate::render::count::RuleCount;
 use crate::render::{self, Options, Report};
 use crate::syntax::ast::Severity;
 
@@ -37,6 +38,22 @@ pub fn run_engine(
     params: &[String],
     format: ErrorFormat,
 ) -> Result<(Engine, Audit), Exit> {
+    let engine = load_engine(rules, cases, params, format)?;
+    let progress = Progress::new();
+    progress.step("evaluating");
+    let audit = engine.run();
+    drop(progress);
+    let audit = audit.map_err(|f| fail(&f, format))?;
+    Ok((engine, audit))
+}
+
+/// Loads rules and cases; errors are printed, warnings too.
+fn load_engine(
+    rules: &[PathBuf],
+    cases: &[PathBuf],
+    params: &[String],
+    format: ErrorFormat,
+) -> Result<Engine, Exit> {
     let rules = default_rules(rules, cases).map_err(|e| {
         eprintln!("error: {e}\n  = help: pass `--rules DIR` (for example `--rules rules/`)");
         Exit::Usage
@@ -52,12 +69,32 @@ pub fn run_engine(
             return Err(Exit::Usage);
         }
     };
-    progress.step("evaluating");
-    let audit = engine.run();
     drop(progress);
     report(engine.sources(), &engine.warnings, format);
-    let audit = audit.map_err(|f| fail(&f, format))?;
-    Ok((engine, audit))
+    Ok(engine)
+}
+
+/// `--format count`: counts per rule, without building findings.
+fn run_counts(args: &AuditArgs, format: ErrorFormat) -> Exit {
+    let counts = match load_engine(&args.rules, &args.cases, &args.param, format)
+        .and_then(|engine| engine.counts().map_err(|f| fail(&f, format)))
+    {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let min = args.min_severity.map(|s| s.0).unwrap_or(Severity::Info);
+    let counts: Vec<RuleCount> = counts.into_iter().filter(|c| c.severity >= min).collect();
+    let written = emit(args.output.as_deref(), &render::count::render(&counts));
+    if written != Exit::Ok {
+        return written;
+    }
+    let fail_on = args.fail_on.map(|s| s.0);
+    match fail_on {
+        Some(level) if counts.iter().any(|c| c.severity >= level && c.findings > 0) => {
+            Exit::Findings
+        }
+        _ => Exit::Ok,
+    }
 }
 
 /// Checks the rules, applies the params and loads every case, collecting every failure.
@@ -107,6 +144,9 @@ fn options(args: &AuditArgs) -> Vec<String> {
 }
 
 pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
+    if args.format == render::Format::Count {
+        return run_counts(args, format);
+    }
     if (args.near_misses || args.coverage) && !args.format.is_report() {
         eprintln!(
             "error: `--near-misses` and `--coverage` need a report format\n  = help: use `--format table`, `json`, `markdown` or `html`"

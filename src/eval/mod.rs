@@ -35,7 +35,7 @@ pub use provenance::{Derivation, Proof, ProofNode, TupleRef};
 
 use crate::diag::Diagnostic;
 use crate::facts::{FactSet, OriginId};
-use crate::ir::{ClauseId, Program, RelId, RelKind};
+use crate::ir::{ClauseId, Literal, Program, RelId, RelKind};
 use crate::plan::{Plan, plan_with_sizes};
 use crate::value::Value;
 use fixpoint::Engine;
@@ -43,6 +43,7 @@ use intern::{Interner, UNBOUND};
 use join::Pending;
 use provenance::{BASE, Prov};
 use relation::Rel;
+use rustc_hash::FxHashMap;
 
 /// Limits and switches for one evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +56,9 @@ pub struct EvalOptions {
     pub provenance: bool,
     /// Most premise tuples an aggregate contributes to one derivation.
     pub max_aggregate_premises: usize,
+    /// Leave out the base relations no clause reads: the rules' results are the same,
+    /// but [`Database`] then holds no tuples for those relations.
+    pub skip_unread: bool,
 }
 
 impl Default for EvalOptions {
@@ -64,6 +68,7 @@ impl Default for EvalOptions {
             max_iterations: 100_000,
             provenance: true,
             max_aggregate_premises: 100,
+            skip_unread: false,
         }
     }
 }
@@ -134,7 +139,7 @@ pub fn evaluate_plan(
             prov: Prov::default(),
         })
         .collect();
-    load(&mut engine, program, facts);
+    load(&mut engine, program, facts, opts.skip_unread);
     engine.run(plan)?;
     Ok(Database {
         values: engine.values,
@@ -143,8 +148,13 @@ pub fn evaluate_plan(
     })
 }
 
-/// Interns and stores the base facts (duplicates keep their first origin).
-fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet) {
+/// Interns and stores the base facts (duplicates keep their first origin); with
+/// `skip_unread`, only those of relations some clause reads.
+fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, skip_unread: bool) {
+    let read = read_relations(program);
+    // Entity values of base facts share one `Arc` per entity: look them up by address
+    // first, so each reference costs no string hashing or comparison.
+    let mut by_addr: FxHashMap<usize, u32> = FxHashMap::default();
     let mut buf = Vec::new();
     for (i, tuples) in facts
         .tuples
@@ -152,19 +162,59 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet) {
         .enumerate()
         .take(program.relations.len())
     {
+        if skip_unread && !read[i] {
+            continue;
+        }
         let rel = &mut engine.rels[i];
+        rel.reserve(tuples.len());
+        engine.prov[i].reserve_base(tuples.len());
         for (values, origin) in tuples {
             if values.len() != rel.arity {
                 continue;
             }
             buf.clear();
-            buf.extend(values.iter().map(|v| engine.values.intern(v)));
+            buf.extend(values.iter().map(|v| match v {
+                Value::Entity(id) => {
+                    let addr = id.as_ptr() as usize;
+                    match by_addr.get(&addr) {
+                        Some(&i) => i,
+                        None => {
+                            let i = engine.values.intern(v);
+                            by_addr.insert(addr, i);
+                            i
+                        }
+                    }
+                }
+                _ => engine.values.intern(v),
+            }));
             if rel.insert(&buf).is_some() {
                 engine.prov[i].push_base(*origin);
             }
         }
         rel.settle();
     }
+}
+
+/// Per relation: whether an atom of some clause (negated, or in an aggregate) reads it.
+fn read_relations(program: &Program) -> Vec<bool> {
+    fn walk(body: &[Literal], read: &mut [bool]) {
+        for lit in body {
+            match lit {
+                Literal::Atom(a) | Literal::Not(a) => {
+                    if let Some(r) = read.get_mut(a.rel.0 as usize) {
+                        *r = true;
+                    }
+                }
+                Literal::Aggregate { body, .. } => walk(body, read),
+                _ => {}
+            }
+        }
+    }
+    let mut read = vec![false; program.relations.len()];
+    for c in &program.clauses {
+        walk(&c.body, &mut read);
+    }
+    read
 }
 
 impl Database {

@@ -33,6 +33,10 @@ pub(crate) struct Prov {
 }
 
 impl Prov {
+    pub(crate) fn reserve_base(&mut self, n: usize) {
+        self.recs.reserve(n);
+    }
+
     pub(crate) fn push_base(&mut self, origin: OriginId) {
         self.recs.push(Rec {
             clause: BASE,

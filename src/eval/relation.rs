@@ -109,6 +109,15 @@ impl Rel {
         self.indexes.len() - 1
     }
 
+    /// Makes room for `n` more tuples in the data and the set index.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.data.reserve(n * self.arity);
+        for ix in &mut self.indexes {
+            ix.heads.reserve(n);
+            ix.next.reserve(n);
+        }
+    }
+
     /// Whether the tuple is present (among all tuples).
     pub(crate) fn contains(&self, tuple: &[u32]) -> bool {
         self.position(tuple).is_some()

@@ -1,6 +1,7 @@
 //! Rendering findings: one file per output format behind one [`render`] function.
 
 pub mod cite;
+pub mod count;
 mod csv;
 mod html;
 mod html_extra;
@@ -28,6 +29,8 @@ pub enum Format {
     /// One self-contained HTML file: the Markdown report's content, a sortable table
     /// and a picture of each finding's evidence.
     Html,
+    /// Only the number of findings per rule (evaluated without recording derivations).
+    Count,
 }
 
 impl Format {
@@ -104,6 +107,7 @@ pub fn render(report: &Report, format: Format, opts: Options) -> String {
         Format::Csv => csv::render(report),
         Format::Markdown => markdown::render(report),
         Format::Html => html::render(report),
+        Format::Count => count::render(&count::from_findings(report.findings, report.exempted)),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod eval;
 pub mod facts;
 pub mod findings;
 pub mod ir;
+pub mod limits;
 pub mod plan;
 pub mod render;
 pub mod resolve;

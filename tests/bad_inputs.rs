@@ -29,7 +29,7 @@ use common::{Run, golden, probity_with, root};
 const CORPUS: &str = "tests/bad_inputs";
 const RULES: &str = "tests/bad_inputs/_rules";
 /// No input may take longer than this (debug build, shared machine).
-const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs the binary with a timeout; a hang is reported as a failure, not waited out.
 fn run_bounded(args: &[&str], cwd: &Path) -> Run {

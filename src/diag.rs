@@ -267,6 +267,41 @@ fn resolve(map: &SourceMap, place: &Place) -> Option<Resolved> {
     }
 }
 
+/// Longest line of rendered diagnostics; longer ones (a message quoting a 10 MB key)
+/// are cut with `…`.
+const MAX_LINE: usize = 500;
+
+/// Rendered text made safe for a terminal: control characters from the input (an ESC
+/// that would start a colour sequence, a NUL, a bell) are shown as their Unicode control
+/// pictures (`␛`, `␀`), bidirectional overrides as `�`, and overlong lines are cut. Each
+/// replaced character is one column wide, so carets stay aligned.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        for (k, c) in body.chars().enumerate() {
+            if k == MAX_LINE {
+                out.push('…');
+                break;
+            }
+            out.push(match c {
+                '\t' => c,
+                '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+                '\u{7f}' => '\u{2421}',
+                '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                    '\u{fffd}'
+                }
+                _ => c,
+            });
+        }
+        out.push_str(nl);
+    }
+    out
+}
+
 /// Longest line shown under a caret; longer lines are cut around the span.
 const MAX_SHOWN: usize = 200;
 
@@ -365,7 +400,7 @@ pub fn render_one(map: &SourceMap, d: &Diagnostic) -> String {
 pub fn render(map: &SourceMap, diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags {
-        out.push_str(&render_one(map, d));
+        out.push_str(&terminal_safe(&render_one(map, d)));
         out.push('\n');
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
@@ -471,14 +506,24 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Names longer than this (in characters) get no suggestion.
+const MAX_SUGGEST_LEN: usize = 256;
+
 /// The closest candidate within a third of the name's length (at least 1 edit), if any.
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let len = name.chars().count();
+    // Nobody misspells a 10 MB key; and the edit distance is quadratic.
+    if len > MAX_SUGGEST_LEN {
+        return None;
+    }
+    let limit = (len / 3).max(1);
     candidates
         .into_iter()
+        // The difference in length is a lower bound of the distance.
+        .filter(|c| c.len().abs_diff(name.len()) <= limit * 4 && c.len() <= MAX_SUGGEST_LEN * 4)
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, _)| *d <= limit)
         .min()

@@ -25,6 +25,7 @@ pub mod findings;
 pub mod graph;
 pub mod import;
 pub mod ir;
+pub mod limits;
 pub mod manifest;
 pub mod nearmiss;
 pub mod plan;

@@ -1,5 +1,8 @@
 //! Property test: random stratified programs evaluated by the engine and by a naive
 //! reference evaluator (nested loops to a fixpoint, stratum by stratum) must agree.
+//! Programs mix recursion (linear and not), negation, comparisons, arithmetic, and the
+//! aggregates `count`, `sum`, `min` and `max` (over a body variable, a constant, or an
+//! expression) grouped by outer variables.
 //!
 //! `PROBITY_PROPTEST_CASES=N` runs more cases; `PROBITY_PROPTEST_SEED=S` picks the first
 //! seed. A failure prints the case's seed, plan and facts.
@@ -190,8 +193,8 @@ fn gen_clause(rng: &mut Rng, case: &Case, i: usize) -> Clause {
     if !bound.is_empty() && !low.is_empty() && rng.chance(35) {
         body.push(Literal::Not(gen_atom(rng, p, &low, &bound, true)));
     }
-    if !low.is_empty() && rng.chance(30) {
-        let (agg, n) = gen_count(rng, p, &low, &bound, &mut vars);
+    if !low.is_empty() && rng.chance(40) {
+        let (agg, n) = gen_aggregate(rng, p, &low, &bound, &mut vars);
         body.push(agg);
         if rng.chance(50) {
             body.push(cmp(
@@ -271,8 +274,10 @@ fn cmp(op: CmpOp, a: ExprKind, b: ExprKind) -> Literal {
     }
 }
 
-/// `n = count { r(…) }` over a lower relation, mixing outer and local variables.
-fn gen_count(
+/// `n = count { r(…) }`, `n = sum x { r(…) }`, `min`, `max` over a lower relation,
+/// mixing outer and local variables; the summed value is a variable of the body (or a
+/// constant, or the variable plus one).
+fn gen_aggregate(
     rng: &mut Rng,
     p: &Program,
     low: &[RelId],
@@ -283,17 +288,29 @@ fn gen_count(
     let mut pool = locals.clone();
     pool.extend_from_slice(bound);
     let a = gen_atom(rng, p, low, &pool, true);
-    let mut group: Vec<VarId> = atom_vars(&a)
-        .into_iter()
+    let in_atom = atom_vars(&a);
+    let mut group: Vec<VarId> = in_atom
+        .iter()
+        .copied()
         .filter(|v| bound.contains(v))
         .collect();
     group.sort();
     group.dedup();
+    let func = [AggFunc::Count, AggFunc::Sum, AggFunc::Min, AggFunc::Max][rng.below(4)];
+    let over = (func != AggFunc::Count).then(|| match (in_atom.is_empty(), rng.below(4)) {
+        (true, _) | (false, 0) => e(ExprKind::Const(num(rng.below(DOMAIN as usize) as i64))),
+        (false, 1) => e(ExprKind::Binary(
+            BinOp::Add,
+            Box::new(e(ExprKind::Var(in_atom[rng.below(in_atom.len())]))),
+            Box::new(e(ExprKind::Const(num(1)))),
+        )),
+        _ => e(ExprKind::Var(in_atom[rng.below(in_atom.len())])),
+    });
     let n = vars.fresh();
     let lit = Literal::Aggregate {
         result: n,
-        func: AggFunc::Count,
-        over: None,
+        func,
+        over,
         group,
         body: vec![Literal::Atom(a)],
         span: Span::default(),
@@ -387,32 +404,64 @@ fn solve(db: &Db, body: &[Literal], k: usize, env: &Env, out: &mut Vec<Env>) {
         }
         Literal::Aggregate {
             result,
+            func,
+            over,
             body: inner,
             ..
         } => {
-            let mut e2 = env.clone();
-            e2[result.0 as usize] = Some(num(count(db, inner, env)));
-            next(&e2, out);
+            if let Some(v) = aggregate(db, *func, over.as_ref(), inner, env) {
+                let mut e2 = env.clone();
+                e2[result.0 as usize] = Some(v);
+                next(&e2, out);
+            }
         }
         _ => {}
     }
 }
 
-/// `count { body }`: distinct bindings of the variables the body binds itself.
-fn count(db: &Db, body: &[Literal], env: &Env) -> i64 {
+/// `count`/`sum`/`min`/`max` over the distinct bindings of the variables the body binds
+/// itself; `count` and `sum` over nothing are 0, `min`/`max` over nothing bind nothing;
+/// a valueless `over` is skipped.
+fn aggregate(
+    db: &Db,
+    func: AggFunc,
+    over: Option<&Expr>,
+    body: &[Literal],
+    env: &Env,
+) -> Option<Value> {
     let mut sols = Vec::new();
     solve(db, body, 0, env, &mut sols);
-    let distinct: BTreeSet<Vec<Option<Value>>> = sols
-        .iter()
-        .map(|s| {
-            s.iter()
-                .enumerate()
-                .filter(|(i, _)| env[*i].is_none())
-                .map(|(_, v)| v.clone())
-                .collect()
-        })
+    let mut distinct: BTreeMap<Vec<Option<Value>>, Env> = BTreeMap::new();
+    for s in sols {
+        let key = s
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| env[*i].is_none())
+            .map(|(_, v)| v.clone())
+            .collect();
+        distinct.entry(key).or_insert(s);
+    }
+    if func == AggFunc::Count {
+        return Some(num(distinct.len() as i64));
+    }
+    let values: Vec<Value> = distinct
+        .values()
+        .filter_map(|s| over.and_then(|x| value(x, s)))
         .collect();
-    distinct.len() as i64
+    match func {
+        AggFunc::Sum => {
+            let mut acc = Decimal::from_int(0);
+            for v in &values {
+                if let Value::Number(d) = v {
+                    acc = acc.checked_add(*d)?;
+                }
+            }
+            Some(Value::Number(acc))
+        }
+        AggFunc::Min => values.into_iter().min(),
+        AggFunc::Max => values.into_iter().max(),
+        AggFunc::Count => None,
+    }
 }
 
 fn reference(case: &Case) -> Db {

@@ -81,6 +81,10 @@ pub enum CaseError {
     BadJson { reason: String },
     /// A CSV file with more than a few hundred bad rows: the rest are counted here.
     TooManyErrors { more: usize },
+    /// A data file larger than `--max-file-size`.
+    FileTooLarge { limit: u64 },
+    /// A case folder with more facts than `--max-facts`.
+    TooManyFacts { limit: u64 },
     /// `same_as` joining a person and an org.
     SameAsKinds {
         a: String,
@@ -116,6 +120,7 @@ impl CaseError {
             BadCsv { .. } => "probity::case::bad_csv",
             BadJson { .. } => "probity::case::bad_json",
             TooManyErrors { .. } => "probity::case::too_many_errors",
+            FileTooLarge { .. } | TooManyFacts { .. } => "probity::case::limit",
         }
     }
 
@@ -154,6 +159,12 @@ impl CaseError {
             BadCsv { reason } => format!("malformed CSV: {reason}"),
             BadJson { reason } => format!("malformed FtM line: {reason}"),
             TooManyErrors { more } => format!("{more} more errors in this file are not shown"),
+            FileTooLarge { limit } => {
+                format!("the file is larger than the limit of {limit} bytes")
+            }
+            TooManyFacts { limit } => {
+                format!("the case folder holds more than the limit of {limit} facts")
+            }
             SameAsKinds {
                 a,
                 a_kind,
@@ -217,6 +228,11 @@ impl CaseError {
                     .into()
             }
             TooManyErrors { .. } => "fix the errors shown and load the case again".into(),
+            FileTooLarge { .. } => crate::limits::FILE_SIZE_HELP.into(),
+            TooManyFacts { .. } => format!(
+                "split the case, or raise the limit with `--max-facts N` (default {})",
+                crate::limits::DEFAULT_MAX_FACTS
+            ),
             SameAsKinds { .. } => "only join ids of the same kind of entity".into(),
         }
     }

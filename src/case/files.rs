@@ -116,9 +116,12 @@ fn holds_data(dir: &Path) -> bool {
 
 /// Reads a file as UTF-8 text without a byte-order mark.
 pub(crate) fn read(e: &Entry) -> Result<String, Box<Diagnostic>> {
-    let bytes = std::fs::read(&e.path).map_err(|err| {
-        let problem = CaseError::UnreadableFile {
-            reason: err.to_string().to_lowercase(),
+    let bytes = crate::limits::read_file(&e.path).map_err(|err| {
+        let problem = match err {
+            crate::limits::ReadError::TooLarge { limit } => CaseError::FileTooLarge { limit },
+            other => CaseError::UnreadableFile {
+                reason: other.to_string(),
+            },
         };
         Box::new(problem.at(Place::File(e.display.to_string())))
     })?;

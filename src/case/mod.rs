@@ -199,7 +199,7 @@ pub fn load_case(
     for e in std::iter::once(case_entry).chain(&listing.data) {
         texts.push(files::read(e).map_err(|d| diags.push(*d)).ok());
     }
-    let manifest = read_manifest(case_entry, texts[0].as_deref(), &mut diags);
+    let (manifest, manifest_read) = read_manifest(case_entry, texts[0].as_deref(), &mut diags);
     let inputs = parse_inputs(&listing.data, &texts[1..], &mut diags);
     let mut scan = ftm::scan(&listing.ftm, &mut diags);
     let mut manifest = manifest;
@@ -232,9 +232,18 @@ pub fn load_case(
         .flat_map(|(inp, c)| c.facts.iter().map(move |f| (inp, f)))
         .collect();
     diags.extend(converted.iter().flat_map(|c| c.diags.iter().cloned()));
+    if staged.len() as u64 > crate::limits::max_facts() {
+        let limit = crate::limits::max_facts();
+        let place = Place::File(dir.to_string_lossy().replace('\\', "/"));
+        diags.push(CaseError::TooManyFacts { limit }.at(place));
+    }
     let pairs =
         entities::same_as_pairs(program, &staged.iter().map(|(_, s)| *s).collect::<Vec<_>>());
     check_same_as(&ctx, &pairs, &staged, &mut diags);
+    if !manifest_read {
+        // Its sources are unknown, not missing: citing them is not a second error.
+        diags.retain(|d| d.code != "probity::case::unknown_source");
+    }
     if diags.iter().any(Diagnostic::is_error) {
         diag::sort(&mut diags);
         return Err(diags);
@@ -267,25 +276,25 @@ pub fn load_case(
     Ok(case)
 }
 
-/// Reads `case.toml` (an empty manifest if it could not be read).
+/// Reads `case.toml`; `false` (and an empty manifest) if it could not be read or parsed.
 fn read_manifest(
     entry: &Entry,
     text: Option<&str>,
     diags: &mut Vec<Diagnostic>,
-) -> manifest::Manifest {
+) -> (manifest::Manifest, bool) {
     let Some(text) = text else {
-        return manifest::Manifest::default();
+        return (manifest::Manifest::default(), false);
     };
     let file = TomlFile::new(&entry.display, text);
     match file.parse() {
         Ok(doc) => {
             let (m, ds) = manifest::read(&file, &doc);
             diags.extend(ds);
-            m
+            (m, true)
         }
         Err(ds) => {
             diags.extend(ds);
-            manifest::Manifest::default()
+            (manifest::Manifest::default(), false)
         }
     }
 }
@@ -506,9 +515,7 @@ fn add_facts(
 
 /// Maps `f` over `items` on all cores, results in input order.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
+    let threads = threads().min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
@@ -534,4 +541,14 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Worker threads for loading files: `PROBITY_THREADS` if set to a positive number, else
+/// every core. The result never depends on it (files are merged in name order).
+pub fn threads() -> usize {
+    std::env::var("PROBITY_THREADS")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }

@@ -124,6 +124,18 @@ fn fact(
     for (k, v) in table.iter() {
         let key = k.get_ref().as_ref();
         let res = match rel.field(key) {
+            // An entity's id must say something: `""` could never be referred to.
+            Some(0) if matches!(rel.kind, RelKind::Entity(_)) && blank(v) => {
+                fields[0] = Some(FieldValue::One(Value::None));
+                Err((
+                    CaseError::WrongType {
+                        field: key.into(),
+                        expected: "an entity id".into(),
+                        found: "empty text".into(),
+                    },
+                    v.span(),
+                ))
+            }
             Some(i) => field(ctx, rel, i, v)
                 .map(|fv| fields[i] = fv)
                 .inspect_err(|_| {
@@ -239,4 +251,9 @@ fn meta(
         _ => return Err((unknown_field(rel, key), key_span)),
     }
     Ok(())
+}
+
+/// A string of nothing but whitespace.
+fn blank(v: &Val) -> bool {
+    matches!(v.get_ref(), DeValue::String(s) if s.trim().is_empty())
 }

@@ -77,6 +77,7 @@ pub fn write_atomically(path: &std::path::Path, text: &str) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    remove_stale_temps(&dir, &name);
     let tmp = dir.join(format!(".{name}.probity-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -121,6 +122,33 @@ impl Drop for Progress {
         if self.on {
             let _ = write!(io::stderr(), "\r\x1b[2K");
             let _ = io::stderr().flush();
+        }
+    }
+}
+
+/// Removes temporary files an earlier, killed run left beside `name`: those of
+/// processes that no longer exist (known through `/proc`; elsewhere nothing is removed).
+fn remove_stale_temps(dir: &std::path::Path, name: &str) {
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.probity-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

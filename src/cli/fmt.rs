@@ -104,7 +104,12 @@ fn collect(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
+    // Folders already walked, by canonical path: a symlink loop is walked once.
+    let mut seen = std::collections::HashSet::new();
     while let Some(dir) = stack.pop() {
+        if !seen.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+            continue;
+        }
         for entry in std::fs::read_dir(&dir)? {
             let path = entry?.path();
             let hidden = path
@@ -129,7 +134,18 @@ fn format_file(
     path: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> std::io::Result<Outcome> {
-    let text = std::fs::read_to_string(path)?;
+    let bytes = crate::limits::read_file(path).map_err(|e| match e {
+        crate::limits::ReadError::Io(e) => e,
+        other => std::io::Error::other(other.to_string()),
+    })?;
+    let mut text = String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text")
+    })?;
+    // A byte-order mark is dropped: the formatted file is written without one.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    let text = crate::syntax::lone_cr_to_lf(text);
     let id = map.add(shown(path), text.clone());
     let (ast, found) = crate::syntax::parse(id, &text);
     let errors = found.iter().any(Diagnostic::is_error);

@@ -29,6 +29,34 @@ pub struct Cli {
     /// How to print diagnostics.
     #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
     pub error_format: ErrorFormat,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Resource limits (see "Limits" in docs/language.md); each error names the flag to raise.
+#[derive(Debug, clap::Args)]
+pub struct LimitArgs {
+    /// Most bytes of one rule or case file.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = crate::limits::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Most facts in one case folder.
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_FACTS)]
+    pub max_facts: u64,
+    /// Most tuples one evaluation derives (and distinct bindings one aggregate ranges over).
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_DERIVED)]
+    pub max_derived: u64,
+    /// Most rounds of one recursive stratum (the longest chain of recursive derivations).
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_ITERATIONS)]
+    pub max_iterations: u64,
+}
+
+impl LimitArgs {
+    fn apply(&self) {
+        crate::limits::set_max_file_size(self.max_file_size);
+        crate::limits::set_max_facts(self.max_facts);
+        crate::limits::set_max_derived(self.max_derived);
+        crate::limits::set_max_iterations(self.max_iterations);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,6 +181,7 @@ pub fn main() -> std::process::ExitCode {
             return code.into();
         }
     };
+    cli.limits.apply();
     let exit = match &cli.command {
         Command::Check { paths } => check::run(paths, cli.error_format),
         Command::Test {

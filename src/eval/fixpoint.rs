@@ -110,6 +110,7 @@ impl<'p> Engine<'p> {
                     buf: Vec::with_capacity(c.head_vals.len()),
                     prem_buf: Vec::new(),
                     budget,
+                    max_agg_bindings: self.opts.max_tuples,
                     provenance: self.opts.provenance,
                     max_agg_premises: self.opts.max_aggregate_premises,
                 };
@@ -117,6 +118,7 @@ impl<'p> Engine<'p> {
                     Ok(()) => {}
                     Err(Fail::Expr(e)) => return Err(Box::new(self.expr_error(c.head, e))),
                     Err(Fail::Limit) => return Err(Box::new(self.tuple_limit(c.head))),
+                    Err(Fail::AggLimit) => return Err(Box::new(self.agg_limit(c.head))),
                 }
             }
         }
@@ -176,7 +178,20 @@ impl<'p> Engine<'p> {
             ),
         )
         .at(self.program.rel(head).span)
-        .help("a recursive rule may keep inventing values (e.g. arithmetic in a recursive head); if the data really is this large, raise `EvalOptions::max_tuples`")
+        .help("the rule may join unrelated relations (a cross product), or a recursive rule may keep inventing values; if the data really is this large, raise the limit with `--max-derived N`")
+    }
+
+    fn agg_limit(&self, head: RelId) -> Diagnostic {
+        let name = &self.program.rel(head).name;
+        Diagnostic::error(
+            "probity::eval::limit",
+            format!(
+                "an aggregate ranges over more than {} bindings while deriving `{name}`",
+                self.opts.max_tuples
+            ),
+        )
+        .at(self.program.rel(head).span)
+        .help("the aggregate's body may join unrelated relations (a cross product); if the data really is this large, raise the limit with `--max-derived N`")
     }
 
     fn iteration_limit(&self, rels: &[RelId]) -> Diagnostic {
@@ -197,6 +212,6 @@ impl<'p> Engine<'p> {
             ),
         )
         .at(self.program.rel(grow).span)
-        .help("a recursive rule may keep inventing values (e.g. arithmetic in a recursive head); if the chains really are this long, raise `EvalOptions::max_iterations`")
+        .help("a recursive rule may keep inventing values (e.g. arithmetic in a recursive head); if the chains really are this long, raise the limit with `--max-iterations N`")
     }
 }

@@ -22,6 +22,8 @@ pub(crate) enum Fail {
     Expr(ExprError),
     /// The derived-tuple budget is spent.
     Limit,
+    /// One aggregate group ranges over more distinct bindings than the limit.
+    AggLimit,
 }
 
 impl From<ExprError> for Fail {
@@ -70,6 +72,8 @@ pub(crate) struct Exec<'a, 'p> {
     pub(crate) prem_buf: Vec<(u32, u32)>,
     /// How many more tuples may be derived.
     pub(crate) budget: u64,
+    /// Most distinct bindings one aggregate group may range over.
+    pub(crate) max_agg_bindings: u64,
     pub(crate) provenance: bool,
     pub(crate) max_agg_premises: usize,
 }
@@ -396,8 +400,12 @@ impl<'p> Exec<'_, 'p> {
     /// distinct binding of the body's own variables.
     fn collect(&mut self, c: &CollectOp<'p>) -> Result<(), Fail> {
         let key: Vec<u32> = c.distinct.iter().map(|&v| self.src(&Src::Var(v))).collect();
-        if !self.aggs[c.slot].seen.insert(key) {
+        let seen = &mut self.aggs[c.slot].seen;
+        if !seen.insert(key) {
             return Ok(());
+        }
+        if seen.len() as u64 > self.max_agg_bindings {
+            return Err(Fail::AggLimit);
         }
         let over = match c.over {
             Some(e) => expr::eval(e, &self.scope())?.map(Cow::into_owned),

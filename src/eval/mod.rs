@@ -64,8 +64,8 @@ pub struct EvalOptions {
 impl Default for EvalOptions {
     fn default() -> EvalOptions {
         EvalOptions {
-            max_tuples: 10_000_000,
-            max_iterations: 100_000,
+            max_tuples: crate::limits::max_derived(),
+            max_iterations: crate::limits::max_iterations(),
             provenance: true,
             max_aggregate_premises: 100,
             skip_unread: false,

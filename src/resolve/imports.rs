@@ -119,7 +119,12 @@ impl<'a> Loader<'a> {
     fn walk(&mut self, dir: &Path) -> Vec<PathBuf> {
         let mut found = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
+        // Folders already walked, by canonical path: a symlink loop is walked once.
+        let mut seen = std::collections::HashSet::new();
         while let Some(d) = stack.pop() {
+            if !seen.insert(std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone())) {
+                continue;
+            }
             let entries = match std::fs::read_dir(&d) {
                 Ok(e) => e,
                 Err(e) => {
@@ -166,21 +171,31 @@ impl<'a> Loader<'a> {
         let key = self.key(&origin);
         let path = Self::display(&origin);
         let text = match &origin {
-            Origin::Disk(p) => match std::fs::read(p) {
+            Origin::Disk(p) => match crate::limits::read_file(p) {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(t) => t,
                     Err(e) => {
+                        let valid = e.utf8_error().valid_up_to();
+                        let bytes = e.into_bytes();
+                        let (line, col) = line_col(&bytes, valid);
                         let why = format!(
-                            "it is not UTF-8 text (byte {})",
-                            e.utf8_error().valid_up_to()
+                            "it is not UTF-8 text (line {line}, column {col}, byte {valid})"
                         );
                         let help = "save the file as UTF-8 text (most editors offer this under \"Save as\" or \"Encoding\")";
                         self.diags.push(unreadable(&path, &why, at).help(help));
                         return None;
                     }
                 },
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && at.is_some() => {
+                Err(crate::limits::ReadError::Io(e))
+                    if e.kind() == std::io::ErrorKind::NotFound && at.is_some() =>
+                {
                     self.diags.push(missing(&path, at, None));
+                    return None;
+                }
+                Err(e @ crate::limits::ReadError::TooLarge { .. }) => {
+                    let d =
+                        unreadable(&path, &e.to_string(), at).help(crate::limits::FILE_SIZE_HELP);
+                    self.diags.push(d);
                     return None;
                 }
                 Err(e) => {
@@ -200,6 +215,12 @@ impl<'a> Loader<'a> {
             },
             Origin::Std(m) => crate::stdlib::module(m).unwrap_or_default().to_string(),
         };
+        // A byte-order mark (Windows editors write one) is not part of the text.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
+        let text = crate::syntax::lone_cr_to_lf(text);
         let file = self.map.add(path, text.clone());
         let (ast, errs) = (self.parse)(file, &text);
         self.diags.extend(errs);
@@ -347,6 +368,18 @@ fn missing(path: &str, at: Option<Span>, near: Option<String>) -> Diagnostic {
         Some(n) => d.help(format!("did you mean `{n}`?")),
         None => d.help("check the path; it is relative to the file that has the `use`"),
     }
+}
+
+/// Line and column (1-based, in characters) of byte `at`.
+fn line_col(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line, col)
 }
 
 fn unreadable(path: &str, why: &str, at: Option<Span>) -> Diagnostic {

@@ -126,3 +126,20 @@ fn skip_to_item(text: &str, from: usize, any_word: bool) -> usize {
     }
     text.len() - from
 }
+
+/// Line breaks written as a lone `\r` (classic Mac OS) become `\n`, byte for byte, so
+/// a `#` comment ends at them and lines are numbered as an editor shows them. `\r\n`
+/// is left as it is.
+pub fn lone_cr_to_lf(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for k in 0..bytes.len() {
+        if bytes[k] == b'\r' && bytes.get(k + 1) != Some(&b'\n') {
+            bytes[k] = b'\n';
+        }
+    }
+    // Replacing one ASCII byte by another keeps the text UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::ir::{Program, RelId};
 use crate::value::{Status, Value};
 
@@ -32,29 +34,99 @@ pub enum FieldValue {
     Many(Vec<Value>),
 }
 
+/// What many origins share: the file and the meta columns (sources, status, note).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct OriginMeta {
+    file: Arc<str>,
+    sources: Vec<Arc<str>>,
+    status: Status,
+    note: Option<Arc<str>>,
+}
+
 /// All base facts, grouped by relation.
+///
+/// Origins are stored compactly: each is a line and an index into the distinct
+/// (file, sources, status, note) combinations, so a fact's origin costs 8 bytes.
 #[derive(Debug, Clone, Default)]
 pub struct FactSet {
     /// Per relation id: tuples (one value per field) and their origin.
     pub tuples: Vec<Vec<(Vec<Value>, OriginId)>>,
-    pub origins: Vec<Origin>,
+    /// Per origin: (index into `metas`, line).
+    origins: Vec<(u32, u32)>,
+    metas: Vec<OriginMeta>,
+    meta_ids: FxHashMap<OriginMeta, u32>,
 }
 
 impl FactSet {
     pub fn new(program: &Program) -> FactSet {
         FactSet {
             tuples: vec![Vec::new(); program.relations.len()],
-            origins: Vec::new(),
+            ..FactSet::default()
         }
     }
 
     pub fn add_origin(&mut self, origin: Origin) -> OriginId {
-        self.origins.push(origin);
+        let Origin {
+            file,
+            line,
+            sources,
+            status,
+            note,
+        } = origin;
+        let meta = self.meta(OriginMeta {
+            file,
+            sources,
+            status,
+            note,
+        });
+        self.origins.push((meta, line));
         OriginId(self.origins.len() as u32 - 1)
     }
 
-    pub fn origin(&self, id: OriginId) -> &Origin {
-        &self.origins[id.0 as usize]
+    /// The index of a meta combination, added if new.
+    fn meta(&mut self, m: OriginMeta) -> u32 {
+        if let Some(last) = self.metas.last()
+            && *last == m
+        {
+            return self.metas.len() as u32 - 1;
+        }
+        if let Some(&i) = self.meta_ids.get(&m) {
+            return i;
+        }
+        let i = self.metas.len() as u32;
+        self.metas.push(m.clone());
+        self.meta_ids.insert(m, i);
+        i
+    }
+
+    /// The origin of `id`. Panics if there is no such origin.
+    pub fn origin(&self, id: OriginId) -> Origin {
+        self.get_origin(id).expect("no such origin")
+    }
+
+    /// The origin of `id`, if there is one.
+    pub fn get_origin(&self, id: OriginId) -> Option<Origin> {
+        let &(meta, line) = self.origins.get(id.0 as usize)?;
+        let m = &self.metas[meta as usize];
+        Some(Origin {
+            file: m.file.clone(),
+            line,
+            sources: m.sources.clone(),
+            status: m.status,
+            note: m.note.clone(),
+        })
+    }
+
+    /// The file and line of origin `id` (without copying the rest). Panics if there is
+    /// no such origin.
+    pub fn origin_place(&self, id: OriginId) -> (&Arc<str>, u32) {
+        let (meta, line) = self.origins[id.0 as usize];
+        (&self.metas[meta as usize].file, line)
+    }
+
+    /// How many origins there are.
+    pub fn origin_count(&self) -> usize {
+        self.origins.len()
     }
 
     /// Adds one written fact: expands list fields (the cross product, if several) and,

@@ -213,14 +213,7 @@ pub fn load_case(
             .map(|s| (Arc::from(s.id.as_str()), ()))
             .collect(),
     };
-    register_entities(
-        &mut ctx,
-        &inputs,
-        &listing.ftm,
-        &scan,
-        &facts.origins,
-        &mut diags,
-    );
+    register_entities(&mut ctx, &inputs, &listing.ftm, &scan, facts, &mut diags);
     let mut converted = par_map(&inputs, |inp| convert_input(inp, &ctx));
     for entry in &listing.ftm {
         converted.push(ftm::convert(entry, &mut scan, &ctx));
@@ -343,7 +336,7 @@ fn register_entities(
     inputs: &[Input],
     ftm_files: &[Entry],
     scan: &ftm::Scan,
-    origins: &[Origin],
+    origins: &FactSet,
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut ids = Vec::new();
@@ -385,13 +378,13 @@ fn register_entities(
 }
 
 /// The place of a location: in a loaded file, or the file and line of an earlier case.
-fn place_of(inputs: &[Input], origins: &[Origin], loc: Loc) -> Place {
+fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {
     match loc {
         Loc::Here { file, pos } => match inputs.get(file as usize) {
             Some(inp) => point(&inp.entry.display, inp.text, pos),
             None => Place::File(String::new()),
         },
-        Loc::Earlier { origin } => match origins.get(origin.0 as usize) {
+        Loc::Earlier { origin } => match origins.get_origin(origin) {
             Some(o) => {
                 let text = std::fs::read_to_string(&*o.file).unwrap_or_default();
                 line_place(&o.file, &text, o.line)

@@ -15,7 +15,7 @@ use crate::value::{Status, Value};
 use super::convert::{Ctx, absent, parse_status, point, unknown_field};
 use super::csv::{CsvReader, FieldPos};
 use super::errors::CaseError;
-use super::{Converted, MAX_ERRORS_PER_FILE, Row, Staged};
+use super::{Converted, FlatRows, MAX_ERRORS_PER_FILE, Row, Staged};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -120,8 +120,23 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
     let Some(cols) = header(path, &mut r, rel, &mut out) else {
         return out;
     };
-    out.facts
-        .reserve(text.bytes().filter(|&b| b == b'\n').count());
+    let lines = text.bytes().filter(|&b| b == b'\n').count();
+    let plain = !matches!(rel.kind, RelKind::Entity(_))
+        && !rel.fields.iter().any(|f| f.list)
+        && ctx.program.rel_by_name("same_as") != Some(rel_id);
+    if plain {
+        out.flat = Some(FlatRows {
+            rel: rel_id,
+            width: rel.arity(),
+            values: Vec::with_capacity(lines * rel.arity()),
+            lines: Vec::with_capacity(lines),
+            meta: Vec::with_capacity(lines),
+            metas: Vec::new(),
+            meta_ids: Default::default(),
+        });
+    } else {
+        out.facts.reserve(lines);
+    }
     let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
     let mut texts: Vec<TextCache> = (0..rel.arity()).map(|_| TextCache::default()).collect();
     let mut errors = 0usize;
@@ -130,7 +145,10 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
             Ok(false) => break,
             Ok(true) => match fact(ctx, rel, rel_id, &cols, &r, &mut row, &mut texts) {
                 Ok(staged) => {
-                    out.facts.push(staged);
+                    match &mut out.flat {
+                        Some(flat) => flat.push(staged),
+                        None => out.facts.push(staged),
+                    }
                     continue;
                 }
                 Err(b) => *b,

@@ -170,7 +170,52 @@ pub(crate) struct Staged {
 #[derive(Debug, Default)]
 pub(crate) struct Converted {
     pub facts: Vec<Staged>,
+    /// Facts of a plain relation (no list fields, not an entity, not `same_as`) from a
+    /// CSV file, stored flat rather than as `facts`.
+    pub flat: Option<FlatRows>,
     pub diags: Vec<Diagnostic>,
+}
+
+/// Checked facts of one relation, stored flat: fact `i` has the values
+/// `values[i * width..(i + 1) * width]`, line `lines[i]` and meta `metas[meta[i]]`.
+#[derive(Debug)]
+pub(crate) struct FlatRows {
+    pub rel: RelId,
+    pub width: usize,
+    pub values: Vec<Value>,
+    pub lines: Vec<u32>,
+    pub meta: Vec<u32>,
+    /// The distinct (sources, status, note) of the facts.
+    pub metas: Vec<Meta>,
+    pub meta_ids: rustc_hash::FxHashMap<Meta, u32>,
+}
+
+/// The sources, status and note of a fact.
+pub(crate) type Meta = (Vec<Arc<str>>, Status, Option<Arc<str>>);
+
+impl FlatRows {
+    /// Adds a staged fact with one value per field.
+    pub fn push(&mut self, st: Staged) {
+        let Row::Flat(values) = st.fields else {
+            return;
+        };
+        let m = (st.sources, st.status, st.note);
+        let id = match self.meta.last() {
+            Some(&last) if self.metas[last as usize] == m => last,
+            _ => match self.meta_ids.get(&m) {
+                Some(&i) => i,
+                None => {
+                    self.metas.push(m.clone());
+                    let i = self.metas.len() as u32 - 1;
+                    self.meta_ids.insert(m, i);
+                    i
+                }
+            },
+        };
+        self.values.extend(values);
+        self.lines.push(st.line);
+        self.meta.push(id);
+    }
 }
 
 /// A data file read into memory (parsed, for TOML).
@@ -253,6 +298,9 @@ pub fn load_case(
         .chain(listing.ftm.iter().map(|e| &e.display))
         .zip(converted)
     {
+        if let Some(flat) = c.flat {
+            add_flat(program, facts, display, flat);
+        }
         add_facts(program, facts, display, c.facts, &mut case);
     }
     entities::rewrite(program, facts, &case.merged);
@@ -401,8 +449,8 @@ fn convert_input(inp: &Input, ctx: &Ctx) -> Converted {
         None => match ctx.relation(&inp.entry.stem) {
             Ok(rel) => csv_facts::convert(path, inp.text, rel, ctx),
             Err(e) => Converted {
-                facts: Vec::new(),
                 diags: vec![e.at(Place::File(path.to_string()))],
+                ..Converted::default()
             },
         },
     }
@@ -460,6 +508,26 @@ fn line_place(path: &str, text: &str, line: u32) -> Place {
     )
 }
 
+/// Adds one file's flat facts with their origins.
+fn add_flat(program: &Program, facts: &mut FactSet, file: &Arc<str>, flat: FlatRows) {
+    let metas: Vec<u32> = flat
+        .metas
+        .into_iter()
+        .map(|(sources, status, note)| facts.add_meta(file.clone(), sources, status, note))
+        .collect();
+    facts.reserve_origins(flat.lines.len());
+    let origins: Vec<OriginId> = flat
+        .lines
+        .iter()
+        .zip(&flat.meta)
+        .map(|(&line, &m)| facts.add_origin_at(metas[m as usize], line))
+        .collect();
+    let symmetric = program.rel(flat.rel).symmetric;
+    let tuples = &mut facts.tuples[flat.rel.0 as usize];
+    tuples.reserve(origins.len() * if symmetric { 2 } else { 1 }, flat.width);
+    tuples.extend_flat(flat.width, flat.values, &origins, symmetric);
+}
+
 /// Adds one file's staged facts with their origins, and records entities for display.
 fn add_facts(
     program: &Program,
@@ -468,6 +536,18 @@ fn add_facts(
     staged: Vec<Staged>,
     case: &mut Case,
 ) {
+    // Room for the tuples first, so the large vectors are not grown by copying.
+    let mut counts: Vec<usize> = vec![0; facts.tuples.len()];
+    for st in &staged {
+        let n = if program.rel(st.rel).symmetric { 2 } else { 1 };
+        if let Some(c) = counts.get_mut(st.rel.0 as usize) {
+            *c += n;
+        }
+    }
+    for (i, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+        let width = program.relations.get(i).map_or(0, Relation::arity);
+        facts.tuples[i].reserve(n, width);
+    }
     for st in staged {
         let origin = facts.add_origin(Origin {
             file: file.clone(),

@@ -97,7 +97,9 @@ pub fn evaluate(
 ) -> Result<Database, Vec<Diagnostic>> {
     let sizes: Vec<usize> = (0..program.relations.len())
         .map(|i| match program.relations[i].kind {
-            RelKind::Base | RelKind::Entity(_) => facts.tuples.get(i).map_or(0, Vec::len),
+            RelKind::Base | RelKind::Entity(_) => {
+                facts.tuples.get(i).map_or(0, crate::facts::Tuples::len)
+            }
             _ => usize::MAX,
         })
         .collect();

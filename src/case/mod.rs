@@ -293,16 +293,25 @@ pub fn load_case(
         warnings: diags,
     };
     drop(staged);
-    let displays = inputs.iter().map(|i| &i.entry.display);
+    let displays: Vec<Arc<str>> = inputs.iter().map(|i| i.entry.display.clone()).collect();
+    // The files' text and the id table are not needed any more: free them before the
+    // fact set grows.
+    drop(inputs);
+    drop(texts);
+    drop(ctx);
+    let mut shown: Vec<(Arc<str>, Entity)> = Vec::new();
     for (display, c) in displays
-        .chain(listing.ftm.iter().map(|e| &e.display))
+        .into_iter()
+        .chain(listing.ftm.iter().map(|e| e.display.clone()))
         .zip(converted)
     {
         if let Some(flat) = c.flat {
-            add_flat(program, facts, display, flat);
+            add_flat(program, facts, &display, flat);
         }
-        add_facts(program, facts, display, c.facts, &mut case);
+        add_facts(program, facts, &display, c.facts, &mut shown);
     }
+    // Built at once from the collected entries (later ones win, as with `insert`).
+    case.entities = shown.into_iter().collect();
     entities::rewrite(program, facts, &case.merged);
     entities::merge_display(&mut case.entities, &case.merged);
     Ok(case)
@@ -534,7 +543,7 @@ fn add_facts(
     facts: &mut FactSet,
     file: &Arc<str>,
     staged: Vec<Staged>,
-    case: &mut Case,
+    shown: &mut Vec<(Arc<str>, Entity)>,
 ) {
     // Room for the tuples first, so the large vectors are not grown by copying.
     let mut counts: Vec<usize> = vec![0; facts.tuples.len()];
@@ -557,7 +566,7 @@ fn add_facts(
             note: st.note,
         });
         if let Some((id, e)) = entities::display(program, st.rel, &st.fields, origin) {
-            case.entities.insert(id, e);
+            shown.push((id, e));
         }
         match st.fields {
             Row::Flat(values) if !program.rel(st.rel).symmetric => {

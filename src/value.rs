@@ -12,7 +12,7 @@ use std::sync::Arc;
 ///
 /// Aligned to 8 bytes rather than `i128`'s 16, so a [`Value`] takes 24 bytes, not 32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-#[repr(packed(8))]
+#[repr(C, packed(8))]
 pub struct Decimal(pub i128);
 
 impl Decimal {

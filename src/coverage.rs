@@ -197,7 +197,7 @@ fn unsourced(case: &Case, facts: &FactSet) -> Vec<Unsourced> {
         .entities
         .iter()
         .filter_map(|(id, e)| {
-            let o = facts.origins.get(e.origin.0 as usize)?;
+            let o = facts.get_origin(e.origin)?;
             o.sources.is_empty().then(|| Unsourced {
                 entity: id.to_string(),
                 name: e.name.clone(),

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use crate::diag::Place;
 use crate::facts::FieldValue;
-use crate::ir::{KindId, RelId, RelKind, Relation};
+use rustc_hash::FxHashSet;
+
+use crate::ir::{KindId, RelId, RelKind, Relation, Type};
 use crate::value::{Status, Value};
 
 use super::convert::{Ctx, absent, parse_status, point, unknown_field};
 use super::csv::{CsvReader, FieldPos};
 use super::errors::CaseError;
-use super::{Converted, MAX_ERRORS_PER_FILE, Row, Staged};
+use super::{Converted, FlatRows, MAX_ERRORS_PER_FILE, Row, Staged};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -118,16 +120,35 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
     let Some(cols) = header(path, &mut r, rel, &mut out) else {
         return out;
     };
-    out.facts
-        .reserve(text.bytes().filter(|&b| b == b'\n').count());
+    let lines = text.bytes().filter(|&b| b == b'\n').count();
+    let plain = !matches!(rel.kind, RelKind::Entity(_))
+        && !rel.fields.iter().any(|f| f.list)
+        && ctx.program.rel_by_name("same_as") != Some(rel_id);
+    if plain {
+        out.flat = Some(FlatRows {
+            rel: rel_id,
+            width: rel.arity(),
+            values: Vec::with_capacity(lines * rel.arity()),
+            lines: Vec::with_capacity(lines),
+            meta: Vec::with_capacity(lines),
+            metas: Vec::new(),
+            meta_ids: Default::default(),
+        });
+    } else {
+        out.facts.reserve(lines);
+    }
     let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
+    let mut texts: Vec<TextCache> = (0..rel.arity()).map(|_| TextCache::default()).collect();
     let mut errors = 0usize;
     loop {
         let problem = match r.next_record() {
             Ok(false) => break,
-            Ok(true) => match fact(ctx, rel, rel_id, &cols, &r, &mut row) {
+            Ok(true) => match fact(ctx, rel, rel_id, &cols, &r, &mut row, &mut texts) {
                 Ok(staged) => {
-                    out.facts.push(staged);
+                    match &mut out.flat {
+                        Some(flat) => flat.push(staged),
+                        None => out.facts.push(staged),
+                    }
                     continue;
                 }
                 Err(b) => *b,
@@ -157,6 +178,7 @@ fn fact(
     cols: &[Column],
     r: &CsvReader,
     row: &mut Vec<Option<FieldValue>>,
+    texts: &mut [TextCache],
 ) -> Res<Staged> {
     row.clear();
     row.resize(rel.arity(), None);
@@ -175,7 +197,9 @@ fn fact(
         }
         let at = |e: CaseError| Box::new((e, r.pos(i)));
         match cols.get(i) {
-            Some(Column::Field(f)) => row[*f] = cell_value(ctx, rel, *f, cell).map_err(at)?,
+            Some(Column::Field(f)) => {
+                row[*f] = cell_value(ctx, rel, *f, cell, texts).map_err(at)?
+            }
             Some(Column::Source) => {
                 for id in members(cell) {
                     st.sources.push(ctx.source(id).map_err(at)?);
@@ -189,11 +213,14 @@ fn fact(
             }
         }
     }
-    let mut fields = Vec::with_capacity(rel.arity());
+    // One value per field, as `Row::new` makes them, without the intermediate vector.
+    let lists = rel.fields.iter().any(|f| f.list);
+    let mut flat = Vec::with_capacity(if lists { 0 } else { rel.arity() });
+    let mut fields = Vec::with_capacity(if lists { rel.arity() } else { 0 });
     for (i, slot) in row.iter_mut().enumerate() {
-        match slot.take() {
-            Some(v) => fields.push(v),
-            None if rel.fields[i].optional => fields.push(absent(rel, i)),
+        let v = match slot.take() {
+            Some(v) => v,
+            None if rel.fields[i].optional => absent(rel, i),
             None => {
                 let field = rel.fields[i].name.clone();
                 let e = CaseError::MissingField {
@@ -206,9 +233,21 @@ fn fact(
                     .unwrap_or(0);
                 return Err(Box::new((e, r.pos(col))));
             }
+        };
+        if lists {
+            fields.push(v);
+        } else {
+            flat.push(match v {
+                FieldValue::One(v) => v,
+                FieldValue::Many(mut vs) => vs.pop().unwrap_or(Value::None),
+            });
         }
     }
-    st.fields = Row::new(rel, fields.into_iter());
+    st.fields = if lists {
+        Row::Lists(fields)
+    } else {
+        Row::Flat(flat)
+    };
     Ok(st)
 }
 
@@ -217,12 +256,45 @@ fn members(cell: &str) -> impl Iterator<Item = &str> {
     cell.split(';').map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// One text column's distinct values, so a repeated text shares one allocation. A
+/// column whose values are mostly distinct (names) stops being cached.
+#[derive(Default)]
+struct TextCache {
+    seen: usize,
+    off: bool,
+    set: FxHashSet<Arc<str>>,
+}
+
+impl TextCache {
+    /// Cells looked at before deciding whether caching pays.
+    const TRIAL: usize = 4096;
+
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if self.off {
+            return Arc::from(s);
+        }
+        self.seen += 1;
+        if let Some(t) = self.set.get(s) {
+            return t.clone();
+        }
+        let t: Arc<str> = Arc::from(s);
+        if self.seen >= Self::TRIAL && self.set.len() * 4 > self.seen {
+            self.off = true;
+            self.set = FxHashSet::default();
+        } else {
+            self.set.insert(t.clone());
+        }
+        t
+    }
+}
+
 /// A non-empty cell's value; `None` for a list cell with no members (absent).
 fn cell_value(
     ctx: &Ctx,
     rel: &Relation,
     i: usize,
     cell: &str,
+    texts: &mut [TextCache],
 ) -> Result<Option<FieldValue>, CaseError> {
     let f = &rel.fields[i];
     if i == 0
@@ -238,6 +310,9 @@ fn cell_value(
             .map(|m| ctx.parse_text(f, m))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok((!vals.is_empty()).then_some(FieldValue::Many(vals)));
+    }
+    if let (Type::Text | Type::Any, Some(cache)) = (&f.ty, texts.get_mut(i)) {
+        return Ok(Some(FieldValue::One(Value::Text(cache.get(cell)))));
     }
     ctx.parse_text(f, cell).map(|v| Some(FieldValue::One(v)))
 }

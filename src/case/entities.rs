@@ -21,7 +21,7 @@ pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<IdKey, Enti
         let RelKind::Entity(kind) = rel.kind else {
             continue;
         };
-        for (tuple, origin) in facts.tuples.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+        for (tuple, origin) in facts.tuples.get(i).into_iter().flatten() {
             if let Some(Value::Entity(id)) = tuple.first() {
                 map.entry(IdKey::new(id)).or_insert_with(|| EntityRec {
                     id: id.clone(),
@@ -172,13 +172,11 @@ pub(crate) fn rewrite(program: &Program, facts: &mut FactSet, map: &BTreeMap<Arc
         if Some(i) == skip {
             continue;
         }
-        for (tuple, _) in tuples.iter_mut() {
-            for v in tuple.iter_mut() {
-                if let Value::Entity(id) = v
-                    && let Some(c) = map.get(id)
-                {
-                    *v = Value::Entity(c.clone());
-                }
+        for v in tuples.values_mut() {
+            if let Value::Entity(id) = v
+                && let Some(c) = map.get(id)
+            {
+                *v = Value::Entity(c.clone());
             }
         }
     }

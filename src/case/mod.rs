@@ -170,7 +170,52 @@ pub(crate) struct Staged {
 #[derive(Debug, Default)]
 pub(crate) struct Converted {
     pub facts: Vec<Staged>,
+    /// Facts of a plain relation (no list fields, not an entity, not `same_as`) from a
+    /// CSV file, stored flat rather than as `facts`.
+    pub flat: Option<FlatRows>,
     pub diags: Vec<Diagnostic>,
+}
+
+/// Checked facts of one relation, stored flat: fact `i` has the values
+/// `values[i * width..(i + 1) * width]`, line `lines[i]` and meta `metas[meta[i]]`.
+#[derive(Debug)]
+pub(crate) struct FlatRows {
+    pub rel: RelId,
+    pub width: usize,
+    pub values: Vec<Value>,
+    pub lines: Vec<u32>,
+    pub meta: Vec<u32>,
+    /// The distinct (sources, status, note) of the facts.
+    pub metas: Vec<Meta>,
+    pub meta_ids: rustc_hash::FxHashMap<Meta, u32>,
+}
+
+/// The sources, status and note of a fact.
+pub(crate) type Meta = (Vec<Arc<str>>, Status, Option<Arc<str>>);
+
+impl FlatRows {
+    /// Adds a staged fact with one value per field.
+    pub fn push(&mut self, st: Staged) {
+        let Row::Flat(values) = st.fields else {
+            return;
+        };
+        let m = (st.sources, st.status, st.note);
+        let id = match self.meta.last() {
+            Some(&last) if self.metas[last as usize] == m => last,
+            _ => match self.meta_ids.get(&m) {
+                Some(&i) => i,
+                None => {
+                    self.metas.push(m.clone());
+                    let i = self.metas.len() as u32 - 1;
+                    self.meta_ids.insert(m, i);
+                    i
+                }
+            },
+        };
+        self.values.extend(values);
+        self.lines.push(st.line);
+        self.meta.push(id);
+    }
 }
 
 /// A data file read into memory (parsed, for TOML).
@@ -213,14 +258,7 @@ pub fn load_case(
             .map(|s| (Arc::from(s.id.as_str()), ()))
             .collect(),
     };
-    register_entities(
-        &mut ctx,
-        &inputs,
-        &listing.ftm,
-        &scan,
-        &facts.origins,
-        &mut diags,
-    );
+    register_entities(&mut ctx, &inputs, &listing.ftm, &scan, facts, &mut diags);
     let mut converted = par_map(&inputs, |inp| convert_input(inp, &ctx));
     for entry in &listing.ftm {
         converted.push(ftm::convert(entry, &mut scan, &ctx));
@@ -264,13 +302,25 @@ pub fn load_case(
         warnings: diags,
     };
     drop(staged);
-    let displays = inputs.iter().map(|i| &i.entry.display);
+    let displays: Vec<Arc<str>> = inputs.iter().map(|i| i.entry.display.clone()).collect();
+    // The files' text and the id table are not needed any more: free them before the
+    // fact set grows.
+    drop(inputs);
+    drop(texts);
+    drop(ctx);
+    let mut shown: Vec<(Arc<str>, Entity)> = Vec::new();
     for (display, c) in displays
-        .chain(listing.ftm.iter().map(|e| &e.display))
+        .into_iter()
+        .chain(listing.ftm.iter().map(|e| e.display.clone()))
         .zip(converted)
     {
-        add_facts(program, facts, display, c.facts, &mut case);
+        if let Some(flat) = c.flat {
+            add_flat(program, facts, &display, flat);
+        }
+        add_facts(program, facts, &display, c.facts, &mut shown);
     }
+    // Built at once from the collected entries (later ones win, as with `insert`).
+    case.entities = shown.into_iter().collect();
     entities::rewrite(program, facts, &case.merged);
     entities::merge_display(&mut case.entities, &case.merged);
     Ok(case)
@@ -352,7 +402,7 @@ fn register_entities(
     inputs: &[Input],
     ftm_files: &[Entry],
     scan: &ftm::Scan,
-    origins: &[Origin],
+    origins: &FactSet,
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut ids = Vec::new();
@@ -394,13 +444,13 @@ fn register_entities(
 }
 
 /// The place of a location: in a loaded file, or the file and line of an earlier case.
-fn place_of(inputs: &[Input], origins: &[Origin], loc: Loc) -> Place {
+fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {
     match loc {
         Loc::Here { file, pos } => match inputs.get(file as usize) {
             Some(inp) => point(&inp.entry.display, inp.text, pos),
             None => Place::File(String::new()),
         },
-        Loc::Earlier { origin } => match origins.get(origin.0 as usize) {
+        Loc::Earlier { origin } => match origins.get_origin(origin) {
             Some(o) => {
                 let text = std::fs::read_to_string(&*o.file).unwrap_or_default();
                 line_place(&o.file, &text, o.line)
@@ -417,8 +467,8 @@ fn convert_input(inp: &Input, ctx: &Ctx) -> Converted {
         None => match ctx.relation(&inp.entry.stem) {
             Ok(rel) => csv_facts::convert(path, inp.text, rel, ctx),
             Err(e) => Converted {
-                facts: Vec::new(),
                 diags: vec![e.at(Place::File(path.to_string()))],
+                ..Converted::default()
             },
         },
     }
@@ -476,14 +526,46 @@ fn line_place(path: &str, text: &str, line: u32) -> Place {
     )
 }
 
+/// Adds one file's flat facts with their origins.
+fn add_flat(program: &Program, facts: &mut FactSet, file: &Arc<str>, flat: FlatRows) {
+    let metas: Vec<u32> = flat
+        .metas
+        .into_iter()
+        .map(|(sources, status, note)| facts.add_meta(file.clone(), sources, status, note))
+        .collect();
+    facts.reserve_origins(flat.lines.len());
+    let origins: Vec<OriginId> = flat
+        .lines
+        .iter()
+        .zip(&flat.meta)
+        .map(|(&line, &m)| facts.add_origin_at(metas[m as usize], line))
+        .collect();
+    let symmetric = program.rel(flat.rel).symmetric;
+    let tuples = &mut facts.tuples[flat.rel.0 as usize];
+    tuples.reserve(origins.len() * if symmetric { 2 } else { 1 }, flat.width);
+    tuples.extend_flat(flat.width, flat.values, &origins, symmetric);
+}
+
 /// Adds one file's staged facts with their origins, and records entities for display.
 fn add_facts(
     program: &Program,
     facts: &mut FactSet,
     file: &Arc<str>,
     staged: Vec<Staged>,
-    case: &mut Case,
+    shown: &mut Vec<(Arc<str>, Entity)>,
 ) {
+    // Room for the tuples first, so the large vectors are not grown by copying.
+    let mut counts: Vec<usize> = vec![0; facts.tuples.len()];
+    for st in &staged {
+        let n = if program.rel(st.rel).symmetric { 2 } else { 1 };
+        if let Some(c) = counts.get_mut(st.rel.0 as usize) {
+            *c += n;
+        }
+    }
+    for (i, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+        let width = program.relations.get(i).map_or(0, Relation::arity);
+        facts.tuples[i].reserve(n, width);
+    }
     for st in staged {
         let origin = facts.add_origin(Origin {
             file: file.clone(),
@@ -493,7 +575,7 @@ fn add_facts(
             note: st.note,
         });
         if let Some((id, e)) = entities::display(program, st.rel, &st.fields, origin) {
-            case.entities.insert(id, e);
+            shown.push((id, e));
         }
         match st.fields {
             Row::Flat(values) if !program.rel(st.rel).symmetric => {

@@ -76,12 +76,17 @@ fn load_engine(
 
 /// `--format count`: counts per rule, without building findings.
 fn run_counts(args: &AuditArgs, format: ErrorFormat) -> Exit {
-    let counts = match load_engine(&args.rules, &args.cases, &args.param, format)
-        .and_then(|engine| engine.counts().map_err(|f| fail(&f, format)))
-    {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let counts =
+        match load_engine(&args.rules, &args.cases, &args.param, format).and_then(|engine| {
+            let counts = engine.counts().map_err(|f| fail(&f, format));
+            // The process ends after printing: freeing millions of facts one by one
+            // would only cost time.
+            std::mem::forget(engine);
+            counts
+        }) {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
     let min = args.min_severity.map(|s| s.0).unwrap_or(Severity::Info);
     let counts: Vec<RuleCount> = counts.into_iter().filter(|c| c.severity >= min).collect();
     let written = emit(args.output.as_deref(), &render::count::render(&counts));
@@ -182,6 +187,8 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
     };
     let text = render::render(&report, args.format, Options { color });
     let written = emit(args.output.as_deref(), &text);
+    // The process ends here: freeing every fact one by one would only cost time.
+    std::mem::forget(engine);
     if written != Exit::Ok {
         return written;
     }

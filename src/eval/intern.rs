@@ -18,7 +18,10 @@ impl Interner {
         if let Some(&id) = self.ids.get(v) {
             return id;
         }
-        self.intern_owned(v.clone())
+        let id = self.values.len() as u32;
+        self.values.push(v.clone());
+        self.ids.insert(v.clone(), id);
+        id
     }
 
     pub(crate) fn intern_owned(&mut self, v: Value) -> u32 {

@@ -97,7 +97,9 @@ pub fn evaluate(
 ) -> Result<Database, Vec<Diagnostic>> {
     let sizes: Vec<usize> = (0..program.relations.len())
         .map(|i| match program.relations[i].kind {
-            RelKind::Base | RelKind::Entity(_) => facts.tuples.get(i).map_or(0, Vec::len),
+            RelKind::Base | RelKind::Entity(_) => {
+                facts.tuples.get(i).map_or(0, crate::facts::Tuples::len)
+            }
             _ => usize::MAX,
         })
         .collect();
@@ -139,7 +141,7 @@ pub fn evaluate_plan(
             prov: Prov::default(),
         })
         .collect();
-    load(&mut engine, program, facts, opts.skip_unread);
+    load(&mut engine, program, facts, opts);
     engine.run(plan)?;
     Ok(Database {
         values: engine.values,
@@ -149,8 +151,10 @@ pub fn evaluate_plan(
 }
 
 /// Interns and stores the base facts (duplicates keep their first origin); with
-/// `skip_unread`, only those of relations some clause reads.
-fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, skip_unread: bool) {
+/// `skip_unread`, only those of relations some clause reads. Without provenance,
+/// base tuples record no origin either.
+fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &EvalOptions) {
+    let skip_unread = opts.skip_unread;
     let read = read_relations(program);
     // Entity values of base facts share one `Arc` per entity: look them up by address
     // first, so each reference costs no string hashing or comparison.
@@ -167,7 +171,9 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, skip_unread
         }
         let rel = &mut engine.rels[i];
         rel.reserve(tuples.len());
-        engine.prov[i].reserve_base(tuples.len());
+        if opts.provenance {
+            engine.prov[i].reserve_base(tuples.len());
+        }
         for (values, origin) in tuples {
             if values.len() != rel.arity {
                 continue;
@@ -187,7 +193,7 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, skip_unread
                 }
                 _ => engine.values.intern(v),
             }));
-            if rel.insert(&buf).is_some() {
+            if rel.insert(&buf).is_some() && opts.provenance {
                 engine.prov[i].push_base(*origin);
             }
         }

@@ -182,7 +182,7 @@ impl Proof {
                 .map_or("?", |r| r.name.as_str());
             let how = match &n.derivation {
                 _ if shown[i] => "(see above)".to_string(),
-                Derivation::Base(o) => match facts.origins.get(o.0 as usize) {
+                Derivation::Base(o) => match facts.get_origin(*o) {
                     Some(o) => format!("[{}:{}]", o.file, o.line),
                     None => "[base]".to_string(),
                 },

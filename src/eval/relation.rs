@@ -11,11 +11,13 @@ use rustc_hash::{FxHashMap, FxHasher};
 const NONE: u32 = u32::MAX;
 
 /// A hash index on some columns: hash of the key -> newest tuple, then a chain through
-/// `next` to older tuples with the same hash (so a range read can stop early).
+/// `next` to older tuples with the same hash (so a range read can stop early). The
+/// hash is folded to 32 bits to halve the table; readers compare the key columns of
+/// every tuple on a chain, so a collision costs a comparison, never a wrong answer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Index {
     pub(crate) cols: Vec<usize>,
-    heads: FxHashMap<u64, u32>,
+    heads: FxHashMap<u32, u32>,
     next: Vec<u32>,
 }
 
@@ -25,6 +27,11 @@ pub(crate) fn hash_key(vals: impl Iterator<Item = u32>) -> u64 {
         h.write_u32(v);
     }
     h.finish()
+}
+
+/// A 64-bit key hash as the 32-bit key of an index table.
+fn fold(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
 }
 
 impl Index {
@@ -39,7 +46,7 @@ impl Index {
     /// Adds tuple `idx` (tuples are added in index order).
     fn insert(&mut self, idx: u32, tuple: &[u32]) {
         let h = hash_key(self.cols.iter().map(|&c| tuple[c]));
-        let prev = self.heads.insert(h, idx).unwrap_or(NONE);
+        let prev = self.heads.insert(fold(h), idx).unwrap_or(NONE);
         self.next.push(prev);
     }
 
@@ -50,7 +57,7 @@ impl Index {
 
     /// The newest tuple whose key hashes as `h`, or `NONE`.
     pub(crate) fn head(&self, h: u64) -> u32 {
-        self.heads.get(&h).copied().unwrap_or(NONE)
+        self.heads.get(&fold(h)).copied().unwrap_or(NONE)
     }
 
     /// The next older tuple in the chain of `idx`, or `NONE`.

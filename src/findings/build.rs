@@ -231,15 +231,15 @@ pub(crate) fn evidence(
         })
         .collect();
     let key = |o: OriginId| {
-        let origin = facts.origin(o);
-        (origin.file.clone(), origin.line)
+        let (file, line) = facts.origin_place(o);
+        (file.clone(), line)
     };
     items.sort_by(|a, b| key(a.0).cmp(&key(b.0)).then(a.1.cmp(&b.1)));
     let mut out: Vec<Evidence> = Vec::new();
     let mut index = BTreeMap::new();
     for (o, node) in items {
         let n = &proof.nodes[node];
-        let e = evidence_item(program.rel(n.tuple.rel), &n.values, facts.origin(o));
+        let e = evidence_item(program.rel(n.tuple.rel), &n.values, &facts.origin(o));
         let at = match out.iter().position(|x| *x == e) {
             Some(at) => at,
             None => {
@@ -292,7 +292,7 @@ fn merges(program: &Program, case: &Case, facts: &FactSet, proof: &Proof) -> Vec
         if !merged_here {
             continue;
         }
-        let e = evidence_item(relation, values, facts.origin(*o));
+        let e = evidence_item(relation, values, &facts.origin(*o));
         if !out.contains(&e) {
             out.push(e);
         }

@@ -230,7 +230,11 @@ pub(crate) fn entity_ids(scan: &Scan, ctx: &Ctx, base: usize) -> Vec<(Arc<str>, 
 pub(crate) fn convert(entry: &Entry, scan: &mut Scan, ctx: &Ctx) -> Converted {
     let mut facts = Vec::new();
     let diags = each_fact(entry, scan, ctx, &mut |st| facts.push(st));
-    Converted { facts, diags }
+    Converted {
+        facts,
+        diags,
+        ..Converted::default()
+    }
 }
 
 /// The second pass over one file, handing each checked fact to `emit`; returns the

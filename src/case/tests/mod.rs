@@ -226,9 +226,9 @@ fn case_loads_manifest_entities_and_relations() {
         tuples(&facts, "person"),
         vec!["ann,Ann,none", "bob,Bob,Robert", "bob,Bob,Bobby"]
     );
-    let (t, o) = &facts.tuples[2][0];
+    let (t, o) = facts.tuples[2].get(0).expect("a role");
     assert_eq!(t[0], Value::entity("ann"));
-    let origin = facts.origin(*o);
+    let origin = facts.origin(o);
     assert!(origin.file.ends_with("/roles.toml"), "{}", origin.file);
     assert_eq!(origin.line, 1);
     assert_eq!(origin.status, Status::Confirmed);
@@ -260,7 +260,10 @@ fn case_origins_record_header_lines_and_default_status() {
             (5, Status::Reported)
         ]
     );
-    assert_eq!(facts.origin(facts.tuples[1][0].1).line, 10);
+    assert_eq!(
+        facts.origin(facts.tuples[1].get(0).expect("a fact").1).line,
+        10
+    );
 }
 
 #[test]
@@ -284,7 +287,7 @@ fn case_toml_dates_numbers_lists_and_open_ends() {
     );
     assert_eq!(tuples(&facts, "associate"), vec!["bob,ann", "ann,bob"]);
     assert_eq!(tuples(&facts, "misc"), vec!["true,90d,16"]);
-    let pct = &facts.tuples[3][0].0[2];
+    let pct = &facts.tuples[3].get(0).expect("a fact").0[2];
     assert_eq!(pct, &Value::Number(Decimal(12_500_000_000)));
 }
 

@@ -1,6 +1,7 @@
 //! Differential test of the SQL backend against DuckDB: for every case folder (`cases/`,
 //! `tests/cases/`) and every shipped rule file that compiles for DuckDB (plus a case's
-//! own `rules/` folder), the case's facts are written as INSERTs in the representation of
+//! own `rules/` folder), and for the `given` facts of every `test` block of those rule
+//! files, the facts are written as INSERTs in the representation of
 //! docs/scale.md, the compiled script is run by DuckDB (through Python's `duckdb`
 //! module), and each rule's subject tuples must equal the native engine's findings
 //! (exempted ones included: SQL rule queries do not mark exemptions).
@@ -17,6 +18,7 @@ use probity::Engine;
 use probity::facts::FactSet;
 use probity::ir::{Program, RelKind, Relation, Type};
 use probity::sql::Dialect;
+use probity::testing::given_facts;
 use probity::value::{Date, Decimal, Value, days_from_civil};
 
 const D: Dialect = Dialect::Duckdb;
@@ -283,47 +285,77 @@ struct Job {
     native: BTreeMap<String, BTreeSet<Vec<String>>>,
 }
 
-fn job(rules: &Path, case: &Path, skipped: &mut Vec<String>) -> Option<Job> {
-    let label = format!("{} × {}", rules.display(), case.display());
-    let mut engine = match Engine::from_paths(&[rules.to_path_buf()]) {
+/// The jobs of one rule set: each case folder in `cases`, and each `test` block's
+/// `given` facts (every test, whatever it expects: only the two engines are compared).
+fn jobs_of(rules: &Path, cases: &[PathBuf], skipped: &mut Vec<String>) -> Vec<Job> {
+    let mut out = Vec::new();
+    let engine = match Engine::from_paths(&[rules.to_path_buf()]) {
         Ok(e) => e,
         Err(f) => {
-            skipped.push(format!("{label}: rules do not load\n{}", f.render()));
-            return None;
+            skipped.push(format!(
+                "{}: rules do not load\n{}",
+                rules.display(),
+                f.render()
+            ));
+            return out;
         }
     };
-    let sql = match probity::sql::compile(engine.program(), D, engine.params()) {
+    let program = engine.program();
+    let sql = match probity::sql::compile(program, D, engine.params()) {
         Ok(s) => s,
         Err(_) => {
-            skipped.push(format!("{label}: rejected by the SQL backend"));
-            return None;
+            skipped.push(format!("{}: rejected by the SQL backend", rules.display()));
+            return out;
         }
     };
-    if let Err(f) = engine.load_case(case) {
-        skipped.push(format!("{label}: case does not load\n{}", f.render()));
-        return None;
+    let (setup, queries) = split(&sql);
+    let empty = || -> BTreeMap<String, BTreeSet<Vec<String>>> {
+        program
+            .rules
+            .iter()
+            .map(|r| (r.name.clone(), BTreeSet::new()))
+            .collect()
+    };
+    let mut push = |label: String, facts: &FactSet, native| {
+        out.push(Job {
+            label,
+            program: program.clone(),
+            setup: setup.clone() + &inserts(program, facts, &sql),
+            queries: queries.clone(),
+            native,
+        })
+    };
+    for case in cases {
+        let label = format!("{} × {}", rules.display(), case.display());
+        let mut engine = engine.clone();
+        if let Err(f) = engine.load_case(case) {
+            skipped.push(format!("{label}: case does not load\n{}", f.render()));
+            continue;
+        }
+        let audit = engine.run().expect("native run");
+        let mut native = empty();
+        for f in audit.findings.iter().chain(&audit.exempted) {
+            let t = f.bindings.iter().map(|b| b.value.clone()).collect();
+            native.entry(f.rule.clone()).or_default().insert(t);
+        }
+        let (_, facts) = engine.cases().next().expect("one case");
+        push(label, facts, native);
     }
-    let audit = engine.run().expect("native run");
-    let mut native: BTreeMap<String, BTreeSet<Vec<String>>> = engine
-        .program()
-        .rules
-        .iter()
-        .map(|r| (r.name.clone(), BTreeSet::new()))
-        .collect();
-    for f in audit.findings.iter().chain(&audit.exempted) {
-        let t = f.bindings.iter().map(|b| b.value.clone()).collect();
-        native.entry(f.rule.clone()).or_default().insert(t);
+    for test in &program.tests {
+        let label = format!("{} × test `{}`", rules.display(), test.name);
+        let facts = given_facts(engine.sources(), program, test);
+        let db = engine.evaluate(&facts).expect("native evaluation");
+        let mut native = empty();
+        for r in &program.rules {
+            let set = native.entry(r.name.clone()).or_default();
+            for i in 0..db.len(r.rel) as u32 {
+                let t = db.tuple(r.rel, i).expect("tuple");
+                set.insert(t.iter().map(Value::to_string).collect());
+            }
+        }
+        push(label, &facts, native);
     }
-    let (_, facts) = engine.cases().next().expect("one case");
-    let (mut setup, queries) = split(&sql);
-    setup.push_str(&inserts(engine.program(), facts, &sql));
-    Some(Job {
-        label,
-        program: engine.program().clone(),
-        setup,
-        queries,
-        native,
-    })
+    out
 }
 
 fn show(set: &BTreeSet<Vec<String>>) -> String {
@@ -346,13 +378,17 @@ fn duckdb_agrees_with_the_native_engine() {
     };
     let mut skipped = Vec::new();
     let mut jobs = Vec::new();
-    for case in case_dirs() {
-        let mut rule_sets = shipped_rule_files();
+    let cases = case_dirs();
+    for rules in shipped_rule_files() {
+        jobs.extend(jobs_of(&rules, &cases, &mut skipped));
+    }
+    for case in &cases {
         if case.join("rules").is_dir() {
-            rule_sets.push(case.join("rules"));
-        }
-        for rules in rule_sets {
-            jobs.extend(job(&rules, &case, &mut skipped));
+            jobs.extend(jobs_of(
+                &case.join("rules"),
+                std::slice::from_ref(case),
+                &mut skipped,
+            ));
         }
     }
     assert!(!jobs.is_empty(), "nothing to compare: {skipped:#?}");

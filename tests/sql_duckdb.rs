@@ -23,6 +23,10 @@ use probity::value::{Date, Decimal, Value, days_from_civil};
 
 const D: Dialect = Dialect::Duckdb;
 
+/// Rules and a case of edge values (partial dates, month ends, none, decimals, text).
+const FIXTURE_RULES: &str = "tests/sql_duckdb/rules";
+const FIXTURE_CASE: &str = "tests/sql_duckdb/case";
+
 /// Runs jobs read as JSON on stdin (`[{"setup": sql, "queries": [[rule, sql]…]}…]`),
 /// each on a fresh in-memory database; prints per job either `{"error": …}` or the
 /// rows of each query (`{"rule", "columns", "rows"}`), dates as day numbers.
@@ -36,7 +40,7 @@ def enc(v):
     if isinstance(v, datetime.date):
         return {"day": (v - EPOCH).days}
     if isinstance(v, decimal.Decimal):
-        return {"num": str(v)}
+        return {"num": format(v, "f")}
     return v
 
 out = []
@@ -91,6 +95,7 @@ fn case_dirs() -> Vec<PathBuf> {
             }
         }
     }
+    out.push(PathBuf::from(FIXTURE_CASE));
     out.sort();
     out
 }
@@ -382,6 +387,17 @@ fn duckdb_agrees_with_the_native_engine() {
     for rules in shipped_rule_files() {
         jobs.extend(jobs_of(&rules, &cases, &mut skipped));
     }
+    // The fixture of edge values: it must compile, or nothing of it is compared.
+    let fixture = jobs_of(
+        Path::new(FIXTURE_RULES),
+        &[PathBuf::from(FIXTURE_CASE)],
+        &mut skipped,
+    );
+    assert!(
+        !fixture.is_empty(),
+        "{FIXTURE_RULES} is not compared: {skipped:#?}"
+    );
+    jobs.extend(fixture);
     for case in &cases {
         if case.join("rules").is_dir() {
             jobs.extend(jobs_of(

@@ -64,11 +64,11 @@ json.dump(out, sys.stdout)
 /// The first Python that can `import duckdb`, or why there is none.
 fn find_python() -> Result<String, String> {
     let mut tried = Vec::new();
-    let candidates = std::env::var("PROBITY_DUCKDB_PYTHON")
-        .ok()
-        .into_iter()
-        .chain(["python3".to_string()]);
-    for py in candidates {
+    let from_env = std::env::var("PROBITY_DUCKDB_PYTHON").ok();
+    if from_env.is_none() {
+        tried.push("$PROBITY_DUCKDB_PYTHON (unset)".to_string());
+    }
+    for py in from_env.into_iter().chain(["python3".to_string()]) {
         let ok = Command::new(&py)
             .args(["-c", "import duckdb"])
             .stdout(Stdio::null())
@@ -78,10 +78,10 @@ fn find_python() -> Result<String, String> {
         if ok {
             return Ok(py);
         }
-        tried.push(py);
+        tried.push(format!("`{py}`"));
     }
     Err(format!(
-        "no Python with the `duckdb` module (tried $PROBITY_DUCKDB_PYTHON, then: {})",
+        "no Python that can `import duckdb`; tried {}",
         tried.join(", ")
     ))
 }
@@ -377,7 +377,9 @@ fn duckdb_agrees_with_the_native_engine() {
     let python = match find_python() {
         Ok(p) => p,
         Err(why) => {
-            println!("SKIPPED duckdb_agrees_with_the_native_engine: {why}");
+            // Straight to stderr, past the test harness's capture, so CI logs show it.
+            let msg = format!("SKIPPED duckdb_agrees_with_the_native_engine: {why}\n");
+            let _ = std::io::stderr().write_all(msg.as_bytes());
             return;
         }
     };

@@ -27,6 +27,21 @@ const D: Dialect = Dialect::Duckdb;
 const FIXTURE_RULES: &str = "tests/sql_duckdb/rules";
 const FIXTURE_CASE: &str = "tests/sql_duckdb/case";
 
+/// Rule sets run again with `--param` overrides: (rules, overrides, case).
+const PARAM_RUNS: [(&str, &[&str], &str); 3] = [
+    (
+        "tests/cases/dates/rules",
+        &["cooling_off=3y"],
+        "tests/cases/dates",
+    ),
+    (FIXTURE_RULES, &["shift=2mo"], FIXTURE_CASE),
+    (
+        "rules/interests/own_financial_interest.coi",
+        &["de_minimis=100", "minor_until=30y"],
+        FIXTURE_CASE,
+    ),
+];
+
 /// Runs jobs read as JSON on stdin (`[{"setup": sql, "queries": [[rule, sql]…]}…]`),
 /// each on a fresh in-memory database; prints per job either `{"error": …}` or the
 /// rows of each query (`{"rule", "columns", "rows"}`), dates as day numbers.
@@ -292,10 +307,20 @@ struct Job {
 
 /// The jobs of one rule set: each case folder in `cases`, and each `test` block's
 /// `given` facts (every test, whatever it expects: only the two engines are compared).
-fn jobs_of(rules: &Path, cases: &[PathBuf], skipped: &mut Vec<String>) -> Vec<Job> {
+fn jobs_of(
+    rules: &Path,
+    params: &[&str],
+    cases: &[PathBuf],
+    skipped: &mut Vec<String>,
+) -> Vec<Job> {
     let mut out = Vec::new();
     let engine = match Engine::from_paths(&[rules.to_path_buf()]) {
-        Ok(e) => e,
+        Ok(mut e) => {
+            for p in params {
+                e.set_param(p).expect("a valid --param");
+            }
+            e
+        }
         Err(f) => {
             skipped.push(format!(
                 "{}: rules do not load\n{}",
@@ -331,7 +356,7 @@ fn jobs_of(rules: &Path, cases: &[PathBuf], skipped: &mut Vec<String>) -> Vec<Jo
         })
     };
     for case in cases {
-        let label = format!("{} × {}", rules.display(), case.display());
+        let label = format!("{}{} × {}", rules.display(), shown(params), case.display());
         let mut engine = engine.clone();
         if let Err(f) = engine.load_case(case) {
             skipped.push(format!("{label}: case does not load\n{}", f.render()));
@@ -347,7 +372,12 @@ fn jobs_of(rules: &Path, cases: &[PathBuf], skipped: &mut Vec<String>) -> Vec<Jo
         push(label, facts, native);
     }
     for test in &program.tests {
-        let label = format!("{} × test `{}`", rules.display(), test.name);
+        let label = format!(
+            "{}{} × test `{}`",
+            rules.display(),
+            shown(params),
+            test.name
+        );
         let facts = given_facts(engine.sources(), program, test);
         let db = engine.evaluate(&facts).expect("native evaluation");
         let mut native = empty();
@@ -361,6 +391,11 @@ fn jobs_of(rules: &Path, cases: &[PathBuf], skipped: &mut Vec<String>) -> Vec<Jo
         push(label, &facts, native);
     }
     out
+}
+
+/// `--param` overrides as shown in a label.
+fn shown(params: &[&str]) -> String {
+    params.iter().map(|p| format!(" --param {p}")).collect()
 }
 
 fn show(set: &BTreeSet<Vec<String>>) -> String {
@@ -387,11 +422,12 @@ fn duckdb_agrees_with_the_native_engine() {
     let mut jobs = Vec::new();
     let cases = case_dirs();
     for rules in shipped_rule_files() {
-        jobs.extend(jobs_of(&rules, &cases, &mut skipped));
+        jobs.extend(jobs_of(&rules, &[], &cases, &mut skipped));
     }
     // The fixture of edge values: it must compile, or nothing of it is compared.
     let fixture = jobs_of(
         Path::new(FIXTURE_RULES),
+        &[],
         &[PathBuf::from(FIXTURE_CASE)],
         &mut skipped,
     );
@@ -404,10 +440,25 @@ fn duckdb_agrees_with_the_native_engine() {
         if case.join("rules").is_dir() {
             jobs.extend(jobs_of(
                 &case.join("rules"),
+                &[],
                 std::slice::from_ref(case),
                 &mut skipped,
             ));
         }
+    }
+    // Parameters other than the defaults, substituted into the SQL as into the engine.
+    for (rules, params, case) in PARAM_RUNS {
+        let n = jobs.len();
+        jobs.extend(jobs_of(
+            Path::new(rules),
+            params,
+            &[PathBuf::from(case)],
+            &mut skipped,
+        ));
+        assert!(
+            jobs.len() > n,
+            "{rules} {params:?}: not compared: {skipped:#?}"
+        );
     }
     assert!(!jobs.is_empty(), "nothing to compare: {skipped:#?}");
     let input = serde_json::Value::Array(

@@ -128,3 +128,15 @@ fn spark_output_is_balanced_and_uses_backticks() {
         assert!(!body.contains("IS NOT DISTINCT FROM"), "{}", file.display());
     }
 }
+
+/// The DuckDB differential test's fixture (tests/sql_duckdb/) compiles for DuckDB and
+/// PostgreSQL, so that test compares all of it where DuckDB is installed; here it runs
+/// where it is not. It includes two aggregates naming the same local variable.
+#[test]
+fn differential_fixture_compiles() {
+    for dialect in ["duckdb", "postgres"] {
+        let (code, text) = compile(Path::new("tests/sql_duckdb/rules"), dialect);
+        assert_eq!(code, 0, "{dialect}: {text}");
+        assert!(text.contains("-- Rule `shared_local_name`"), "{text}");
+    }
+}

@@ -91,14 +91,21 @@ fn vars_of(e: &Expr, out: &mut Vec<VarId>) {
     }
 }
 
-fn ready(cx: &Cx, l: &Literal) -> bool {
-    let mut vs = Vec::new();
+/// Whether the inputs of an assignment or aggregate are bound. A group variable that
+/// nothing outside the aggregate can bind (it only occurs in other aggregates' bodies)
+/// is local to each body, as in the native engine.
+fn ready(cx: &Cx, l: &Literal, bindable: &[bool]) -> bool {
     match l {
-        Literal::Assign { expr, .. } => vars_of(expr, &mut vs),
-        Literal::Aggregate { group, .. } => vs.extend(group),
-        _ => return true,
+        Literal::Assign { expr, .. } => {
+            let mut vs = Vec::new();
+            vars_of(expr, &mut vs);
+            vs.iter().all(|v| cx.vars[v.0 as usize].is_some())
+        }
+        Literal::Aggregate { group, .. } => group
+            .iter()
+            .all(|v| cx.vars[v.0 as usize].is_some() || !bindable[v.0 as usize]),
+        _ => true,
     }
-    vs.iter().all(|v| cx.vars[v.0 as usize].is_some())
 }
 
 /// Translates a body: atoms first, then assignments and aggregates as their inputs are
@@ -113,8 +120,15 @@ pub(crate) fn body(cx: &mut Cx, lits: &[Literal]) -> Result<(), Unsupported> {
         .iter()
         .filter(|l| matches!(l, Literal::Assign { .. } | Literal::Aggregate { .. }))
         .collect();
+    // Variables the pending assignments and aggregates will bind.
+    let mut bindable = vec![false; cx.vars.len()];
+    for l in &pending {
+        if let Literal::Assign { var: v, .. } | Literal::Aggregate { result: v, .. } = l {
+            bindable[v.0 as usize] = true;
+        }
+    }
     while !pending.is_empty() {
-        let Some(i) = pending.iter().position(|l| ready(cx, l)) else {
+        let Some(i) = pending.iter().position(|l| ready(cx, l, &bindable)) else {
             let span = literal_span(pending[0]);
             return Err(Unsupported::new(
                 "an assignment whose inputs are never bound",

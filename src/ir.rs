@@ -186,6 +186,16 @@ pub struct Atom {
     pub span: Span,
 }
 
+impl Atom {
+    /// Adds every variable of the atom to `out`.
+    pub fn vars(&self, out: &mut Vec<VarId>) {
+        out.extend(self.terms.iter().filter_map(|t| match t {
+            Term::Var(v) => Some(*v),
+            _ => None,
+        }));
+    }
+}
+
 /// A body literal. Literals are in source order; the planner reorders.
 #[derive(Debug, Clone)]
 pub enum Literal {
@@ -239,11 +249,64 @@ pub enum Literal {
     },
 }
 
+impl Literal {
+    /// Where the literal was written.
+    pub fn span(&self) -> Span {
+        match self {
+            Literal::Atom(a) | Literal::Not(a) => a.span,
+            Literal::Compare { span, .. }
+            | Literal::Assign { span, .. }
+            | Literal::Within { span, .. }
+            | Literal::InRange { span, .. }
+            | Literal::Overlaps { span, .. }
+            | Literal::Aggregate { span, .. } => *span,
+        }
+    }
+
+    /// The expressions a test or assignment evaluates (none for atoms, negations and
+    /// aggregates).
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match self {
+            Literal::Compare { lhs, rhs, .. } => vec![lhs, rhs],
+            Literal::Assign { expr, .. } => vec![expr],
+            Literal::Within {
+                lhs, window, rhs, ..
+            } => vec![lhs, window, rhs],
+            Literal::InRange {
+                value, from, until, ..
+            } => vec![value, from, until],
+            Literal::Overlaps {
+                a_from,
+                a_until,
+                b_from,
+                b_until,
+                ..
+            } => vec![a_from, a_until, b_from, b_until],
+            Literal::Atom(_) | Literal::Not(_) | Literal::Aggregate { .. } => Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Expr {
     pub kind: ExprKind,
     pub ty: Type,
     pub span: Span,
+}
+
+impl Expr {
+    /// Adds every variable of the expression to `out`.
+    pub fn vars(&self, out: &mut Vec<VarId>) {
+        match &self.kind {
+            ExprKind::Var(v) => out.push(*v),
+            ExprKind::Const(_) | ExprKind::Param(_) => {}
+            ExprKind::Neg(a) => a.vars(out),
+            ExprKind::Binary(_, a, b) => {
+                a.vars(out);
+                b.vars(out);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -24,15 +24,14 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::case::Case;
-use crate::diag::{Diagnostic, SourceMap, Span};
+use crate::diag::{Diagnostic, SourceMap};
 use crate::engine::display_dir;
 use crate::eval::{self, Derivation as Deriv, EvalOptions, TupleRef};
 use crate::facts::FactSet;
 use crate::findings::build::{binding, evidence};
 use crate::findings::{Binding, Evidence};
 use crate::ir::{
-    Clause, ClauseId, ClauseOrigin, Expr, ExprKind, Literal, Program, RelId, RelKind, Relation,
-    RuleId, Term, VarId,
+    Clause, ClauseId, ClauseOrigin, Literal, Program, RelId, RelKind, Relation, RuleId, VarId,
 };
 use crate::value::Value;
 
@@ -81,67 +80,23 @@ struct Variant {
 
 /// Variables a literal binds.
 fn binds(l: &Literal) -> Vec<VarId> {
+    let mut out = Vec::new();
     match l {
-        Literal::Atom(a) => a
-            .terms
-            .iter()
-            .filter_map(|t| match t {
-                Term::Var(v) => Some(*v),
-                _ => None,
-            })
-            .collect(),
-        Literal::Assign { var, .. } => vec![*var],
-        Literal::Aggregate { result, .. } => vec![*result],
-        _ => Vec::new(),
+        Literal::Atom(a) => a.vars(&mut out),
+        Literal::Assign { var, .. } => out.push(*var),
+        Literal::Aggregate { result, .. } => out.push(*result),
+        _ => {}
     }
-}
-
-fn expr_vars(e: &Expr, out: &mut Vec<VarId>) {
-    match &e.kind {
-        ExprKind::Var(v) => out.push(*v),
-        ExprKind::Neg(x) => expr_vars(x, out),
-        ExprKind::Binary(_, a, b) => {
-            expr_vars(a, out);
-            expr_vars(b, out);
-        }
-        ExprKind::Const(_) | ExprKind::Param(_) => {}
-    }
+    out
 }
 
 /// Variables a literal mentions (for an aggregate: those it shares with the clause).
 fn uses(l: &Literal) -> Vec<VarId> {
     let mut out = binds(l);
     match l {
-        Literal::Not(a) => out.extend(a.terms.iter().filter_map(|t| match t {
-            Term::Var(v) => Some(*v),
-            _ => None,
-        })),
-        Literal::Compare { lhs, rhs, .. } => {
-            expr_vars(lhs, &mut out);
-            expr_vars(rhs, &mut out);
-        }
-        Literal::Assign { expr, .. } => expr_vars(expr, &mut out),
-        Literal::Within {
-            lhs, window, rhs, ..
-        } => [lhs, window, rhs]
-            .iter()
-            .for_each(|e| expr_vars(e, &mut out)),
-        Literal::InRange {
-            value, from, until, ..
-        } => [value, from, until]
-            .iter()
-            .for_each(|e| expr_vars(e, &mut out)),
-        Literal::Overlaps {
-            a_from,
-            a_until,
-            b_from,
-            b_until,
-            ..
-        } => [a_from, a_until, b_from, b_until]
-            .iter()
-            .for_each(|e| expr_vars(e, &mut out)),
+        Literal::Not(a) => a.vars(&mut out),
         Literal::Aggregate { group, .. } => out.extend(group),
-        Literal::Atom(_) => {}
+        _ => l.exprs().into_iter().for_each(|e| e.vars(&mut out)),
     }
     out.sort_unstable();
     out.dedup();
@@ -158,24 +113,12 @@ fn droppable(c: &Clause, i: usize) -> bool {
     }
     for t in &c.head_terms {
         let mut vs = Vec::new();
-        expr_vars(t, &mut vs);
+        t.vars(&mut vs);
         used.extend(vs);
     }
     binds(&c.body[i])
         .iter()
         .all(|v| bound_elsewhere.contains(v) || !used.contains(v))
-}
-
-fn span_of(l: &Literal) -> Span {
-    match l {
-        Literal::Atom(a) | Literal::Not(a) => a.span,
-        Literal::Compare { span, .. }
-        | Literal::Assign { span, .. }
-        | Literal::Within { span, .. }
-        | Literal::InRange { span, .. }
-        | Literal::Overlaps { span, .. }
-        | Literal::Aggregate { span, .. } => *span,
-    }
 }
 
 /// The program with one extra relation and clause per droppable condition of every
@@ -281,7 +224,7 @@ fn describe(
     let rule = program.rule(v.rule);
     let clause = program.clause(v.clause);
     let lit = &clause.body[v.literal];
-    let span = span_of(lit);
+    let span = lit.span();
     let file = map.get(span.file);
     let text = file
         .text

@@ -1,74 +1,25 @@
 //! Greedy, bound-variable-driven join ordering of one clause body.
 
 use super::{Sizes, Source, Step};
-use crate::ir::{Atom, Expr, ExprKind, Literal, Term, VarId};
-
-/// Adds every variable of `e` to `out`.
-pub(crate) fn expr_vars(e: &Expr, out: &mut Vec<VarId>) {
-    match &e.kind {
-        ExprKind::Var(v) => out.push(*v),
-        ExprKind::Const(_) | ExprKind::Param(_) => {}
-        ExprKind::Neg(a) => expr_vars(a, out),
-        ExprKind::Binary(_, a, b) => {
-            expr_vars(a, out);
-            expr_vars(b, out);
-        }
-    }
-}
+use crate::ir::{Atom, Literal, Term, VarId};
 
 /// Variables a literal needs bound before it can run (atoms need none).
 pub(crate) fn needed_vars(lit: &Literal) -> Vec<VarId> {
     let mut out = Vec::new();
     match lit {
         Literal::Atom(_) => {}
-        Literal::Not(a) => atom_vars(a, &mut out),
-        Literal::Compare { lhs, rhs, .. } => {
-            expr_vars(lhs, &mut out);
-            expr_vars(rhs, &mut out);
-        }
-        Literal::Assign { expr, .. } => expr_vars(expr, &mut out),
-        Literal::Within {
-            lhs, window, rhs, ..
-        } => {
-            for e in [lhs, window, rhs] {
-                expr_vars(e, &mut out);
-            }
-        }
-        Literal::InRange {
-            value, from, until, ..
-        } => {
-            for e in [value, from, until] {
-                expr_vars(e, &mut out);
-            }
-        }
-        Literal::Overlaps {
-            a_from,
-            a_until,
-            b_from,
-            b_until,
-            ..
-        } => {
-            for e in [a_from, a_until, b_from, b_until] {
-                expr_vars(e, &mut out);
-            }
-        }
+        Literal::Not(a) => a.vars(&mut out),
         Literal::Aggregate { group, .. } => out.extend(group.iter().copied()),
+        _ => lit.exprs().into_iter().for_each(|e| e.vars(&mut out)),
     }
     out
-}
-
-pub(crate) fn atom_vars(a: &Atom, out: &mut Vec<VarId>) {
-    out.extend(a.terms.iter().filter_map(|t| match t {
-        Term::Var(v) => Some(*v),
-        _ => None,
-    }));
 }
 
 /// Every variable a literal binds once it has run.
 pub(crate) fn bound_after(lit: &Literal) -> Vec<VarId> {
     let mut out = Vec::new();
     match lit {
-        Literal::Atom(a) => atom_vars(a, &mut out),
+        Literal::Atom(a) => a.vars(&mut out),
         Literal::Assign { var, .. } => out.push(*var),
         Literal::Aggregate { result, .. } => out.push(*result),
         _ => {}

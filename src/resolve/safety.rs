@@ -48,7 +48,7 @@ pub(crate) fn check(clause: &mut ir::Clause, scope: &Scope, diags: &mut Vec<Diag
     c.check_block(&mut clause.body, &bound);
     for e in &clause.head_terms {
         let mut vars = Vec::new();
-        expr_vars(e, &mut vars);
+        e.vars(&mut vars);
         for v in vars {
             if !bound[v.0 as usize] {
                 c.head_unbound(v, e.span, clause.origin);
@@ -94,7 +94,7 @@ fn bind_block(lits: &[Literal], bound: &mut [bool]) {
         for lit in lits {
             if let Literal::Assign { var, expr, .. } = lit {
                 let mut vars = Vec::new();
-                expr_vars(expr, &mut vars);
+                expr.vars(&mut vars);
                 if !bound[var.0 as usize] && vars.iter().all(|v| bound[v.0 as usize]) {
                     bound[var.0 as usize] = true;
                     changed = true;
@@ -257,12 +257,6 @@ impl Checker<'_> {
     }
 }
 
-fn expr_vars(e: &Expr, out: &mut Vec<VarId>) {
-    let mut spans = Vec::new();
-    expr_var_spans(e, &mut spans);
-    out.extend(spans.into_iter().map(|(v, _)| v));
-}
-
 fn expr_var_spans(e: &Expr, out: &mut Vec<(VarId, Span)>) {
     match &e.kind {
         ExprKind::Var(v) => out.push((*v, e.span)),
@@ -277,7 +271,7 @@ fn expr_var_spans(e: &Expr, out: &mut Vec<(VarId, Span)>) {
 
 fn count_expr(e: &Expr, counts: &mut [usize]) {
     let mut vars = Vec::new();
-    expr_vars(e, &mut vars);
+    e.vars(&mut vars);
     for v in vars {
         counts[v.0 as usize] += 1;
     }
@@ -287,38 +281,14 @@ fn count_lits(lits: &[Literal], counts: &mut [usize]) {
     for lit in lits {
         match lit {
             Literal::Atom(a) | Literal::Not(a) => {
-                for t in &a.terms {
-                    if let Term::Var(v) = t {
-                        counts[v.0 as usize] += 1;
-                    }
-                }
-            }
-            Literal::Compare { lhs, rhs, .. } => {
-                [lhs, rhs].into_iter().for_each(|e| count_expr(e, counts))
+                let mut vars = Vec::new();
+                a.vars(&mut vars);
+                vars.into_iter().for_each(|v| counts[v.0 as usize] += 1);
             }
             Literal::Assign { var, expr, .. } => {
                 counts[var.0 as usize] += 1;
                 count_expr(expr, counts);
             }
-            Literal::Within {
-                lhs, window, rhs, ..
-            } => [lhs, window, rhs]
-                .into_iter()
-                .for_each(|e| count_expr(e, counts)),
-            Literal::InRange {
-                value, from, until, ..
-            } => [value, from, until]
-                .into_iter()
-                .for_each(|e| count_expr(e, counts)),
-            Literal::Overlaps {
-                a_from,
-                a_until,
-                b_from,
-                b_until,
-                ..
-            } => [a_from, a_until, b_from, b_until]
-                .into_iter()
-                .for_each(|e| count_expr(e, counts)),
             Literal::Aggregate {
                 result, over, body, ..
             } => {
@@ -328,6 +298,7 @@ fn count_lits(lits: &[Literal], counts: &mut [usize]) {
                 }
                 count_lits(body, counts);
             }
+            _ => lit.exprs().into_iter().for_each(|e| count_expr(e, counts)),
         }
     }
 }

@@ -129,7 +129,7 @@ pub(crate) fn body(cx: &mut Cx, lits: &[Literal]) -> Result<(), Unsupported> {
     }
     while !pending.is_empty() {
         let Some(i) = pending.iter().position(|l| ready(cx, l, &bindable)) else {
-            let span = literal_span(pending[0]);
+            let span = pending[0].span();
             return Err(Unsupported::new(
                 "an assignment whose inputs are never bound",
                 span,
@@ -142,18 +142,6 @@ pub(crate) fn body(cx: &mut Cx, lits: &[Literal]) -> Result<(), Unsupported> {
         test(cx, l)?;
     }
     Ok(())
-}
-
-fn literal_span(l: &Literal) -> crate::diag::Span {
-    match l {
-        Literal::Atom(a) | Literal::Not(a) => a.span,
-        Literal::Compare { span, .. }
-        | Literal::Assign { span, .. }
-        | Literal::Within { span, .. }
-        | Literal::InRange { span, .. }
-        | Literal::Overlaps { span, .. }
-        | Literal::Aggregate { span, .. } => *span,
-    }
 }
 
 /// Binds (or tests, when already bound) the result of an assignment or aggregate.

@@ -8,10 +8,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Default [`max_file_size`]: 64 MiB.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+/// Default [`max_file_size`]: 4 GiB (a whole national register in one CSV fits).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 << 30;
 /// Default [`max_facts`]: facts in one case folder.
-pub const DEFAULT_MAX_FACTS: u64 = 5_000_000;
+pub const DEFAULT_MAX_FACTS: u64 = 60_000_000;
 /// Default [`max_derived`]: derived tuples in one evaluation.
 pub const DEFAULT_MAX_DERIVED: u64 = 10_000_000;
 /// Default [`max_iterations`]: rounds of one recursive stratum.
@@ -123,4 +123,4 @@ pub fn io_reason(e: &std::io::Error) -> String {
 
 /// The help line of a [`ReadError::TooLarge`].
 pub const FILE_SIZE_HELP: &str =
-    "split the file, or raise the limit with `--max-file-size BYTES` (default 67108864)";
+    "split the file, or raise the limit with `--max-file-size BYTES` (default 4294967296)";

@@ -113,7 +113,7 @@ pub fn coverage(program: &Program, case: &Case, facts: &FactSet) -> Coverage {
     let mut unread: BTreeMap<(String, String), BTreeSet<u32>> = BTreeMap::new();
     type Key = (String, u32, String);
     let mut undated: BTreeMap<Key, (BTreeSet<usize>, BTreeSet<usize>)> = BTreeMap::new();
-    for (r, tuples) in facts.tuples.iter().enumerate() {
+    for r in 0..facts.tuples.len() {
         let rid = RelId(r as u32);
         let Some(rel) = program.relations.get(r) else {
             continue;
@@ -121,8 +121,8 @@ pub fn coverage(program: &Program, case: &Case, facts: &FactSet) -> Coverage {
         if rel.kind != RelKind::Base {
             continue;
         }
-        for (values, origin) in tuples {
-            let o = facts.origin(*origin);
+        for (values, origin) in facts.rows(r) {
+            let o = facts.origin(origin);
             if !read_any.contains(&rid) {
                 unread
                     .entry((rel.name.clone(), o.file.to_string()))
@@ -130,7 +130,7 @@ pub fn coverage(program: &Program, case: &Case, facts: &FactSet) -> Coverage {
                     .insert(origin.0);
                 continue;
             }
-            for field in absent_validity(rel.validity, values) {
+            for field in absent_validity(rel.validity, &values) {
                 let needed_by: Vec<usize> = (0..reads.len())
                     .filter(|&i| reads[i].1.get(&rid).is_some_and(|f| f.contains(&field)))
                     .collect();

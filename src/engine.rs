@@ -66,6 +66,9 @@ pub struct Engine {
     /// Warnings from checking rules and loading cases.
     pub warnings: Vec<Diagnostic>,
     pub options: EvalOptions,
+    /// How case folders are loaded; `only_read` is off by default, so every fact is
+    /// loaded (coverage and graphs need the unread ones too).
+    pub load: case::LoadOptions,
 }
 
 /// The result of a run: findings in the documented order, and the cases they came from.
@@ -101,6 +104,7 @@ impl Engine {
                 cases: Vec::new(),
                 warnings: checked.diagnostics,
                 options: EvalOptions::default(),
+                load: case::LoadOptions::default(),
             }),
             None => Err(Box::new(Failure {
                 map,
@@ -139,7 +143,7 @@ impl Engine {
     pub fn load_case(&mut self, dir: &Path) -> Result<&Case, Box<Failure>> {
         let dir = tidy(dir);
         let mut facts = FactSet::new(&self.program);
-        match case::load_case(&dir, &self.program, &mut facts) {
+        match case::load_case_with(&dir, &self.program, &mut facts, &self.load) {
             Ok(c) => {
                 self.warnings.extend(c.warnings.iter().cloned());
                 self.cases.push((c, facts));

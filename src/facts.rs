@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 
 use crate::ir::{Program, RelId};
 use crate::value::{Status, Value};
+use crate::values::ValueTable;
 
 /// Index of an [`Origin`] in a [`FactSet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,12 +46,14 @@ struct OriginMeta {
 
 /// All base facts, grouped by relation.
 ///
-/// Origins are stored compactly: each is a line and an index into the distinct
-/// (file, sources, status, note) combinations, so a fact's origin costs 8 bytes.
+/// Values are interned in one [`ValueTable`] shared with the evaluator; a tuple is its
+/// values' ids. Origins are stored compactly: each is a line and an index into the
+/// distinct (file, sources, status, note) combinations, so a fact's origin costs 8 bytes.
 #[derive(Debug, Clone, Default)]
 pub struct FactSet {
-    /// Per relation id: tuples (one value per field) and their origin.
+    /// Per relation id: tuples (one value id per field) and their origin.
     pub tuples: Vec<Tuples>,
+    values: Arc<ValueTable>,
     /// Per origin: (index into `metas`, line).
     origins: Vec<(u32, u32)>,
     metas: Vec<OriginMeta>,
@@ -63,6 +66,30 @@ impl FactSet {
             tuples: vec![Tuples::default(); program.relations.len()],
             ..FactSet::default()
         }
+    }
+
+    /// The values the tuples' ids name.
+    pub fn values(&self) -> &Arc<ValueTable> {
+        &self.values
+    }
+
+    /// The value table, to intern into (copied first if an evaluation still shares it).
+    pub fn values_mut(&mut self) -> &mut ValueTable {
+        Arc::make_mut(&mut self.values)
+    }
+
+    /// The value of id `id`. Panics if there is no such value.
+    pub fn value(&self, id: u32) -> &Value {
+        self.values.get(id).expect("no such value")
+    }
+
+    /// The tuples of relation `rel` as values, with their origins, in insertion order.
+    pub fn rows(&self, rel: usize) -> impl Iterator<Item = (Vec<Value>, OriginId)> + '_ {
+        self.tuples
+            .get(rel)
+            .into_iter()
+            .flat_map(|t| t.iter())
+            .map(|(ids, o)| (ids.iter().map(|&id| self.value(id).clone()).collect(), *o))
     }
 
     pub fn add_origin(&mut self, origin: Origin) -> OriginId {
@@ -186,20 +213,28 @@ impl FactSet {
                 }
             }
         }
-        let slot = &mut self.tuples[rel.0 as usize];
         for row in rows {
-            if r.symmetric && row.len() >= 2 && row[0] != row[1] {
-                let mut swapped = row.clone();
+            let ids: Vec<u32> = row
+                .into_iter()
+                .map(|v| self.values_mut().intern_owned(v))
+                .collect();
+            let slot = &mut self.tuples[rel.0 as usize];
+            if r.symmetric && ids.len() >= 2 && ids[0] != ids[1] {
+                let mut swapped = ids.clone();
                 swapped.swap(0, 1);
                 slot.push(&swapped, origin);
             }
-            slot.push(&row, origin);
+            slot.push(&ids, origin);
         }
     }
 
     /// Adds a tuple exactly as given (no expansion).
     pub fn add_tuple(&mut self, rel: RelId, values: Vec<Value>, origin: OriginId) {
-        self.tuples[rel.0 as usize].push_owned(values, origin);
+        let ids: Vec<u32> = values
+            .into_iter()
+            .map(|v| self.values_mut().intern_owned(v))
+            .collect();
+        self.tuples[rel.0 as usize].push(&ids, origin);
     }
 
     pub fn len(&self) -> usize {
@@ -211,13 +246,13 @@ impl FactSet {
     }
 }
 
-/// One relation's tuples, stored flat: the values of tuple `i` are
-/// `values[i * width..(i + 1) * width]`, so a tuple costs no allocation of its own.
+/// One relation's tuples, stored flat: the value ids of tuple `i` are
+/// `ids[i * width..(i + 1) * width]`, so a tuple costs no allocation of its own.
 /// Every tuple of a relation has the same number of values (the first one's).
 #[derive(Debug, Clone, Default)]
 pub struct Tuples {
     width: usize,
-    values: Vec<Value>,
+    ids: Vec<u32>,
     origins: Vec<OriginId>,
 }
 
@@ -230,55 +265,40 @@ impl Tuples {
         self.origins.is_empty()
     }
 
-    /// Adds a tuple. Panics if its length differs from the earlier tuples'.
-    pub fn push(&mut self, values: &[Value], origin: OriginId) {
+    /// Values per tuple.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Adds a tuple of value ids. Panics if its length differs from the earlier tuples'.
+    pub fn push(&mut self, ids: &[u32], origin: OriginId) {
         if self.origins.is_empty() {
-            self.width = values.len();
+            self.width = ids.len();
         }
         assert_eq!(
-            values.len(),
+            ids.len(),
             self.width,
             "every tuple of a relation has the same length"
         );
-        self.values.extend_from_slice(values);
+        self.ids.extend_from_slice(ids);
         self.origins.push(origin);
     }
 
-    /// Adds a tuple, moving its values. Panics as [`Tuples::push`].
-    pub fn push_owned(&mut self, values: Vec<Value>, origin: OriginId) {
-        if self.origins.is_empty() {
-            self.width = values.len();
-        }
-        assert_eq!(
-            values.len(),
-            self.width,
-            "every tuple of a relation has the same length"
-        );
-        self.values.extend(values);
-        self.origins.push(origin);
-    }
-
-    /// Tuple `i` and its origin.
-    pub fn get(&self, i: usize) -> Option<(&[Value], OriginId)> {
+    /// Tuple `i` (its value ids) and its origin.
+    pub fn get(&self, i: usize) -> Option<(&[u32], OriginId)> {
         let origin = *self.origins.get(i)?;
-        Some((&self.values[i * self.width..(i + 1) * self.width], origin))
+        Some((&self.ids[i * self.width..(i + 1) * self.width], origin))
     }
 
     pub fn iter(&self) -> TuplesIter<'_> {
         TuplesIter { tuples: self, i: 0 }
     }
 
-    /// Adds tuples of `width` values each from `values` (moved), tuple `i` with
-    /// `origins[i]`; with `swapped`, each tuple whose first two values differ is
-    /// preceded by a copy with those two swapped (as [`FactSet::add`] does for a
-    /// symmetric relation). Panics as [`Tuples::push`].
-    pub fn extend_flat(
-        &mut self,
-        width: usize,
-        values: Vec<Value>,
-        origins: &[OriginId],
-        swapped: bool,
-    ) {
+    /// Adds tuples of `width` value ids each from `ids`, tuple `i` with `origins[i]`;
+    /// with `swapped`, each tuple whose first two ids differ is preceded by a copy with
+    /// those two swapped (as [`FactSet::add`] does for a symmetric relation). Panics as
+    /// [`Tuples::push`].
+    pub fn extend_flat(&mut self, width: usize, ids: &[u32], origins: &[OriginId], swapped: bool) {
         if origins.is_empty() {
             return;
         }
@@ -289,53 +309,50 @@ impl Tuples {
             width, self.width,
             "every tuple of a relation has the same length"
         );
+        assert_eq!(ids.len(), width * origins.len(), "one tuple per origin");
         if !swapped || width < 2 {
-            self.values.extend(values);
+            self.ids.extend_from_slice(ids);
             self.origins.extend_from_slice(origins);
             return;
         }
-        let mut values = values.into_iter();
-        for &origin in origins {
-            let start = self.values.len();
-            self.values.extend(values.by_ref().take(width));
-            if self.values[start] != self.values[start + 1] {
-                // The swapped copy goes first: copy the tuple behind itself, then swap
-                // the first two values of the first copy.
-                self.values.extend_from_within(start..start + width);
-                self.values.swap(start, start + 1);
+        for (t, &origin) in ids.chunks_exact(width).zip(origins) {
+            if t[0] != t[1] {
+                self.ids.extend_from_slice(&[t[1], t[0]]);
+                self.ids.extend_from_slice(&t[2..]);
                 self.origins.push(origin);
             }
+            self.ids.extend_from_slice(t);
             self.origins.push(origin);
         }
     }
 
-    /// Every value of every tuple, in order (to rewrite values in place).
-    pub fn values_mut(&mut self) -> &mut [Value] {
-        &mut self.values
+    /// Every value id of every tuple, in order (to rewrite ids in place).
+    pub fn ids_mut(&mut self) -> &mut [u32] {
+        &mut self.ids
     }
 
     /// Room for `n` more tuples of `width` values.
     pub fn reserve(&mut self, n: usize, width: usize) {
-        self.values.reserve(n * width);
+        self.ids.reserve(n * width);
         self.origins.reserve(n);
     }
 }
 
-/// The tuples of a relation with their origins, in insertion order.
+/// The tuples of a relation (value ids) with their origins, in insertion order.
 pub struct TuplesIter<'a> {
     tuples: &'a Tuples,
     i: usize,
 }
 
 impl<'a> Iterator for TuplesIter<'a> {
-    type Item = (&'a [Value], &'a OriginId);
+    type Item = (&'a [u32], &'a OriginId);
 
     fn next(&mut self) -> Option<Self::Item> {
         let t = self.tuples;
         let origin = t.origins.get(self.i)?;
-        let values = &t.values[self.i * t.width..(self.i + 1) * t.width];
+        let ids = &t.ids[self.i * t.width..(self.i + 1) * t.width];
         self.i += 1;
-        Some((values, origin))
+        Some((ids, origin))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -347,7 +364,7 @@ impl<'a> Iterator for TuplesIter<'a> {
 impl ExactSizeIterator for TuplesIter<'_> {}
 
 impl<'a> IntoIterator for &'a Tuples {
-    type Item = (&'a [Value], &'a OriginId);
+    type Item = (&'a [u32], &'a OriginId);
     type IntoIter = TuplesIter<'a>;
 
     fn into_iter(self) -> TuplesIter<'a> {

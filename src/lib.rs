@@ -35,6 +35,8 @@ pub mod sql;
 pub mod stdlib;
 pub mod syntax;
 pub mod testing;
+pub mod timings;
 pub mod value;
+pub mod values;
 
 pub use engine::{Audit, Engine, Failure};

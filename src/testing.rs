@@ -105,7 +105,7 @@ fn given_case(program: &Program, facts: &FactSet, location: &str) -> crate::case
     for kind in &program.kinds {
         let rel = program.rel(kind.rel);
         let name_at = rel.field("name");
-        for (values, origin) in &facts.tuples[kind.rel.0 as usize] {
+        for (values, origin) in facts.rows(kind.rel.0 as usize) {
             let Some(Value::Entity(id)) = values.first() else {
                 continue;
             };
@@ -119,7 +119,7 @@ fn given_case(program: &Program, facts: &FactSet, location: &str) -> crate::case
                     kind: kind.name.clone(),
                     name,
                     aliases: Vec::new(),
-                    origin: *origin,
+                    origin,
                 },
             );
         }
@@ -133,6 +133,7 @@ fn given_case(program: &Program, facts: &FactSet, location: &str) -> crate::case
         entities,
         merged: Default::default(),
         files: Vec::new(),
+        unread: Vec::new(),
         warnings: Vec::new(),
     }
 }

@@ -96,6 +96,7 @@ fn near_miss_tests_of_the_rule_pack_have_near_misses() {
         entities: Default::default(),
         merged: Default::default(),
         files: Vec::new(),
+        unread: Vec::new(),
         warnings: Vec::new(),
     };
     let mut failures = Vec::new();

@@ -177,7 +177,7 @@ fn inserts(p: &Program, facts: &FactSet, sql: &str) -> String {
         }
         let mut seen = BTreeSet::new();
         let mut rows = Vec::new();
-        for (values, origin) in &facts.tuples[r] {
+        for (values, origin) in facts.rows(r) {
             let mut row = vec![origin.0.to_string()];
             for &i in &stored {
                 row.extend(literals(&rel.fields[i].ty, &values[i]));

@@ -29,6 +29,8 @@ pub(crate) struct EntityRec {
     pub id: Arc<str>,
     pub kind: KindId,
     pub loc: Loc,
+    /// Its id in the fact set's value table.
+    pub value: u32,
 }
 
 /// An entity id as a hash key. Ids of up to 22 bytes are stored inline, so a lookup

@@ -15,7 +15,8 @@ use crate::value::{Status, Value};
 use super::convert::{Ctx, absent, parse_status, point, unknown_field};
 use super::csv::{CsvReader, FieldPos};
 use super::errors::CaseError;
-use super::{Converted, FlatRows, MAX_ERRORS_PER_FILE, Row, Staged};
+use super::{Converted, FlatRows, GLOBAL, MAX_ERRORS_PER_FILE, Row, Staged};
+use crate::values::{StrKind, ValueTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -128,7 +129,8 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
         out.flat = Some(FlatRows {
             rel: rel_id,
             width: rel.arity(),
-            values: Vec::with_capacity(lines * rel.arity()),
+            ids: Vec::with_capacity(lines * rel.arity()),
+            local: ValueTable::new(),
             lines: Vec::with_capacity(lines),
             meta: Vec::with_capacity(lines),
             metas: Vec::new(),
@@ -139,19 +141,23 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
     }
     let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
     let mut texts: Vec<TextCache> = (0..rel.arity()).map(|_| TextCache::default()).collect();
+    let mut ids: Vec<u32> = Vec::with_capacity(rel.arity());
     let mut errors = 0usize;
     loop {
         let problem = match r.next_record() {
             Ok(false) => break,
-            Ok(true) => match fact(ctx, rel, rel_id, &cols, &r, &mut row, &mut texts) {
-                Ok(staged) => {
-                    match &mut out.flat {
-                        Some(flat) => flat.push(staged),
-                        None => out.facts.push(staged),
+            Ok(true) => match &mut out.flat {
+                Some(flat) => match flat_fact(ctx, rel, &cols, &r, &mut ids, flat) {
+                    Ok(()) => continue,
+                    Err(b) => *b,
+                },
+                None => match fact(ctx, rel, rel_id, &cols, &r, &mut row, &mut texts) {
+                    Ok(staged) => {
+                        out.facts.push(staged);
+                        continue;
                     }
-                    continue;
-                }
-                Err(b) => *b,
+                    Err(b) => *b,
+                },
             },
             Err(e) => (CaseError::BadCsv { reason: e.reason }, e.pos),
         };
@@ -169,6 +175,90 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
 }
 
 type Res<T> = Result<T, Box<(CaseError, FieldPos)>>;
+
+/// Not yet given a value in this row.
+const UNSET: u32 = u32::MAX;
+
+/// One row of a plain relation, straight to value ids in `flat`: entities by their id in
+/// the fact set's table, other values interned in the file's own. The first problem in
+/// the row is returned and nothing is added.
+fn flat_fact(
+    ctx: &Ctx,
+    rel: &Relation,
+    cols: &[Column],
+    r: &CsvReader,
+    ids: &mut Vec<u32>,
+    flat: &mut FlatRows,
+) -> Res<()> {
+    ids.clear();
+    ids.resize(rel.arity(), UNSET);
+    let mut sources = Vec::new();
+    let mut status = Status::default();
+    let mut note = None;
+    for i in 0..r.width() {
+        let cell = r.field(i).trim();
+        if cell.is_empty() {
+            continue;
+        }
+        let at = |e: CaseError| Box::new((e, r.pos(i)));
+        match cols.get(i) {
+            Some(Column::Field(f)) => {
+                let field = &rel.fields[*f];
+                ids[*f] = match &field.ty {
+                    Type::Entity(kinds) => match ctx.entities.get(cell) {
+                        Some(rec) if kinds.is_empty() || kinds.contains(&rec.kind) => {
+                            rec.value | GLOBAL
+                        }
+                        _ => {
+                            return Err(at(ctx
+                                .entity(kinds, cell)
+                                .err()
+                                .unwrap_or_else(|| ctx.wrong_type(field, &format!("`{cell}`")))));
+                        }
+                    },
+                    Type::Text | Type::Any => flat.local.intern_str(StrKind::Text, cell),
+                    _ => flat
+                        .local
+                        .intern_owned(ctx.parse_text(field, cell).map_err(at)?),
+                };
+            }
+            Some(Column::Source) => {
+                for id in members(cell) {
+                    sources.push(ctx.source(id).map_err(at)?);
+                }
+            }
+            Some(Column::Status) => status = parse_status(cell).map_err(at)?,
+            Some(Column::Note) => note = Some(Arc::from(cell)),
+            Some(Column::Unnamed) | None => {
+                let reason = format!("this row has more fields than the header's {}", cols.len());
+                return Err(at(CaseError::BadCsv { reason }));
+            }
+        }
+    }
+    for (i, id) in ids.iter_mut().enumerate() {
+        if *id != UNSET {
+            continue;
+        }
+        if !rel.fields[i].optional {
+            let field = rel.fields[i].name.clone();
+            let e = CaseError::MissingField {
+                rel: rel.name.clone(),
+                field,
+            };
+            let col = cols
+                .iter()
+                .position(|c| *c == Column::Field(i))
+                .unwrap_or(0);
+            return Err(Box::new((e, r.pos(col))));
+        }
+        *id = match absent(rel, i) {
+            FieldValue::One(v) => flat.local.intern_owned(v),
+            FieldValue::Many(_) => flat.local.intern_owned(Value::None),
+        };
+    }
+    flat.push(ids, r.record_line(), (sources, status, note));
+    Ok(())
+}
 
 /// One row: the first problem in it, or the staged fact.
 fn fact(

@@ -9,6 +9,7 @@ use crate::diag::{Diagnostic, Place};
 use crate::facts::{FactSet, OriginId};
 use crate::ir::{KindId, Program, RelId, RelKind, Type};
 use crate::value::Value;
+use crate::values::{StrKind, ValueTable};
 
 use super::convert::{EntityRec, IdKey, Loc};
 use super::errors::CaseError;
@@ -21,12 +22,14 @@ pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<IdKey, Enti
         let RelKind::Entity(kind) = rel.kind else {
             continue;
         };
-        for (tuple, origin) in facts.tuples.get(i).into_iter().flatten() {
+        for (tuple, origin) in facts.rows(i) {
             if let Some(Value::Entity(id)) = tuple.first() {
+                let value = facts.values().lookup_str(StrKind::Entity, id);
                 map.entry(IdKey::new(id)).or_insert_with(|| EntityRec {
                     id: id.clone(),
                     kind,
-                    loc: Loc::Earlier { origin: *origin },
+                    loc: Loc::Earlier { origin },
+                    value: value.unwrap_or(u32::MAX),
                 });
             }
         }
@@ -38,6 +41,7 @@ pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<IdKey, Enti
 /// it, with a note at the first.
 pub(crate) fn register(
     map: &mut FxHashMap<IdKey, EntityRec>,
+    table: &mut ValueTable,
     ids: Vec<(Arc<str>, KindId, Loc)>,
     place: &dyn Fn(Loc) -> Place,
     diags: &mut Vec<Diagnostic>,
@@ -51,7 +55,16 @@ pub(crate) fn register(
             diags.push(d);
             continue;
         }
-        map.insert(IdKey::new(&id), EntityRec { id, kind, loc });
+        let value = table.intern_str(StrKind::Entity, &id);
+        map.insert(
+            IdKey::new(&id),
+            EntityRec {
+                id,
+                kind,
+                loc,
+                value,
+            },
+        );
     }
 }
 
@@ -168,15 +181,21 @@ pub(crate) fn rewrite(program: &Program, facts: &mut FactSet, map: &BTreeMap<Arc
         return;
     }
     let skip = program.rel_by_name("same_as").map(|r| r.0 as usize);
+    let table = facts.values_mut();
+    let ids: FxHashMap<u32, u32> = map
+        .iter()
+        .filter_map(|(from, to)| {
+            let from = table.lookup_str(StrKind::Entity, from)?;
+            Some((from, table.intern_str(StrKind::Entity, to)))
+        })
+        .collect();
     for (i, tuples) in facts.tuples.iter_mut().enumerate() {
         if Some(i) == skip {
             continue;
         }
-        for v in tuples.values_mut() {
-            if let Value::Entity(id) = v
-                && let Some(c) = map.get(id)
-            {
-                *v = Value::Entity(c.clone());
+        for id in tuples.ids_mut() {
+            if let Some(&c) = ids.get(id) {
+                *id = c;
             }
         }
     }

@@ -67,6 +67,9 @@ pub struct Case {
     pub merged: BTreeMap<Arc<str>, Arc<str>>,
     /// The data files loaded (display paths), in load order.
     pub files: Vec<String>,
+    /// CSV files left unread because no rule reads their relation
+    /// ([`LoadOptions::only_read`]), display paths.
+    pub unread: Vec<String>,
     /// Problems that did not stop loading.
     pub warnings: Vec<Diagnostic>,
 }
@@ -176,13 +179,20 @@ pub(crate) struct Converted {
     pub diags: Vec<Diagnostic>,
 }
 
-/// Checked facts of one relation, stored flat: fact `i` has the values
-/// `values[i * width..(i + 1) * width]`, line `lines[i]` and meta `metas[meta[i]]`.
+/// Checked facts of one relation, stored flat: fact `i` has the value ids
+/// `ids[i * width..(i + 1) * width]`, line `lines[i]` and meta `metas[meta[i]]`.
+///
+/// An id with [`GLOBAL`] set names a value of the fact set's table (an entity,
+/// interned when the case's ids were registered); any other id is an index into
+/// `local`, the file's own table, merged into the fact set's when the facts are added.
+/// So files are read in parallel without sharing a table, and an entity reference is
+/// one hash lookup, never a copy of its id.
 #[derive(Debug)]
 pub(crate) struct FlatRows {
     pub rel: RelId,
     pub width: usize,
-    pub values: Vec<Value>,
+    pub ids: Vec<u32>,
+    pub local: crate::values::ValueTable,
     pub lines: Vec<u32>,
     pub meta: Vec<u32>,
     /// The distinct (sources, status, note) of the facts.
@@ -193,13 +203,12 @@ pub(crate) struct FlatRows {
 /// The sources, status and note of a fact.
 pub(crate) type Meta = (Vec<Arc<str>>, Status, Option<Arc<str>>);
 
+/// Marks a [`FlatRows`] id as the fact set's own.
+pub(crate) const GLOBAL: u32 = 1 << 31;
+
 impl FlatRows {
-    /// Adds a staged fact with one value per field.
-    pub fn push(&mut self, st: Staged) {
-        let Row::Flat(values) = st.fields else {
-            return;
-        };
-        let m = (st.sources, st.status, st.note);
+    /// Adds a row of `width` ids with its line and meta.
+    pub fn push(&mut self, ids: &[u32], line: u32, m: Meta) {
         let id = match self.meta.last() {
             Some(&last) if self.metas[last as usize] == m => last,
             _ => match self.meta_ids.get(&m) {
@@ -212,8 +221,8 @@ impl FlatRows {
                 }
             },
         };
-        self.values.extend(values);
-        self.lines.push(st.line);
+        self.ids.extend_from_slice(ids);
+        self.lines.push(line);
         self.meta.push(id);
     }
 }
@@ -234,7 +243,32 @@ pub fn load_case(
     program: &Program,
     facts: &mut FactSet,
 ) -> Result<Case, Vec<Diagnostic>> {
-    let listing = files::list(dir).map_err(|d| vec![*d])?;
+    load_case_with(dir, program, facts, &LoadOptions::default())
+}
+
+/// What to load of a case folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Leave out the CSV files of plain relations (not entities, not `same_as`) that no
+    /// clause of the program reads: their facts cannot change any finding. They are
+    /// neither read nor checked, and are listed in [`Case::unread`].
+    pub only_read: bool,
+}
+
+/// [`load_case`] with options.
+pub fn load_case_with(
+    dir: &Path,
+    program: &Program,
+    facts: &mut FactSet,
+    opts: &LoadOptions,
+) -> Result<Case, Vec<Diagnostic>> {
+    crate::timings::mark("load case: start");
+    let mut listing = files::list(dir).map_err(|d| vec![*d])?;
+    let unread = if opts.only_read {
+        skip_unread(program, &mut listing.data)
+    } else {
+        Vec::new()
+    };
     let mut diags = listing.warnings;
     let Some(case_entry) = &listing.case_toml else {
         let path = files::display(dir, "case.toml").to_string();
@@ -244,6 +278,7 @@ pub fn load_case(
     for e in std::iter::once(case_entry).chain(&listing.data) {
         texts.push(files::read(e).map_err(|d| diags.push(*d)).ok());
     }
+    crate::timings::mark("load case: files read");
     let (manifest, manifest_read) = read_manifest(case_entry, texts[0].as_deref(), &mut diags);
     let inputs = parse_inputs(&listing.data, &texts[1..], &mut diags);
     let mut scan = ftm::scan(&listing.ftm, &mut diags);
@@ -258,12 +293,24 @@ pub fn load_case(
             .map(|s| (Arc::from(s.id.as_str()), ()))
             .collect(),
     };
-    register_entities(&mut ctx, &inputs, &listing.ftm, &scan, facts, &mut diags);
+    let mut table = std::mem::take(facts.values_mut());
+    register_entities(
+        &mut ctx,
+        &inputs,
+        &listing.ftm,
+        &scan,
+        facts,
+        &mut table,
+        &mut diags,
+    );
+    *facts.values_mut() = table;
+    crate::timings::mark("load case: entity ids registered");
     let mut converted = par_map(&inputs, |inp| convert_input(inp, &ctx));
     for entry in &listing.ftm {
         converted.push(ftm::convert(entry, &mut scan, &ctx));
     }
     drop(scan);
+    crate::timings::mark("load case: rows converted");
     let staged: Vec<(&Input, &Staged)> = inputs
         .iter()
         .zip(&converted[..inputs.len()])
@@ -294,6 +341,7 @@ pub fn load_case(
         sources: manifest.sources,
         entities: BTreeMap::new(),
         merged: entities::canonical_map(&pairs),
+        unread,
         files: inputs
             .iter()
             .map(|i| i.entry.display.to_string())
@@ -319,11 +367,32 @@ pub fn load_case(
         }
         add_facts(program, facts, &display, c.facts, &mut shown);
     }
+    crate::timings::mark("load case: facts added");
     // Built at once from the collected entries (later ones win, as with `insert`).
     case.entities = shown.into_iter().collect();
     entities::rewrite(program, facts, &case.merged);
     entities::merge_display(&mut case.entities, &case.merged);
+    crate::timings::mark("load case: done");
     Ok(case)
+}
+
+/// Takes out of `data` the CSV files of plain relations no clause reads; returns their
+/// display paths.
+fn skip_unread(program: &Program, data: &mut Vec<Entry>) -> Vec<String> {
+    let read = crate::eval::read_relations(program);
+    let same_as = program.rel_by_name("same_as");
+    let unread = |e: &Entry| {
+        e.kind == Kind::Csv
+            && program.rel_by_name(&e.stem).is_some_and(|r| {
+                program.rel(r).kind == RelKind::Base
+                    && Some(r) != same_as
+                    && !read.get(r.0 as usize).copied().unwrap_or(true)
+            })
+    };
+    let (skipped, kept): (Vec<Entry>, Vec<Entry>) =
+        std::mem::take(data).into_iter().partition(unread);
+    *data = kept;
+    skipped.into_iter().map(|e| e.display.to_string()).collect()
 }
 
 /// Reads `case.toml`; `false` (and an empty manifest) if it could not be read or parsed.
@@ -403,6 +472,7 @@ fn register_entities(
     ftm_files: &[Entry],
     scan: &ftm::Scan,
     origins: &FactSet,
+    table: &mut crate::values::ValueTable,
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut ids = Vec::new();
@@ -440,7 +510,10 @@ fn register_entities(
         }
         _ => place_of(inputs, origins, loc),
     };
-    entities::register(&mut ctx.entities, ids, &place, diags);
+    // Every id is interned now, in definition order, so files read in parallel refer
+    // to entities by their final value id.
+    table.reserve(ids.len());
+    entities::register(&mut ctx.entities, table, ids, &place, diags);
 }
 
 /// The place of a location: in a loaded file, or the file and line of an earlier case.
@@ -526,8 +599,22 @@ fn line_place(path: &str, text: &str, line: u32) -> Place {
     )
 }
 
-/// Adds one file's flat facts with their origins.
-fn add_flat(program: &Program, facts: &mut FactSet, file: &Arc<str>, flat: FlatRows) {
+/// Adds one file's flat facts with their origins, its values merged into the fact set's.
+fn add_flat(program: &Program, facts: &mut FactSet, file: &Arc<str>, mut flat: FlatRows) {
+    let table = facts.values_mut();
+    let remap: Vec<u32> = flat
+        .local
+        .into_values()
+        .into_iter()
+        .map(|v| table.intern_owned(v))
+        .collect();
+    for id in &mut flat.ids {
+        *id = if *id & GLOBAL != 0 {
+            *id & !GLOBAL
+        } else {
+            remap[*id as usize]
+        };
+    }
     let metas: Vec<u32> = flat
         .metas
         .into_iter()
@@ -543,7 +630,7 @@ fn add_flat(program: &Program, facts: &mut FactSet, file: &Arc<str>, flat: FlatR
     let symmetric = program.rel(flat.rel).symmetric;
     let tuples = &mut facts.tuples[flat.rel.0 as usize];
     tuples.reserve(origins.len() * if symmetric { 2 } else { 1 }, flat.width);
-    tuples.extend_flat(flat.width, flat.values, &origins, symmetric);
+    tuples.extend_flat(flat.width, &flat.ids, &origins, symmetric);
 }
 
 /// Adds one file's staged facts with their origins, and records entities for display.

@@ -37,8 +37,9 @@ pub fn run_engine(
     cases: &[PathBuf],
     params: &[String],
     format: ErrorFormat,
+    only_read: bool,
 ) -> Result<(Engine, Audit), Exit> {
-    let engine = load_engine(rules, cases, params, format)?;
+    let engine = load_engine(rules, cases, params, format, only_read)?;
     let progress = Progress::new();
     progress.step("evaluating");
     let audit = engine.run();
@@ -53,13 +54,14 @@ fn load_engine(
     cases: &[PathBuf],
     params: &[String],
     format: ErrorFormat,
+    only_read: bool,
 ) -> Result<Engine, Exit> {
     let rules = default_rules(rules, cases).map_err(|e| {
         eprintln!("error: {e}\n  = help: pass `--rules DIR` (for example `--rules rules/`)");
         Exit::Usage
     })?;
     let progress = Progress::new();
-    let engine = match load(&progress, &rules, cases, params) {
+    let engine = match load(&progress, &rules, cases, params, only_read) {
         Ok(engine) => engine,
         Err(failures) => {
             drop(progress);
@@ -77,7 +79,7 @@ fn load_engine(
 /// `--format count`: counts per rule, without building findings.
 fn run_counts(args: &AuditArgs, format: ErrorFormat) -> Exit {
     let counts =
-        match load_engine(&args.rules, &args.cases, &args.param, format).and_then(|engine| {
+        match load_engine(&args.rules, &args.cases, &args.param, format, true).and_then(|engine| {
             let counts = engine.counts().map_err(|f| fail(&f, format));
             // The process ends after printing: freeing millions of facts one by one
             // would only cost time.
@@ -108,9 +110,11 @@ fn load(
     rules: &[PathBuf],
     cases: &[PathBuf],
     params: &[String],
+    only_read: bool,
 ) -> Result<Engine, Vec<Failure>> {
     progress.step("checking rules");
     let mut engine = Engine::from_paths(rules).map_err(|f| vec![*f])?;
+    engine.load.only_read = only_read;
     let mut failures: Vec<Failure> = Vec::new();
     for p in params {
         if let Err(f) = engine.set_param(p) {
@@ -158,7 +162,13 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
         );
         return Exit::Usage;
     }
-    let (engine, mut audit) = match run_engine(&args.rules, &args.cases, &args.param, format) {
+    let (engine, mut audit) = match run_engine(
+        &args.rules,
+        &args.cases,
+        &args.param,
+        format,
+        !args.coverage,
+    ) {
         Ok(x) => x,
         Err(code) => return code,
     };

@@ -30,7 +30,7 @@ pub fn run_finding(
     format: ErrorFormat,
 ) -> Exit {
     let (_engine, audit) =
-        match super::audit::run_engine(rules, &[case.to_path_buf()], params, format) {
+        match super::audit::run_engine(rules, &[case.to_path_buf()], params, format, true) {
             Ok(x) => x,
             Err(code) => return code,
         };

@@ -40,7 +40,7 @@ pub struct GraphArgs {
 
 pub fn run(args: &GraphArgs, format: ErrorFormat) -> Exit {
     let cases = [args.case.clone()];
-    let (engine, _) = match run_engine(&args.rules, &cases, &[], format) {
+    let (engine, _) = match run_engine(&args.rules, &cases, &[], format, false) {
         Ok(x) => x,
         Err(code) => return code,
     };

@@ -1,46 +1,67 @@
 //! One interner per run: every value becomes a dense `u32`, so joins compare integers.
+//!
+//! The base facts' values are already interned in the fact set's [`ValueTable`]; the
+//! evaluator shares that table and keeps the values it computes (constants of the
+//! rules, arithmetic results, aggregates) in a layer of its own, numbered after it.
 
-use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 use crate::value::Value;
+use crate::values::{ValueTable, hash_value};
 
 /// Marks a variable with no value yet.
 pub(crate) const UNBOUND: u32 = u32::MAX;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Interner {
-    ids: FxHashMap<Value, u32>,
-    values: Vec<Value>,
+    base: Arc<ValueTable>,
+    /// `base.len()`: the id of `extra`'s first value.
+    base_len: u32,
+    extra: ValueTable,
 }
 
 impl Interner {
+    /// An interner whose first ids are `base`'s.
+    pub(crate) fn over(base: Arc<ValueTable>) -> Interner {
+        Interner {
+            base_len: base.len() as u32,
+            base,
+            extra: ValueTable::new(),
+        }
+    }
+
     pub(crate) fn intern(&mut self, v: &Value) -> u32 {
-        if let Some(&id) = self.ids.get(v) {
+        let h = hash_value(v);
+        if let Some(id) = self.base.lookup_hashed(h, v) {
             return id;
         }
-        let id = self.values.len() as u32;
-        self.values.push(v.clone());
-        self.ids.insert(v.clone(), id);
-        id
+        match self.extra.lookup_hashed(h, v) {
+            Some(id) => self.base_len + id,
+            None => self.base_len + self.extra.intern_hashed(h, v.clone()),
+        }
     }
 
     pub(crate) fn intern_owned(&mut self, v: Value) -> u32 {
-        if let Some(&id) = self.ids.get(&v) {
+        let h = hash_value(&v);
+        if let Some(id) = self.base.lookup_hashed(h, &v) {
             return id;
         }
-        let id = self.values.len() as u32;
-        self.values.push(v.clone());
-        self.ids.insert(v, id);
-        id
+        self.base_len + self.extra.intern_hashed(h, v)
     }
 
     /// The id of a value, if it was ever interned.
     pub(crate) fn lookup(&self, v: &Value) -> Option<u32> {
-        self.ids.get(v).copied()
+        let h = hash_value(v);
+        self.base
+            .lookup_hashed(h, v)
+            .or_else(|| Some(self.base_len + self.extra.lookup_hashed(h, v)?))
     }
 
     /// The value of an id; `None` for [`UNBOUND`].
     pub(crate) fn get(&self, id: u32) -> Option<&Value> {
-        self.values.get(id as usize)
+        match id.checked_sub(self.base_len) {
+            None => self.base.get(id),
+            Some(i) => self.extra.get(i),
+        }
     }
 }

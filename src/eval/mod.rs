@@ -43,7 +43,6 @@ use intern::{Interner, UNBOUND};
 use join::Pending;
 use provenance::{BASE, Prov};
 use relation::Rel;
-use rustc_hash::FxHashMap;
 
 /// Limits and switches for one evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +122,7 @@ pub fn evaluate_plan(
         program,
         opts,
         params: &all_params,
-        values: Interner::default(),
+        values: Interner::over(facts.values().clone()),
         rels: program
             .relations
             .iter()
@@ -142,7 +141,9 @@ pub fn evaluate_plan(
         })
         .collect();
     load(&mut engine, program, facts, opts);
+    crate::timings::mark("evaluate: base facts stored");
     engine.run(plan)?;
+    crate::timings::mark("evaluate: done");
     Ok(Database {
         values: engine.values,
         rels: engine.rels,
@@ -150,16 +151,12 @@ pub fn evaluate_plan(
     })
 }
 
-/// Interns and stores the base facts (duplicates keep their first origin); with
-/// `skip_unread`, only those of relations some clause reads. Without provenance,
-/// base tuples record no origin either.
+/// Stores the base facts (their values are interned in the fact set's table already;
+/// duplicates keep their first origin); with `skip_unread`, only those of relations some
+/// clause reads. Without provenance, base tuples record no origin either.
 fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &EvalOptions) {
     let skip_unread = opts.skip_unread;
     let read = read_relations(program);
-    // Entity values of base facts share one `Arc` per entity: look them up by address
-    // first, so each reference costs no string hashing or comparison.
-    let mut by_addr: FxHashMap<usize, u32> = FxHashMap::default();
-    let mut buf = Vec::new();
     for (i, tuples) in facts
         .tuples
         .iter()
@@ -170,30 +167,15 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
             continue;
         }
         let rel = &mut engine.rels[i];
+        if tuples.is_empty() || tuples.width() != rel.arity {
+            continue;
+        }
         rel.reserve(tuples.len());
         if opts.provenance {
             engine.prov[i].reserve_base(tuples.len());
         }
-        for (values, origin) in tuples {
-            if values.len() != rel.arity {
-                continue;
-            }
-            buf.clear();
-            buf.extend(values.iter().map(|v| match v {
-                Value::Entity(id) => {
-                    let addr = id.as_ptr() as usize;
-                    match by_addr.get(&addr) {
-                        Some(&i) => i,
-                        None => {
-                            let i = engine.values.intern(v);
-                            by_addr.insert(addr, i);
-                            i
-                        }
-                    }
-                }
-                _ => engine.values.intern(v),
-            }));
-            if rel.insert(&buf).is_some() && opts.provenance {
+        for (ids, origin) in tuples {
+            if rel.insert(ids).is_some() && opts.provenance {
                 engine.prov[i].push_base(*origin);
             }
         }
@@ -202,7 +184,7 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
 }
 
 /// Per relation: whether an atom of some clause (negated, or in an aggregate) reads it.
-fn read_relations(program: &Program) -> Vec<bool> {
+pub(crate) fn read_relations(program: &Program) -> Vec<bool> {
     fn walk(body: &[Literal], read: &mut [bool]) {
         for lit in body {
             match lit {

@@ -285,14 +285,14 @@ fn merges(program: &Program, case: &Case, facts: &FactSet, proof: &Proof) -> Vec
         .collect();
     let relation = program.rel(rel);
     let mut out: Vec<Evidence> = Vec::new();
-    for (values, o) in facts.tuples.get(rel.0 as usize).into_iter().flatten() {
+    for (values, o) in facts.rows(rel.0 as usize) {
         let merged_here = values
             .iter()
             .any(|v| matches!(v, Value::Entity(id) if named.contains(case.canonical(id))));
         if !merged_here {
             continue;
         }
-        let e = evidence_item(relation, values, &facts.origin(*o));
+        let e = evidence_item(relation, &values, &facts.origin(o));
         if !out.contains(&e) {
             out.push(e);
         }

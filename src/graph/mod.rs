@@ -210,22 +210,22 @@ fn short_text<'a>(texts: impl Iterator<Item = &'a str>) -> Option<String> {
 /// (a list field's members and a symmetric fact's two orders are one fact).
 pub fn case_facts(program: &Program, case: &Case, facts: &FactSet) -> Vec<FactLinks> {
     let mut by_origin: BTreeMap<u32, FactLinks> = BTreeMap::new();
-    for (r, tuples) in facts.tuples.iter().enumerate() {
+    for r in 0..facts.tuples.len() {
         let Some(rel) = program.relations.get(r) else {
             continue;
         };
         if !matches!(rel.kind, RelKind::Base | RelKind::Entity(_)) {
             continue;
         }
-        for (values, origin) in tuples {
-            let o = facts.origin(*origin);
+        for (values, origin) in facts.rows(r) {
+            let o = facts.origin(origin);
             let entry = by_origin.entry(origin.0).or_insert_with(|| FactLinks {
                 relation: rel.name.clone(),
                 place: format!("{}:{}", o.file, o.line),
                 entities: Vec::new(),
                 text: None,
             });
-            for (field, v) in rel.fields.iter().zip(values) {
+            for (field, v) in rel.fields.iter().zip(&values) {
                 if let Value::Entity(id) = v {
                     let pair = (field.name.clone(), case.canonical(id).to_string());
                     if !entry.entities.iter().any(|(_, e)| *e == pair.1) {

@@ -63,7 +63,8 @@ pub(crate) fn import(
         },
         Loc::Earlier { .. } => Place::File(String::new()),
     };
-    entities::register(&mut ctx.entities, ids, &place, &mut diags);
+    let mut table = crate::values::ValueTable::new();
+    entities::register(&mut ctx.entities, &mut table, ids, &place, &mut diags);
     scan.ids = Vec::new();
     for entry in &entries {
         diags.extend(each_fact(entry, &mut scan, &ctx, &mut |st| emit(&st)));

@@ -201,8 +201,8 @@ pub(super) fn tuples(facts: &FactSet, name: &str) -> Vec<String> {
     let Some(rel) = program.rel_by_name(name) else {
         return Vec::new();
     };
-    facts.tuples[rel.0 as usize]
-        .iter()
+    facts
+        .rows(rel.0 as usize)
         .map(|(t, _)| {
             t.iter()
                 .map(|v| v.to_string())
@@ -227,7 +227,7 @@ fn case_loads_manifest_entities_and_relations() {
         vec!["ann,Ann,none", "bob,Bob,Robert", "bob,Bob,Bobby"]
     );
     let (t, o) = facts.tuples[2].get(0).expect("a role");
-    assert_eq!(t[0], Value::entity("ann"));
+    assert_eq!(facts.value(t[0]), &Value::entity("ann"));
     let origin = facts.origin(o);
     assert!(origin.file.ends_with("/roles.toml"), "{}", origin.file);
     assert_eq!(origin.line, 1);
@@ -288,7 +288,7 @@ fn case_toml_dates_numbers_lists_and_open_ends() {
     assert_eq!(tuples(&facts, "associate"), vec!["bob,ann", "ann,bob"]);
     assert_eq!(tuples(&facts, "misc"), vec!["true,90d,16"]);
     let pct = &facts.tuples[3].get(0).expect("a fact").0[2];
-    assert_eq!(pct, &Value::Number(Decimal(12_500_000_000)));
+    assert_eq!(facts.value(*pct), &Value::Number(Decimal(12_500_000_000)));
 }
 
 #[test]

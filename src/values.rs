@@ -1,0 +1,200 @@
+//! Interned values: every distinct [`Value`] once, named by a dense `u32`.
+//!
+//! The case loader interns while it reads, the fact set keeps tuples as `u32` ids into
+//! one shared table, and the evaluator reads that table as is (adding the values it
+//! computes in a layer of its own), so no value is converted or hashed twice between
+//! a CSV cell and a join.
+//!
+//! The table is a vector of values and an open-addressing hash table of ids
+//! (`hashbrown::HashTable<u32>`): 4 bytes and a control byte per slot, rather than a
+//! second copy of every value as a map key.
+
+use std::hash::{Hash, Hasher};
+
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
+
+use crate::value::Value;
+
+/// Every distinct value once; ids are indexes in insertion order.
+#[derive(Debug, Clone, Default)]
+pub struct ValueTable {
+    values: Vec<Value>,
+    index: HashTable<u32>,
+}
+
+/// The hash of a value. Texts and entity ids hash their bytes with a tag, so a lookup by
+/// `&str` ([`ValueTable::lookup_str`]) needs no `Value` built first.
+pub(crate) fn hash_value(v: &Value) -> u64 {
+    match v {
+        Value::Text(s) => hash_str(StrKind::Text, s),
+        Value::Entity(s) => hash_str(StrKind::Entity, s),
+        other => {
+            let mut h = FxHasher::default();
+            other.hash(&mut h);
+            h.finish()
+        }
+    }
+}
+
+/// Which string-valued variant a `&str` lookup means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrKind {
+    Text,
+    Entity,
+}
+
+pub(crate) fn hash_str(kind: StrKind, s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write_u8(match kind {
+        StrKind::Text => 0xa1,
+        StrKind::Entity => 0xe1,
+    });
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+fn is_str(kind: StrKind, s: &str, v: &Value) -> bool {
+    match (kind, v) {
+        (StrKind::Text, Value::Text(t)) | (StrKind::Entity, Value::Entity(t)) => &**t == s,
+        _ => false,
+    }
+}
+
+impl ValueTable {
+    pub fn new() -> ValueTable {
+        ValueTable::default()
+    }
+
+    /// How many distinct values the table holds.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Room for `n` more values.
+    pub fn reserve(&mut self, n: usize) {
+        self.values.reserve(n);
+        let values = &self.values;
+        self.index
+            .reserve(n, |&id| hash_value(&values[id as usize]));
+    }
+
+    /// The id of `v`, adding it if new.
+    pub fn intern(&mut self, v: &Value) -> u32 {
+        let h = hash_value(v);
+        match self.find(h, |x| x == v) {
+            Some(id) => id,
+            None => self.insert_new(h, v.clone()),
+        }
+    }
+
+    /// The id of `v`, adding it (moved) if new.
+    pub fn intern_owned(&mut self, v: Value) -> u32 {
+        let h = hash_value(&v);
+        match self.find(h, |x| *x == v) {
+            Some(id) => id,
+            None => self.insert_new(h, v),
+        }
+    }
+
+    /// The id of the text or entity id `s`, adding it if new (allocating only then).
+    pub fn intern_str(&mut self, kind: StrKind, s: &str) -> u32 {
+        let h = hash_str(kind, s);
+        match self.find(h, |x| is_str(kind, s, x)) {
+            Some(id) => id,
+            None => self.insert_new(
+                h,
+                match kind {
+                    StrKind::Text => Value::text(s),
+                    StrKind::Entity => Value::entity(s),
+                },
+            ),
+        }
+    }
+
+    /// The id of `v` (whose [`hash_value`] is `h`), if it is in the table.
+    pub(crate) fn lookup_hashed(&self, h: u64, v: &Value) -> Option<u32> {
+        self.find(h, |x| x == v)
+    }
+
+    /// The id of `v` (whose [`hash_value`] is `h`), adding it (moved) if new.
+    pub(crate) fn intern_hashed(&mut self, h: u64, v: Value) -> u32 {
+        match self.find(h, |x| *x == v) {
+            Some(id) => id,
+            None => self.insert_new(h, v),
+        }
+    }
+
+    /// The id of `v`, if it is in the table.
+    pub fn lookup(&self, v: &Value) -> Option<u32> {
+        self.find(hash_value(v), |x| x == v)
+    }
+
+    /// The id of the text or entity id `s`, if it is in the table.
+    pub fn lookup_str(&self, kind: StrKind, s: &str) -> Option<u32> {
+        self.find(hash_str(kind, s), |x| is_str(kind, s, x))
+    }
+
+    /// The value of `id`.
+    pub fn get(&self, id: u32) -> Option<&Value> {
+        self.values.get(id as usize)
+    }
+
+    /// Every value, in id order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// The values, in id order, giving up the table.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+
+    fn find(&self, h: u64, eq: impl Fn(&Value) -> bool) -> Option<u32> {
+        let values = &self.values;
+        self.index.find(h, |&id| eq(&values[id as usize])).copied()
+    }
+
+    fn insert_new(&mut self, h: u64, v: Value) -> u32 {
+        let id = self.values.len() as u32;
+        self.values.push(v);
+        let values = &self.values;
+        self.index
+            .insert_unique(h, id, |&i| hash_value(&values[i as usize]));
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{Date, Decimal};
+
+    #[test]
+    fn interns_each_value_once_and_finds_strings_without_building_a_value() {
+        let mut t = ValueTable::new();
+        let a = t.intern(&Value::entity("p1"));
+        let b = t.intern(&Value::text("p1"));
+        let c = t.intern(&Value::Number(Decimal::from_int(3)));
+        let d = t.intern(&Value::Date(Date::POS_INF));
+        assert_eq!(t.len(), 4);
+        assert_ne!(a, b);
+        assert_eq!(t.intern_str(StrKind::Entity, "p1"), a);
+        assert_eq!(t.intern_str(StrKind::Text, "p1"), b);
+        assert_eq!(t.lookup_str(StrKind::Entity, "p2"), None);
+        assert_eq!(t.intern_owned(Value::Number(Decimal::from_int(3))), c);
+        assert_eq!(t.lookup(&Value::Date(Date::POS_INF)), Some(d));
+        assert_eq!(t.get(a), Some(&Value::entity("p1")));
+        let many: Vec<u32> = (0..10_000)
+            .map(|i| t.intern_str(StrKind::Text, &format!("t{i}")))
+            .collect();
+        for (i, id) in many.iter().enumerate() {
+            assert_eq!(t.lookup(&Value::text(&format!("t{i}"))), Some(*id));
+        }
+        assert_eq!(t.len(), 4 + 10_000);
+    }
+}

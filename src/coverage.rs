@@ -194,7 +194,7 @@ fn absent_validity(validity: Option<Validity>, values: &[Value]) -> Vec<usize> {
 
 fn unsourced(case: &Case, facts: &FactSet) -> Vec<Unsourced> {
     let mut out: Vec<Unsourced> = case
-        .entities
+        .all_entities()
         .iter()
         .filter_map(|(id, e)| {
             let o = facts.get_origin(e.origin)?;

@@ -135,6 +135,7 @@ fn given_case(program: &Program, facts: &FactSet, location: &str) -> crate::case
         files: Vec::new(),
         unread: Vec::new(),
         warnings: Vec::new(),
+        ..Default::default()
     }
 }
 

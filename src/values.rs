@@ -5,9 +5,11 @@
 //! computes in a layer of its own), so no value is converted or hashed twice between
 //! a CSV cell and a join.
 //!
-//! The table is a vector of values and an open-addressing hash table of ids
-//! (`hashbrown::HashTable<u32>`): 4 bytes and a control byte per slot, rather than a
-//! second copy of every value as a map key.
+//! The table is a vector of values and an open-addressing hash table of (id, 32-bit
+//! hash) pairs (`hashbrown::HashTable`): 8 bytes and a control byte per slot, rather
+//! than a second copy of every value as a map key. The stored hash lets growth rehash
+//! without reading the values, and a probe skip most non-matching slots without
+//! following a value's pointer.
 
 use std::hash::{Hash, Hasher};
 
@@ -20,7 +22,19 @@ use crate::value::Value;
 #[derive(Debug, Clone, Default)]
 pub struct ValueTable {
     values: Vec<Value>,
-    index: HashTable<u32>,
+    /// (id, [`fold`] of the value's hash).
+    index: HashTable<(u32, u32)>,
+}
+
+/// A 64-bit hash as the 32 bits the table keeps.
+fn fold(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
+}
+
+/// The table's hash of an entry: the kept 32 bits spread over 64 (hashbrown takes the
+/// slot from the low bits and a tag from the top 7).
+fn spread(h32: u32) -> u64 {
+    (h32 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// The hash of a value. Texts and entity ids hash their bytes with a tag, so a lookup by
@@ -78,9 +92,7 @@ impl ValueTable {
     /// Room for `n` more values.
     pub fn reserve(&mut self, n: usize) {
         self.values.reserve(n);
-        let values = &self.values;
-        self.index
-            .reserve(n, |&id| hash_value(&values[id as usize]));
+        self.index.reserve(n, |&(_, h)| spread(h));
     }
 
     /// The id of `v`, adding it if new.
@@ -156,15 +168,20 @@ impl ValueTable {
 
     fn find(&self, h: u64, eq: impl Fn(&Value) -> bool) -> Option<u32> {
         let values = &self.values;
-        self.index.find(h, |&id| eq(&values[id as usize])).copied()
+        let h32 = fold(h);
+        self.index
+            .find(spread(h32), |&(id, kept)| {
+                kept == h32 && eq(&values[id as usize])
+            })
+            .map(|&(id, _)| id)
     }
 
     fn insert_new(&mut self, h: u64, v: Value) -> u32 {
         let id = self.values.len() as u32;
         self.values.push(v);
-        let values = &self.values;
+        let h32 = fold(h);
         self.index
-            .insert_unique(h, id, |&i| hash_value(&values[i as usize]));
+            .insert_unique(spread(h32), (id, h32), |&(_, k)| spread(k));
         id
     }
 }

@@ -8,6 +8,7 @@ use crate::diag::{Place, did_you_mean};
 use crate::facts::FieldValue;
 use crate::ir::{Field, KindId, Program, RelId, RelKind, Relation, Type, Validity};
 use crate::value::{Date, Decimal, Duration, Status, Value};
+use crate::values::ValueTable;
 
 use super::errors::CaseError;
 
@@ -23,14 +24,61 @@ pub(crate) enum Loc {
     Earlier { origin: crate::facts::OriginId },
 }
 
-/// One known entity id.
-#[derive(Debug, Clone)]
-pub(crate) struct EntityRec {
-    pub id: Arc<str>,
-    pub kind: KindId,
-    pub loc: Loc,
-    /// Its id in the fact set's value table.
-    pub value: u32,
+/// The known entity ids: for each, its kind and its id in the fact set's value table,
+/// in a 32-byte hash slot (every entity reference of every row looks here, so the slot
+/// is kept small); where each was defined is kept apart, for diagnostics only.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EntityMap {
+    by_id: FxHashMap<IdKey, (u32, KindId)>,
+    /// (value id, where defined), in value id order while `sorted`.
+    locs: Vec<(u32, Loc)>,
+    sorted: bool,
+}
+
+impl EntityMap {
+    /// The value id and kind of entity `id`.
+    pub fn get(&self, id: &str) -> Option<(u32, KindId)> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Adds an entity not known yet (the caller checks).
+    pub fn insert(&mut self, id: &Arc<str>, value: u32, kind: KindId, loc: Loc) {
+        self.by_id.insert(IdKey::new(id), (value, kind));
+        self.sorted =
+            self.locs.is_empty() || (self.sorted && self.locs[self.locs.len() - 1].0 < value);
+        self.locs.push((value, loc));
+    }
+
+    pub fn reserve(&mut self, n: usize) {
+        self.by_id.reserve(n);
+        self.locs.reserve(n);
+    }
+
+    /// Sorts the definitions for [`EntityMap::loc`] (new ids are interned in order, so
+    /// they usually are already).
+    pub fn finish(&mut self) {
+        if !self.sorted {
+            self.locs.sort_by_key(|(v, _)| *v);
+            self.sorted = true;
+        }
+    }
+
+    /// Where the entity with value id `value` was defined.
+    pub fn loc(&self, value: u32) -> Option<Loc> {
+        if self.sorted {
+            let i = self.locs.binary_search_by_key(&value, |(v, _)| *v).ok()?;
+            return Some(self.locs[i].1);
+        }
+        self.locs.iter().find(|(v, _)| *v == value).map(|(_, l)| *l)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.by_id.keys().map(IdKey::as_str)
+    }
 }
 
 /// An entity id as a hash key. Ids of up to 22 bytes are stored inline, so a lookup
@@ -92,16 +140,27 @@ const SUGGEST_LIMIT: usize = 5_000;
 /// What a fact is checked against: the schema, the entity ids and the source ids.
 pub(crate) struct Ctx<'a> {
     pub program: &'a Program,
-    pub entities: FxHashMap<IdKey, EntityRec>,
+    pub entities: EntityMap,
     pub sources: FxHashMap<Arc<str>, ()>,
+    /// The fact set's value table, once the case's entity ids are in it.
+    pub values: Arc<ValueTable>,
 }
 
 impl Ctx<'_> {
+    /// The value of a known entity id (sharing the table's copy of the id), else a new
+    /// entity value.
+    pub fn entity_value(&self, id: &str) -> Value {
+        self.entities
+            .get(id)
+            .and_then(|(v, _)| self.values.get(v).cloned())
+            .unwrap_or_else(|| Value::entity(id))
+    }
+
     /// A reference to an entity of one of `kinds` (any kind if empty).
     pub fn entity(&self, kinds: &[KindId], id: &str) -> Result<Value, CaseError> {
-        let Some(rec) = self.entities.get(id) else {
+        let Some((value, kind)) = self.entities.get(id) else {
             let suggestion = if self.entities.len() <= SUGGEST_LIMIT {
-                did_you_mean(id, self.entities.keys().map(IdKey::as_str)).map(String::from)
+                did_you_mean(id, self.entities.ids()).map(String::from)
             } else {
                 None
             };
@@ -110,14 +169,18 @@ impl Ctx<'_> {
                 suggestion,
             });
         };
-        if !kinds.is_empty() && !kinds.contains(&rec.kind) {
+        if !kinds.is_empty() && !kinds.contains(&kind) {
             return Err(CaseError::WrongKind {
                 id: id.to_string(),
-                is: format!("of kind `{}`", self.program.kind(rec.kind).name),
+                is: format!("of kind `{}`", self.program.kind(kind).name),
                 expected: self.type_name(&Type::Entity(kinds.to_vec())),
             });
         }
-        Ok(Value::Entity(rec.id.clone()))
+        Ok(self
+            .values
+            .get(value)
+            .cloned()
+            .unwrap_or_else(|| Value::entity(id)))
     }
 
     /// A cited source id, shared with the case's table.

@@ -122,9 +122,8 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
         return out;
     };
     let lines = text.bytes().filter(|&b| b == b'\n').count();
-    let plain = !matches!(rel.kind, RelKind::Entity(_))
-        && !rel.fields.iter().any(|f| f.list)
-        && ctx.program.rel_by_name("same_as") != Some(rel_id);
+    let plain =
+        !rel.fields.iter().any(|f| f.list) && ctx.program.rel_by_name("same_as") != Some(rel_id);
     if plain {
         out.flat = Some(FlatRows {
             rel: rel_id,
@@ -206,8 +205,8 @@ fn flat_fact(
                 let field = &rel.fields[*f];
                 ids[*f] = match &field.ty {
                     Type::Entity(kinds) => match ctx.entities.get(cell) {
-                        Some(rec) if kinds.is_empty() || kinds.contains(&rec.kind) => {
-                            rec.value | GLOBAL
+                        Some((value, kind)) if kinds.is_empty() || kinds.contains(&kind) => {
+                            value | GLOBAL
                         }
                         _ => {
                             return Err(at(ctx
@@ -390,10 +389,7 @@ fn cell_value(
     if i == 0
         && let RelKind::Entity(_) = rel.kind
     {
-        return Ok(Some(FieldValue::One(match ctx.entities.get(cell) {
-            Some(rec) => Value::Entity(rec.id.clone()),
-            None => Value::entity(cell),
-        })));
+        return Ok(Some(FieldValue::One(ctx.entity_value(cell))));
     }
     if f.list {
         let vals = members(cell)

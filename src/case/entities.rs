@@ -11,61 +11,55 @@ use crate::ir::{KindId, Program, RelId, RelKind, Type};
 use crate::value::Value;
 use crate::values::{StrKind, ValueTable};
 
-use super::convert::{EntityRec, IdKey, Loc};
+use super::convert::{EntityMap, Loc};
 use super::errors::CaseError;
 use super::{Entity, Row, Staged};
 
 /// The entities already in the fact set (from cases loaded earlier).
-pub(crate) fn prior(program: &Program, facts: &FactSet) -> FxHashMap<IdKey, EntityRec> {
-    let mut map = FxHashMap::default();
+pub(crate) fn prior(program: &Program, facts: &FactSet) -> EntityMap {
+    let mut map = EntityMap::default();
     for (i, rel) in program.relations.iter().enumerate() {
         let RelKind::Entity(kind) = rel.kind else {
             continue;
         };
         for (tuple, origin) in facts.rows(i) {
             if let Some(Value::Entity(id)) = tuple.first() {
-                let value = facts.values().lookup_str(StrKind::Entity, id);
-                map.entry(IdKey::new(id)).or_insert_with(|| EntityRec {
-                    id: id.clone(),
-                    kind,
-                    loc: Loc::Earlier { origin },
-                    value: value.unwrap_or(u32::MAX),
-                });
+                if map.get(id).is_none()
+                    && let Some(value) = facts.values().lookup_str(StrKind::Entity, id)
+                {
+                    map.insert(id, value, kind, Loc::Earlier { origin });
+                }
             }
         }
     }
+    map.finish();
     map
 }
 
 /// Adds newly defined ids in order; a second definition is a `duplicate_id` pointing at
 /// it, with a note at the first.
 pub(crate) fn register(
-    map: &mut FxHashMap<IdKey, EntityRec>,
+    map: &mut EntityMap,
     table: &mut ValueTable,
     ids: Vec<(Arc<str>, KindId, Loc)>,
     place: &dyn Fn(Loc) -> Place,
     diags: &mut Vec<Diagnostic>,
 ) {
+    map.reserve(ids.len());
     for (id, kind, loc) in ids {
-        if let Some(first) = map.get(&*id) {
+        if let Some((first, _)) = map.get(&id) {
             let e = CaseError::DuplicateId { id: id.to_string() };
             let mut d = e.at(place(loc));
-            d.notes
-                .push((place(first.loc), "first defined here".into()));
+            if let Some(first) = map.loc(first) {
+                d.notes.push((place(first), "first defined here".into()));
+            }
             diags.push(d);
             continue;
         }
-        let value = table.intern_str(StrKind::Entity, &id);
-        map.insert(
-            IdKey::new(&id),
-            EntityRec {
-                id,
-                kind,
-                loc,
-                value,
-            },
-        );
+        let value = table.intern_owned(Value::Entity(id.clone()));
+        map.insert(&id, value, kind, loc);
     }
+    map.finish();
 }
 
 /// The display record of an entity fact (before list expansion).

@@ -18,6 +18,7 @@
 //! - Problems in all files are collected, sorted and returned together; when there is
 //!   any error, nothing is added to the fact set.
 
+mod bulk;
 mod convert;
 mod csv;
 mod csv_facts;
@@ -53,7 +54,7 @@ use toml_file::TomlFile;
 pub(crate) const MAX_ERRORS_PER_FILE: usize = 200;
 
 /// A loaded case: what `case.toml` says, and the entities for display.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Case {
     pub dir: PathBuf,
     pub title: String,
@@ -61,8 +62,11 @@ pub struct Case {
     /// The "today" of the case.
     pub as_of: Option<Date>,
     pub sources: Vec<Source>,
-    /// Every entity this case defines, by canonical id.
+    /// The entities this case defines in TOML and FtM files, by canonical id (those
+    /// of CSV files are kept compactly: [`Case::entity`] and [`Case::all_entities`]
+    /// give both).
     pub entities: BTreeMap<Arc<str>, Entity>,
+    pub(crate) bulk: bulk::BulkEntities,
     /// Ids merged by `same_as`, each mapped to its canonical id.
     pub merged: BTreeMap<Arc<str>, Arc<str>>,
     /// The data files loaded (display paths), in load order.
@@ -75,9 +79,47 @@ pub struct Case {
 }
 
 impl Case {
+    /// A case with no data, for facts made elsewhere (a test's `given` block).
+    pub fn empty(dir: impl Into<PathBuf>) -> Case {
+        Case {
+            dir: dir.into(),
+            ..Case::default()
+        }
+    }
+
     /// The id an entity was merged into by `same_as` (the id itself if none).
     pub fn canonical<'a>(&'a self, id: &'a str) -> &'a str {
         self.merged.get(id).map_or(id, |c| c)
+    }
+
+    /// The entity with this id (not resolving `same_as`: see [`Case::canonical`]).
+    pub fn entity(&self, id: &str) -> Option<Entity> {
+        match self.entities.get(id) {
+            Some(e) => Some(e.clone()),
+            None if self.merged.contains_key(id) => None,
+            None => self.bulk.get(id).map(|(_, e)| e),
+        }
+    }
+
+    /// The display name of the entity with this id, after `same_as` merging.
+    pub fn entity_name(&self, id: &str) -> Option<String> {
+        self.entity(self.canonical(id)).map(|e| e.name)
+    }
+
+    /// Every entity the case defines (merged ones folded in), by id.
+    pub fn all_entities(&self) -> BTreeMap<Arc<str>, Entity> {
+        let mut all: BTreeMap<Arc<str>, Entity> = self
+            .bulk
+            .iter()
+            .filter(|(id, _)| !self.merged.contains_key(&**id))
+            .collect();
+        all.extend(self.entities.iter().map(|(k, e)| (k.clone(), e.clone())));
+        all
+    }
+
+    /// How many entities the case defines.
+    pub fn entity_count(&self) -> usize {
+        self.all_entities().len()
     }
 
     /// The source with this id.
@@ -287,6 +329,7 @@ pub fn load_case_with(
     let mut ctx = Ctx {
         program,
         entities: entities::prior(program, facts),
+        values: Default::default(),
         sources: manifest
             .sources
             .iter()
@@ -304,6 +347,8 @@ pub fn load_case_with(
         &mut diags,
     );
     *facts.values_mut() = table;
+    // Shared while rows are converted; given back before facts are added.
+    ctx.values = facts.values().clone();
     crate::timings::mark("load case: entity ids registered");
     let mut converted = par_map(&inputs, |inp| convert_input(inp, &ctx));
     for entry in &listing.ftm {
@@ -340,6 +385,7 @@ pub fn load_case_with(
         as_of: manifest.as_of,
         sources: manifest.sources,
         entities: BTreeMap::new(),
+        bulk: bulk::BulkEntities::default(),
         merged: entities::canonical_map(&pairs),
         unread,
         files: inputs
@@ -363,7 +409,7 @@ pub fn load_case_with(
         .zip(converted)
     {
         if let Some(flat) = c.flat {
-            add_flat(program, facts, &display, flat);
+            add_flat(program, facts, &display, flat, &mut case.bulk);
         }
         add_facts(program, facts, &display, c.facts, &mut shown);
     }
@@ -371,6 +417,17 @@ pub fn load_case_with(
     // Built at once from the collected entries (later ones win, as with `insert`).
     case.entities = shown.into_iter().collect();
     entities::rewrite(program, facts, &case.merged);
+    case.bulk.finish(facts.values().clone());
+    // Merged entities of CSV files are folded like the others.
+    for (id, canon) in &case.merged {
+        for x in [id, canon] {
+            if !case.entities.contains_key(x)
+                && let Some((k, e)) = case.bulk.get(x)
+            {
+                case.entities.insert(k, e);
+            }
+        }
+    }
     entities::merge_display(&mut case.entities, &case.merged);
     crate::timings::mark("load case: done");
     Ok(case)
@@ -555,18 +612,18 @@ fn check_same_as(
     diags: &mut Vec<Diagnostic>,
 ) {
     for (a, b, i) in pairs {
-        let (Some(ra), Some(rb)) = (ctx.entities.get(&**a), ctx.entities.get(&**b)) else {
+        let (Some((_, ka)), Some((_, kb))) = (ctx.entities.get(a), ctx.entities.get(b)) else {
             continue;
         };
-        if ra.kind == rb.kind {
+        if ka == kb {
             continue;
         }
         let kind = |k| ctx.program.kind(k).name.clone();
         let e = CaseError::SameAsKinds {
             a: a.to_string(),
-            a_kind: kind(ra.kind),
+            a_kind: kind(ka),
             b: b.to_string(),
-            b_kind: kind(rb.kind),
+            b_kind: kind(kb),
         };
         if let Some((inp, st)) = staged.get(*i) {
             diags.push(e.at(line_place(&inp.entry.display, inp.text, st.line)));
@@ -600,7 +657,13 @@ fn line_place(path: &str, text: &str, line: u32) -> Place {
 }
 
 /// Adds one file's flat facts with their origins, its values merged into the fact set's.
-fn add_flat(program: &Program, facts: &mut FactSet, file: &Arc<str>, mut flat: FlatRows) {
+fn add_flat(
+    program: &Program,
+    facts: &mut FactSet,
+    file: &Arc<str>,
+    mut flat: FlatRows,
+    bulk: &mut bulk::BulkEntities,
+) {
     let table = facts.values_mut();
     let remap: Vec<u32> = flat
         .local
@@ -627,7 +690,16 @@ fn add_flat(program: &Program, facts: &mut FactSet, file: &Arc<str>, mut flat: F
         .zip(&flat.meta)
         .map(|(&line, &m)| facts.add_origin_at(metas[m as usize], line))
         .collect();
-    let symmetric = program.rel(flat.rel).symmetric;
+    let rel = program.rel(flat.rel);
+    if let RelKind::Entity(kind) = rel.kind {
+        let kind = &program.kind(kind).name;
+        let name = rel.field("name");
+        bulk.reserve(origins.len());
+        for (ids, &origin) in flat.ids.chunks_exact(flat.width.max(1)).zip(&origins) {
+            bulk.push(ids[0], name.map(|i| ids[i]), kind, origin);
+        }
+    }
+    let symmetric = rel.symmetric;
     let tuples = &mut facts.tuples[flat.rel.0 as usize];
     tuples.reserve(origins.len() * if symmetric { 2 } else { 1 }, flat.width);
     tuples.extend_flat(flat.width, &flat.ids, &origins, symmetric);

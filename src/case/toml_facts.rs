@@ -176,10 +176,7 @@ fn field(ctx: &Ctx, rel: &Relation, i: usize, v: &Val) -> Res<Option<FieldValue>
         && let RelKind::Entity(_) = rel.kind
     {
         return match v.get_ref() {
-            DeValue::String(s) => Ok(Some(FieldValue::One(match ctx.entities.get(s.as_ref()) {
-                Some(rec) => Value::Entity(rec.id.clone()),
-                None => Value::entity(s),
-            }))),
+            DeValue::String(s) => Ok(Some(FieldValue::One(ctx.entity_value(s.as_ref())))),
             other => Err((ctx.wrong_type(f, &found(other)), v.span())),
         };
     }

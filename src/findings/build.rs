@@ -43,11 +43,7 @@ pub fn findings(
 /// How a value reads in a message: an entity's display name, else the value.
 pub fn shown(case: &Case, v: &Value) -> String {
     match v {
-        Value::Entity(id) => case
-            .entities
-            .get(case.canonical(id))
-            .map(|e| e.name.clone())
-            .unwrap_or_else(|| id.to_string()),
+        Value::Entity(id) => case.entity_name(id).unwrap_or_else(|| id.to_string()),
         Value::Date(d) if *d == Date::POS_INF => "ongoing".to_string(),
         Value::Date(d) if *d == Date::NEG_INF => "an open start".to_string(),
         other => other.to_string(),

@@ -192,7 +192,7 @@ impl Graph {
 
 /// Entity id → display name, for a case.
 pub fn names(case: &Case) -> BTreeMap<String, String> {
-    case.entities
+    case.all_entities()
         .iter()
         .map(|(id, e)| (id.to_string(), e.name.clone()))
         .collect()

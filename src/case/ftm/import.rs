@@ -48,6 +48,7 @@ pub(crate) fn import(
     let mut ctx = Ctx {
         program,
         entities: Default::default(),
+        values: Default::default(),
         sources: scan
             .sources
             .list
@@ -65,6 +66,7 @@ pub(crate) fn import(
     };
     let mut table = crate::values::ValueTable::new();
     entities::register(&mut ctx.entities, &mut table, ids, &place, &mut diags);
+    ctx.values = Arc::new(table);
     scan.ids = Vec::new();
     for entry in &entries {
         diags.extend(each_fact(entry, &mut scan, &ctx, &mut |st| emit(&st)));
@@ -92,6 +94,7 @@ pub(crate) fn check_value(
     let ctx = Ctx {
         program,
         entities: Default::default(),
+        values: Default::default(),
         sources: Default::default(),
     };
     ctx.parse_text(field, text)

@@ -115,8 +115,8 @@ pub(crate) fn lookup(
         return Some(c.clone());
     }
     let ctx = others?;
-    let rec = ctx.entities.get(id)?;
-    Some(match ctx.program.kind(rec.kind).name.as_str() {
+    let (_, kind) = ctx.entities.get(id)?;
+    Some(match ctx.program.kind(kind).name.as_str() {
         "person" => Class::Person,
         "org" => Class::Org,
         _ => Class::Other,
@@ -346,10 +346,7 @@ fn stage(
         let f = &rel.fields[i];
         let value = |s: &str| -> Result<Value, CaseError> {
             if i == 0 && matches!(rel.kind, RelKind::Entity(_)) {
-                return Ok(match ctx.entities.get(s) {
-                    Some(r) => Value::Entity(r.id.clone()),
-                    None => Value::entity(s),
-                });
+                return Ok(ctx.entity_value(s));
             }
             ctx.parse_text(f, s)
         };

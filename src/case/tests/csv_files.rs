@@ -68,6 +68,15 @@ fn case_csv_entities_may_be_referenced_from_toml_and_csv() {
     ]);
     assert_eq!(tuples(&facts, "role"), vec!["ann,acme,none,-inf,+inf"]);
     assert_eq!(case.files.iter().filter(|f| f.ends_with(".csv")).count(), 2);
+    // Entities of CSV files are shown like any other: kind, name, origin.
+    let ann = case.entity("ann").expect("ann is defined");
+    assert_eq!((ann.kind.as_str(), ann.name.as_str()), ("person", "Ann"));
+    assert_eq!(facts.origin(ann.origin).line, 2);
+    assert!(facts.origin(ann.origin).file.ends_with("person.csv"));
+    assert_eq!(case.entity_name("acme").as_deref(), Some("Acme"));
+    assert_eq!(case.entity("bob"), None);
+    let all: Vec<String> = case.all_entities().keys().map(|k| k.to_string()).collect();
+    assert_eq!(all, vec!["acme", "ann"]);
 }
 
 #[test]

@@ -1,0 +1,94 @@
+//! Entities defined in CSV files, kept compactly (12 bytes each) and shown on demand:
+//! a register of a million people costs no million display records, and a run that
+//! only counts findings never builds one.
+
+use std::sync::Arc;
+
+use crate::facts::OriginId;
+use crate::value::Value;
+use crate::values::{StrKind, ValueTable};
+
+use super::Entity;
+
+/// One entity of a CSV entity file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Row {
+    /// Its id's value id.
+    value: u32,
+    /// The value id of its `name` field ([`NO_NAME`] if the relation has none).
+    name: u32,
+    /// Index into `kinds`.
+    kind: u32,
+    origin: OriginId,
+}
+
+const NO_NAME: u32 = u32::MAX;
+
+/// The entities of a case's CSV entity files.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BulkEntities {
+    values: Arc<ValueTable>,
+    kinds: Vec<String>,
+    /// Sorted by `value` once loading is done.
+    rows: Vec<Row>,
+}
+
+impl BulkEntities {
+    /// Records an entity: its id's and name's value ids, its kind's name, its origin.
+    pub fn push(&mut self, value: u32, name: Option<u32>, kind: &str, origin: OriginId) {
+        let k = match self.kinds.iter().position(|k| k == kind) {
+            Some(k) => k,
+            None => {
+                self.kinds.push(kind.to_string());
+                self.kinds.len() - 1
+            }
+        };
+        self.rows.push(Row {
+            value,
+            name: name.unwrap_or(NO_NAME),
+            kind: k as u32,
+            origin,
+        });
+    }
+
+    /// Room for `n` more entities.
+    pub fn reserve(&mut self, n: usize) {
+        self.rows.reserve(n);
+    }
+
+    /// Ends loading: the value table the ids name, and the rows sorted for lookup.
+    pub fn finish(&mut self, values: Arc<ValueTable>) {
+        self.values = values;
+        self.rows.sort_unstable_by_key(|r| r.value);
+        self.rows.dedup_by_key(|r| r.value);
+    }
+
+    /// The entity with this id, if a CSV file defined it.
+    pub fn get(&self, id: &str) -> Option<(Arc<str>, Entity)> {
+        let value = self.values.lookup_str(StrKind::Entity, id)?;
+        let i = self.rows.binary_search_by_key(&value, |r| r.value).ok()?;
+        self.entity(&self.rows[i])
+    }
+
+    /// Every entity, in value id order.
+    pub fn iter(&self) -> impl Iterator<Item = (Arc<str>, Entity)> + '_ {
+        self.rows.iter().filter_map(|r| self.entity(r))
+    }
+
+    fn entity(&self, r: &Row) -> Option<(Arc<str>, Entity)> {
+        let Some(Value::Entity(id)) = self.values.get(r.value) else {
+            return None;
+        };
+        let name = match self.values.get(r.name) {
+            Some(Value::Text(t)) => t.to_string(),
+            _ => id.to_string(),
+        };
+        let e = Entity {
+            kind: self.kinds.get(r.kind as usize).cloned().unwrap_or_default(),
+            name,
+            aliases: Vec::new(),
+            origin: r.origin,
+        };
+        Some((id.clone(), e))
+    }
+}

@@ -31,6 +31,10 @@ pub struct Manifest {
     pub rules: Vec<FileHash>,
     /// Every case folder's `case.toml`, then its data files in load order.
     pub cases: Vec<FileHash>,
+    /// Case data files left unread because no rule reads their relation (their facts
+    /// cannot change a finding; they were not checked either).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
     /// Every parameter with the value used (defaults and `--param` overrides).
     pub params: Vec<ParamValue>,
     /// Switches that changed the output's content, as given (`--near-misses`).
@@ -80,10 +84,15 @@ impl Manifest {
                 value: v.to_string(),
             })
             .collect();
+        let unread = engine
+            .cases()
+            .flat_map(|(c, _)| c.unread.iter().cloned())
+            .collect();
         Manifest {
             probity: format!("probity {}", env!("CARGO_PKG_VERSION")),
             rules,
             cases,
+            unread,
             params,
             options,
             generated: timestamp.then(now_utc),

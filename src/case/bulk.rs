@@ -15,14 +15,25 @@ use super::Entity;
 struct Row {
     /// Its id's value id.
     value: u32,
-    /// The value id of its `name` field ([`NO_NAME`] if the relation has none).
+    /// The value id of its `name` field ([`NO_NAME`] if the relation has none); for an
+    /// entity of a lazy file, the offset of its record in the file's text.
     name: u32,
+    /// Index into `lazy`, or [`EAGER`].
+    file: u32,
     /// Index into `kinds`.
     kind: u32,
     origin: OriginId,
 }
 
 const NO_NAME: u32 = u32::MAX;
+const EAGER: u32 = u32::MAX;
+
+/// An entity file loaded for its ids alone: its text, and its `name` column if any.
+#[derive(Debug, Clone)]
+struct LazyFile {
+    text: Arc<str>,
+    name_col: Option<usize>,
+}
 
 /// The entities of a case's CSV entity files.
 #[derive(Debug, Clone, Default)]
@@ -31,24 +42,48 @@ pub(crate) struct BulkEntities {
     kinds: Vec<String>,
     /// Sorted by `value` once loading is done.
     rows: Vec<Row>,
+    lazy: Vec<LazyFile>,
 }
 
 impl BulkEntities {
     /// Records an entity: its id's and name's value ids, its kind's name, its origin.
     pub fn push(&mut self, value: u32, name: Option<u32>, kind: &str, origin: OriginId) {
-        let k = match self.kinds.iter().position(|k| k == kind) {
-            Some(k) => k,
-            None => {
-                self.kinds.push(kind.to_string());
-                self.kinds.len() - 1
-            }
-        };
+        let kind = self.kind(kind);
         self.rows.push(Row {
             value,
             name: name.unwrap_or(NO_NAME),
-            kind: k as u32,
+            file: EAGER,
+            kind,
             origin,
         });
+    }
+
+    /// Adds a file loaded for its ids alone; returns its number for [`Self::push_lazy`].
+    pub fn lazy_file(&mut self, text: Arc<str>, name_col: Option<usize>) -> u32 {
+        self.lazy.push(LazyFile { text, name_col });
+        self.lazy.len() as u32 - 1
+    }
+
+    /// Records an entity of lazy file `file` whose record starts at byte `start`.
+    pub fn push_lazy(&mut self, value: u32, file: u32, start: u32, kind: &str, origin: OriginId) {
+        let kind = self.kind(kind);
+        self.rows.push(Row {
+            value,
+            name: start,
+            file,
+            kind,
+            origin,
+        });
+    }
+
+    fn kind(&mut self, kind: &str) -> u32 {
+        match self.kinds.iter().position(|k| k == kind) {
+            Some(k) => k as u32,
+            None => {
+                self.kinds.push(kind.to_string());
+                self.kinds.len() as u32 - 1
+            }
+        }
     }
 
     /// Room for `n` more entities.
@@ -79,10 +114,17 @@ impl BulkEntities {
         let Some(Value::Entity(id)) = self.values.get(r.value) else {
             return None;
         };
-        let name = match self.values.get(r.name) {
-            Some(Value::Text(t)) => t.to_string(),
-            _ => id.to_string(),
+        let name = match self.lazy.get(r.file as usize) {
+            Some(f) => f
+                .name_col
+                .and_then(|col| super::csv_facts::cell_at(&f.text, r.name as usize, col))
+                .filter(|n| !n.is_empty()),
+            None => match self.values.get(r.name) {
+                Some(Value::Text(t)) => Some(t.to_string()),
+                _ => None,
+            },
         };
+        let name = name.unwrap_or_else(|| id.to_string());
         let e = Entity {
             kind: self.kinds.get(r.kind as usize).cloned().unwrap_or_default(),
             name,

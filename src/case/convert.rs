@@ -29,28 +29,53 @@ pub(crate) enum Loc {
 /// is kept small); where each was defined is kept apart, for diagnostics only.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EntityMap {
-    by_id: FxHashMap<IdKey, (u32, KindId)>,
+    by_id: hashbrown::HashTable<Slot>,
     /// (value id, where defined), in value id order while `sorted`.
     locs: Vec<(u32, Loc)>,
     sorted: bool,
 }
 
+/// One entity id in [`EntityMap`]: the id (inline if short), its value id and kind.
+#[derive(Debug, Clone)]
+struct Slot {
+    key: IdKey,
+    value: u32,
+    kind: KindId,
+}
+
+fn hash_id(id: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(id);
+    h.write_usize(id.len());
+    h.finish()
+}
+
 impl EntityMap {
     /// The value id and kind of entity `id`.
     pub fn get(&self, id: &str) -> Option<(u32, KindId)> {
-        self.by_id.get(id).copied()
+        let id = id.as_bytes();
+        self.by_id
+            .find(hash_id(id), |s| s.key.bytes() == id)
+            .map(|s| (s.value, s.kind))
     }
 
     /// Adds an entity not known yet (the caller checks).
     pub fn insert(&mut self, id: &Arc<str>, value: u32, kind: KindId, loc: Loc) {
-        self.by_id.insert(IdKey::new(id), (value, kind));
+        let slot = Slot {
+            key: IdKey::new(id),
+            value,
+            kind,
+        };
+        self.by_id
+            .insert_unique(hash_id(id.as_bytes()), slot, |s| hash_id(s.key.bytes()));
         self.sorted =
             self.locs.is_empty() || (self.sorted && self.locs[self.locs.len() - 1].0 < value);
         self.locs.push((value, loc));
     }
 
     pub fn reserve(&mut self, n: usize) {
-        self.by_id.reserve(n);
+        self.by_id.reserve(n, |s| hash_id(s.key.bytes()));
         self.locs.reserve(n);
     }
 
@@ -77,7 +102,7 @@ impl EntityMap {
     }
 
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.by_id.keys().map(IdKey::as_str)
+        self.by_id.iter().map(|s| s.key.as_str())
     }
 }
 
@@ -101,6 +126,14 @@ impl IdKey {
                 }
             }
             None => IdKey::Heap(id.clone()),
+        }
+    }
+
+    /// The id's bytes (no UTF-8 check: ids are made from `&str`).
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            IdKey::Inline { len, bytes } => &bytes[..*len as usize],
+            IdKey::Heap(s) => s.as_bytes(),
         }
     }
 

@@ -39,6 +39,7 @@ pub struct CsvReader<'a> {
     buf: String,
     fields: Vec<Field>,
     record_line: u32,
+    record_start: usize,
 }
 
 impl<'a> CsvReader<'a> {
@@ -51,6 +52,7 @@ impl<'a> CsvReader<'a> {
             buf: String::new(),
             fields: Vec::new(),
             record_line: 1,
+            record_start: 0,
         }
     }
 
@@ -74,6 +76,7 @@ impl<'a> CsvReader<'a> {
             return Ok(false);
         }
         self.record_line = self.line;
+        self.record_start = self.pos;
         loop {
             let more = if bytes.get(self.pos) == Some(&b'"') {
                 self.quoted()?
@@ -221,6 +224,11 @@ impl<'a> CsvReader<'a> {
     /// The line the current record starts on.
     pub fn record_line(&self) -> u32 {
         self.record_line
+    }
+
+    /// The byte offset where the current record starts.
+    pub fn record_start(&self) -> usize {
+        self.record_start
     }
 
     /// How many fields the current record has.

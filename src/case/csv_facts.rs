@@ -87,11 +87,13 @@ fn header(
     (out.diags.len() == before).then_some(cols)
 }
 
-/// The entity ids in the id column of an entity CSV, with their places.
+/// The entity ids in the id column of an entity CSV, with their places; with `records`,
+/// also each id's record line and start offset.
 pub(crate) fn entity_ids(
     text: &str,
     rel: &Relation,
     kind: KindId,
+    mut records: Option<&mut Vec<(u32, u32)>>,
 ) -> Vec<(Arc<str>, KindId, FieldPos)> {
     let mut r = CsvReader::new(text);
     let mut out = Vec::new();
@@ -108,9 +110,42 @@ pub(crate) fn entity_ids(
         let id = r.field(col).trim();
         if !id.is_empty() {
             out.push((Arc::from(id), kind, r.pos(col)));
+            if let Some(recs) = records.as_deref_mut() {
+                recs.push((r.record_line(), r.record_start() as u32));
+            }
         }
     }
     out
+}
+
+/// Whether an entity CSV can be loaded for its ids alone, its other fields read only
+/// when an entity is shown: no list fields, a header naming only the relation's fields
+/// (no `source`, `status` or `note` column, whose values would go into origins), the id
+/// column present, and offsets that fit 32 bits. `Some(name column)` if so.
+pub(crate) fn lazy_columns(text: &str, rel: &Relation) -> Option<Option<usize>> {
+    if rel.fields.iter().any(|f| f.list) || text.len() >= u32::MAX as usize {
+        return None;
+    }
+    let mut r = CsvReader::new(text);
+    if r.next_record() != Ok(true) {
+        return None;
+    }
+    let names: Vec<&str> = (0..r.width()).map(|i| r.field(i).trim()).collect();
+    let id = rel.fields.first()?;
+    let known = |n: &&str| n.is_empty() || rel.field(n).is_some();
+    if !names.iter().all(known) || !names.contains(&id.name.as_str()) {
+        return None;
+    }
+    Some(names.iter().position(|n| *n == "name"))
+}
+
+/// The trimmed cell `col` of the record starting at byte `start`, if there is one.
+pub(crate) fn cell_at(text: &str, start: usize, col: usize) -> Option<String> {
+    let mut r = CsvReader::new(text.get(start..)?);
+    if r.next_record() != Ok(true) || col >= r.width() {
+        return None;
+    }
+    Some(r.field(col).trim().to_string())
 }
 
 /// Converts every row of a CSV file of relation `rel_id`.

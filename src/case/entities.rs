@@ -37,15 +37,17 @@ pub(crate) fn prior(program: &Program, facts: &FactSet) -> EntityMap {
 }
 
 /// Adds newly defined ids in order; a second definition is a `duplicate_id` pointing at
-/// it, with a note at the first.
+/// it, with a note at the first. Returns each id's value id (`u32::MAX` for a
+/// duplicate).
 pub(crate) fn register(
     map: &mut EntityMap,
     table: &mut ValueTable,
     ids: Vec<(Arc<str>, KindId, Loc)>,
     place: &dyn Fn(Loc) -> Place,
     diags: &mut Vec<Diagnostic>,
-) {
+) -> Vec<u32> {
     map.reserve(ids.len());
+    let mut values = Vec::with_capacity(ids.len());
     for (id, kind, loc) in ids {
         if let Some((first, _)) = map.get(&id) {
             let e = CaseError::DuplicateId { id: id.to_string() };
@@ -54,12 +56,15 @@ pub(crate) fn register(
                 d.notes.push((place(first), "first defined here".into()));
             }
             diags.push(d);
+            values.push(u32::MAX);
             continue;
         }
         let value = table.intern_owned(Value::Entity(id.clone()));
         map.insert(&id, value, kind, loc);
+        values.push(value);
     }
     map.finish();
+    values
 }
 
 /// The display record of an entity fact (before list expansion).

@@ -336,10 +336,12 @@ pub fn load_case_with(
             .map(|s| (Arc::from(s.id.as_str()), ()))
             .collect(),
     };
+    let lazy = lazy_inputs(program, &inputs, opts);
     let mut table = std::mem::take(facts.values_mut());
-    register_entities(
+    let lazy_rows = register_entities(
         &mut ctx,
         &inputs,
+        &lazy,
         &listing.ftm,
         &scan,
         facts,
@@ -350,7 +352,13 @@ pub fn load_case_with(
     // Shared while rows are converted; given back before facts are added.
     ctx.values = facts.values().clone();
     crate::timings::mark("load case: entity ids registered");
-    let mut converted = par_map(&inputs, |inp| convert_input(inp, &ctx));
+    let mut converted = par_map(
+        &inputs.iter().zip(&lazy).collect::<Vec<_>>(),
+        |(inp, lazy)| match lazy {
+            Some(_) => Converted::default(),
+            None => convert_input(inp, &ctx),
+        },
+    );
     for entry in &listing.ftm {
         converted.push(ftm::convert(entry, &mut scan, &ctx));
     }
@@ -397,6 +405,14 @@ pub fn load_case_with(
     };
     drop(staged);
     let displays: Vec<Arc<str>> = inputs.iter().map(|i| i.entry.display.clone()).collect();
+    let lazy_files: Vec<(Arc<str>, Arc<str>, Option<usize>, RelId)> = inputs
+        .iter()
+        .zip(&lazy)
+        .filter_map(|(inp, l)| {
+            let (col, rel) = (*l)?;
+            Some((inp.entry.display.clone(), Arc::from(inp.text), col, rel))
+        })
+        .collect();
     // The files' text and the id table are not needed any more: free them before the
     // fact set grows.
     drop(inputs);
@@ -412,6 +428,20 @@ pub fn load_case_with(
             add_flat(program, facts, &display, flat, &mut case.bulk);
         }
         add_facts(program, facts, &display, c.facts, &mut shown);
+    }
+    for ((display, text, col, rel), rows) in lazy_files.into_iter().zip(lazy_rows) {
+        let RelKind::Entity(kind) = program.rel(rel).kind else {
+            continue;
+        };
+        let kind = &program.kind(kind).name;
+        let file = case.bulk.lazy_file(text, col);
+        let meta = facts.add_meta(display, Vec::new(), Status::default(), None);
+        facts.reserve_origins(rows.len());
+        case.bulk.reserve(rows.len());
+        for (value, line, start) in rows {
+            let origin = facts.add_origin_at(meta, line);
+            case.bulk.push_lazy(value, file, start, kind, origin);
+        }
     }
     crate::timings::mark("load case: facts added");
     // Built at once from the collected entries (later ones win, as with `insert`).
@@ -522,18 +552,51 @@ fn add_ftm_sources(
     }
 }
 
-/// Collects the entity ids every file defines, in file order (FtM files last).
+/// Per input: `Some((name column, relation))` for a CSV file of an entity relation no
+/// clause reads, loaded for its ids alone (with [`LoadOptions::only_read`], when
+/// [`csv_facts::lazy_columns`] allows).
+fn lazy_inputs(
+    program: &Program,
+    inputs: &[Input],
+    opts: &LoadOptions,
+) -> Vec<Option<(Option<usize>, RelId)>> {
+    let read = crate::eval::read_relations(program);
+    inputs
+        .iter()
+        .map(|inp| {
+            if !opts.only_read || inp.doc.is_some() || inp.entry.kind != Kind::Csv {
+                return None;
+            }
+            let r = program.rel_by_name(&inp.entry.stem)?;
+            let rel = program.rel(r);
+            let unread = !read.get(r.0 as usize).copied().unwrap_or(true);
+            if !matches!(rel.kind, RelKind::Entity(_)) || !unread {
+                return None;
+            }
+            Some((csv_facts::lazy_columns(inp.text, rel)?, r))
+        })
+        .collect()
+}
+
+/// Collects the entity ids every file defines, in file order (FtM files last), and
+/// returns, per lazy input (in order), each of its entities' (value id, record line,
+/// record start).
+#[expect(clippy::too_many_arguments)]
 fn register_entities(
     ctx: &mut Ctx,
     inputs: &[Input],
+    lazy: &[Option<(Option<usize>, RelId)>],
     ftm_files: &[Entry],
     scan: &ftm::Scan,
     origins: &FactSet,
     table: &mut crate::values::ValueTable,
     diags: &mut Vec<Diagnostic>,
-) {
+) -> Vec<Vec<(u32, u32, u32)>> {
     let mut ids = Vec::new();
+    // Per lazy input: where its ids start in `ids`, and their records.
+    let mut lazy_spans: Vec<(usize, Vec<(u32, u32)>)> = Vec::new();
     for (i, inp) in inputs.iter().enumerate() {
+        let mut records = lazy[i].map(|_| Vec::new());
         let found = match &inp.doc {
             Some(doc) => {
                 toml_facts::entity_ids(&TomlFile::new(&inp.entry.display, inp.text), ctx, doc)
@@ -544,12 +607,17 @@ fn register_entities(
                 .map(|r| ctx.program.rel(r))
             {
                 Some(rel) => match rel.kind {
-                    RelKind::Entity(kind) => csv_facts::entity_ids(inp.text, rel, kind),
+                    RelKind::Entity(kind) => {
+                        csv_facts::entity_ids(inp.text, rel, kind, records.as_mut())
+                    }
                     _ => Vec::new(),
                 },
                 None => Vec::new(),
             },
         };
+        if let Some(records) = records {
+            lazy_spans.push((ids.len(), records));
+        }
         let file = i as u32;
         ids.extend(
             found
@@ -570,7 +638,20 @@ fn register_entities(
     // Every id is interned now, in definition order, so files read in parallel refer
     // to entities by their final value id.
     table.reserve(ids.len());
-    entities::register(&mut ctx.entities, table, ids, &place, diags);
+    let values = entities::register(&mut ctx.entities, table, ids, &place, diags);
+    lazy_spans
+        .into_iter()
+        .map(|(at, records)| {
+            records
+                .into_iter()
+                .enumerate()
+                .filter_map(|(k, (line, start))| {
+                    let v = *values.get(at + k)?;
+                    (v != u32::MAX).then_some((v, line, start))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The place of a location: in a loaded file, or the file and line of an earlier case.

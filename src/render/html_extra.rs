@@ -126,6 +126,18 @@ pub(super) fn manifest(out: &mut String, m: &Manifest) {
             esc(&m.options.join(" "))
         );
     }
+    if !m.unread.is_empty() {
+        let files: Vec<String> = m
+            .unread
+            .iter()
+            .map(|f| format!("<code>{}</code>", esc(f)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p>Not read (no rule reads their relation): {}</p>",
+            files.join(", ")
+        );
+    }
     out.push_str("<details>\n<summary>Input files and their FNV-1a 64 hashes</summary>\n<table>\n<thead><tr><th>file</th><th>hash</th></tr></thead>\n<tbody>\n");
     for f in m.rules.iter().chain(&m.cases) {
         let _ = writeln!(

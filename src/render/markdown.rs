@@ -263,6 +263,13 @@ fn manifest(out: &mut String, m: &Manifest) {
     if !m.options.is_empty() {
         out.push_str(&format!("- Options: `{}`\n", m.options.join(" ")));
     }
+    if !m.unread.is_empty() {
+        let files: Vec<String> = m.unread.iter().map(|f| format!("`{f}`")).collect();
+        out.push_str(&format!(
+            "- Not read (no rule reads their relation): {}\n",
+            files.join(", ")
+        ));
+    }
     out.push_str("\n| file | FNV-1a 64 |\n|---|---|\n");
     for f in m.rules.iter().chain(&m.cases) {
         out.push_str(&format!("| `{}` | `{}` |\n", f.path, f.hash));

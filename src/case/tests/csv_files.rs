@@ -128,3 +128,73 @@ fn case_csv_bulk_load_timing() {
     );
     assert_eq!(facts.tuples[3].len(), n);
 }
+
+/// With `only_read`, a plain relation no clause reads is not loaded (and listed as
+/// unread), and an entity file no clause reads is loaded for its ids alone: references
+/// to its ids are still checked, and its entities still show their names.
+#[test]
+fn case_only_read_skips_unread_files_and_shows_lazy_entities() {
+    let people = "id,name\nann,Ann\n";
+    let orgs = "id,name,kind\nacme,\"Acme \"\"A\"\" Ltd\",firm\nbeta,,\n";
+    let roles = "person,org,title,from,until\nann,acme,,2020-05,\nzed,acme,,,\n";
+    let all = [
+        ("case.toml", super::CASE_TOML),
+        ("person.csv", people),
+        ("org.csv", orgs),
+        ("role.csv", roles),
+    ];
+    let dir = super::folder(&all);
+    let program = super::program();
+    let load = |dir: &std::path::Path, only_read| {
+        let mut facts = crate::facts::FactSet::new(&program);
+        let opts = crate::case::LoadOptions { only_read };
+        let res = crate::case::load_case_with(dir, &program, &mut facts, &opts);
+        (res, facts)
+    };
+    // Loading everything: `beta` has no name and `zed` is nobody.
+    let (full, _) = load(&dir, false);
+    let codes: Vec<String> = full
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "probity::case::missing_field",
+            "probity::case::unknown_entity"
+        ]
+    );
+    // No clause reads `role` or `org`: role.csv is left out, unread and unchecked;
+    // org.csv is read for its ids. person.csv (with a list field) loads in full.
+    let (lazy, facts) = load(&dir, true);
+    let case = lazy.unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(case.unread.len(), 1);
+    assert!(case.unread[0].ends_with("role.csv"), "{:?}", case.unread);
+    assert_eq!(tuples(&facts, "person"), vec!["ann,Ann,none"]);
+    assert!(tuples(&facts, "org").is_empty());
+    let acme = case.entity("acme").expect("acme");
+    assert_eq!(
+        (acme.kind.as_str(), acme.name.as_str()),
+        ("org", "Acme \"A\" Ltd")
+    );
+    assert_eq!(facts.origin(acme.origin).line, 2);
+    assert!(facts.origin(acme.origin).file.ends_with("org.csv"));
+    assert_eq!(case.entity_name("beta").as_deref(), Some("beta"));
+    assert_eq!(case.entity_name("ann").as_deref(), Some("Ann"));
+    assert_eq!(case.all_entities().len(), 3);
+    // Ids of a lazily loaded file are still checked: a duplicate is an error.
+    let dup = [
+        ("case.toml", super::CASE_TOML),
+        ("org.csv", "id,name\nx,A\nx,B\n"),
+    ];
+    let (res, _) = load(&super::folder(&dup), true);
+    let codes: Vec<String> = res
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect();
+    assert_eq!(codes, vec!["probity::case::duplicate_id"]);
+}

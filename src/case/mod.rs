@@ -44,6 +44,8 @@ use crate::ir::{Program, RelId, RelKind, Relation};
 use crate::value::{Date, Status, Value};
 
 pub(crate) use convert::{absent, unknown_field};
+/// The case loader's CSV reader, public for the micro-benchmarks (`benches/micro.rs`).
+pub use csv::{CsvError, CsvReader, FieldPos};
 pub use errors::CaseError;
 
 use convert::{Ctx, Loc, point};

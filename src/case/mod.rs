@@ -407,7 +407,7 @@ pub fn load_case_with(
     };
     drop(staged);
     let displays: Vec<Arc<str>> = inputs.iter().map(|i| i.entry.display.clone()).collect();
-    let lazy_files: Vec<(Arc<str>, Arc<str>, Option<usize>, RelId)> = inputs
+    let lazy_files: Vec<LazyInput> = inputs
         .iter()
         .zip(&lazy)
         .filter_map(|(inp, l)| {
@@ -553,6 +553,9 @@ fn add_ftm_sources(
         }
     }
 }
+
+/// A file loaded for its ids alone: display path, text, name column, relation.
+type LazyInput = (Arc<str>, Arc<str>, Option<usize>, RelId);
 
 /// Per input: `Some((name column, relation))` for a CSV file of an entity relation no
 /// clause reads, loaded for its ids alone (with [`LoadOptions::only_read`], when

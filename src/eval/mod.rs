@@ -255,7 +255,7 @@ impl Database {
             return None;
         }
         let p = &self.prov[rel.0 as usize];
-        let Some(r) = p.recs.get(index as usize) else {
+        let Some(r) = p.get(index as usize) else {
             return Some(Derivation::Unknown);
         };
         if r.clause == BASE {

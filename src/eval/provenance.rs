@@ -24,20 +24,40 @@ pub(crate) struct Rec {
     pub(crate) nprem: u32,
 }
 
-/// Derivations of one relation's tuples, parallel to them.
+/// Derivations of one relation's tuples, parallel to them: the base facts loaded first
+/// as their origins alone (4 bytes each), then one record per later tuple.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Prov {
-    pub(crate) recs: Vec<Rec>,
+    base: Vec<OriginId>,
+    recs: Vec<Rec>,
     pub(crate) binds: Vec<u32>,
     pub(crate) prems: Vec<(u32, u32)>,
 }
 
 impl Prov {
     pub(crate) fn reserve_base(&mut self, n: usize) {
-        self.recs.reserve(n);
+        self.base.reserve(n);
+    }
+
+    /// The record of tuple `i`.
+    pub(crate) fn get(&self, i: usize) -> Option<Rec> {
+        match self.base.get(i) {
+            Some(o) => Some(Rec {
+                clause: BASE,
+                bind: o.0,
+                nbind: 0,
+                prem: 0,
+                nprem: 0,
+            }),
+            None => self.recs.get(i - self.base.len()).copied(),
+        }
     }
 
     pub(crate) fn push_base(&mut self, origin: OriginId) {
+        if self.recs.is_empty() {
+            self.base.push(origin);
+            return;
+        }
         self.recs.push(Rec {
             clause: BASE,
             bind: origin.0,
@@ -61,9 +81,9 @@ impl Prov {
 
     /// Copies record `i` of `other` to the end of `self`.
     pub(crate) fn copy_from(&mut self, other: &Prov, i: usize) {
-        let Some(r) = other.recs.get(i) else { return };
+        let Some(r) = other.get(i) else { return };
         if r.clause == BASE {
-            self.recs.push(*r);
+            self.push_base(OriginId(r.bind));
             return;
         }
         let b = &other.binds[r.bind as usize..(r.bind + r.nbind) as usize];
@@ -72,6 +92,7 @@ impl Prov {
     }
 
     pub(crate) fn clear(&mut self) {
+        self.base.clear();
         self.recs.clear();
         self.binds.clear();
         self.prems.clear();

@@ -155,13 +155,32 @@ impl Rel {
         idx
     }
 
-    /// Appends a tuple unless present; returns its index if it was new.
+    /// Appends a tuple unless present; returns its index if it was new. One probe of
+    /// the set index both finds a present tuple and, if absent, takes the new one.
     pub(crate) fn insert(&mut self, tuple: &[u32]) -> Option<u32> {
-        if self.contains(tuple) {
-            None
-        } else {
-            Some(self.push(tuple))
+        let idx = self.len;
+        let arity = self.arity;
+        let key = fold(hash_key(tuple.iter().copied()));
+        let Index { heads, next, .. } = &mut self.indexes[0];
+        let data = &self.data;
+        let head = heads.entry(key).or_insert(NONE);
+        let mut cur = *head;
+        while cur != END {
+            let s = cur as usize * arity;
+            if &data[s..s + arity] == tuple {
+                return None;
+            }
+            cur = next.get(cur as usize).copied().unwrap_or(NONE);
         }
+        next.push(*head);
+        *head = idx;
+        self.data.extend_from_slice(tuple);
+        self.len += 1;
+        let s = idx as usize * arity;
+        for ix in &mut self.indexes[1..] {
+            ix.insert(idx, &self.data[s..s + arity]);
+        }
+        Some(idx)
     }
 
     /// Empties the relation, keeping its indexes' columns and capacity.

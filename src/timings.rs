@@ -17,9 +17,22 @@ pub fn enabled() -> bool {
     start().is_some()
 }
 
-/// Prints `what` with the seconds since the first call, if timings are on.
+/// Prints `what` with the seconds since the first call and the resident memory, if
+/// timings are on.
 pub fn mark(what: &str) {
     if let Some(t) = start() {
-        eprintln!("[{:8.3}s] {what}", t.elapsed().as_secs_f64());
+        eprintln!(
+            "[{:8.3}s {:6} MB] {what}",
+            t.elapsed().as_secs_f64(),
+            resident_mb()
+        );
     }
+}
+
+/// Resident memory in MB (from `/proc/self/statm`, assuming 4 KiB pages; 0 elsewhere).
+fn resident_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096 / 1_000_000)
 }

@@ -16,12 +16,42 @@ use super::errors::CaseError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Loc {
     /// File `file` (index into the case's data files) at this position.
-    Here {
-        file: u32,
-        pos: super::csv::FieldPos,
-    },
+    Here { file: u32, pos: ShortPos },
     /// Defined by an earlier case loaded into the same fact set.
     Earlier { origin: crate::facts::OriginId },
+}
+
+/// A [`super::csv::FieldPos`] in 16 bytes (case files are under 4 GiB), kept for every
+/// entity a case defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ShortPos {
+    pub line: u32,
+    line_start: u32,
+    start: u32,
+    end: u32,
+}
+
+impl From<super::csv::FieldPos> for ShortPos {
+    fn from(p: super::csv::FieldPos) -> ShortPos {
+        let at = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        ShortPos {
+            line: p.line,
+            line_start: at(p.line_start),
+            start: at(p.start),
+            end: at(p.end),
+        }
+    }
+}
+
+impl From<ShortPos> for super::csv::FieldPos {
+    fn from(p: ShortPos) -> super::csv::FieldPos {
+        super::csv::FieldPos {
+            line: p.line,
+            line_start: p.line_start as usize,
+            start: p.start as usize,
+            end: p.end as usize,
+        }
+    }
 }
 
 /// The known entity ids: for each, its kind and its id in the fact set's value table,

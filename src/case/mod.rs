@@ -597,9 +597,18 @@ fn register_entities(
     table: &mut crate::values::ValueTable,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Vec<(u32, u32, u32)>> {
-    let mut ids = Vec::new();
-    // Per lazy input: where its ids start in `ids`, and their records.
-    let mut lazy_spans: Vec<(usize, Vec<(u32, u32)>)> = Vec::new();
+    let place = |loc: Loc| match loc {
+        Loc::Here { file, pos } if file as usize >= inputs.len() => {
+            match ftm_files.get(file as usize - inputs.len()) {
+                Some(e) => ftm::reread_place(&e.path, &e.display, pos.line),
+                None => Place::File(String::new()),
+            }
+        }
+        _ => place_of(inputs, origins, loc),
+    };
+    // Every id is interned now, in definition order (file by file, so no list of every
+    // id is held), so files read in parallel refer to entities by their final value id.
+    let mut lazy_rows = Vec::new();
     for (i, inp) in inputs.iter().enumerate() {
         let mut records = lazy[i].map(|_| Vec::new());
         let found = match &inp.doc {
@@ -620,50 +629,42 @@ fn register_entities(
                 None => Vec::new(),
             },
         };
-        if let Some(records) = records {
-            lazy_spans.push((ids.len(), records));
-        }
         let file = i as u32;
-        ids.extend(
-            found
+        let ids: Vec<_> = found
+            .into_iter()
+            .map(|(id, k, pos)| {
+                (
+                    id,
+                    k,
+                    Loc::Here {
+                        file,
+                        pos: pos.into(),
+                    },
+                )
+            })
+            .collect();
+        table.reserve(ids.len());
+        let values = entities::register(&mut ctx.entities, table, ids, &place, diags);
+        if let Some(records) = records {
+            let rows: Vec<(u32, u32, u32)> = records
                 .into_iter()
-                .map(|(id, k, pos)| (id, k, Loc::Here { file, pos })),
-        );
-    }
-    ids.extend(ftm::entity_ids(scan, ctx, inputs.len()));
-    let place = |loc: Loc| match loc {
-        Loc::Here { file, pos } if file as usize >= inputs.len() => {
-            match ftm_files.get(file as usize - inputs.len()) {
-                Some(e) => ftm::reread_place(&e.path, &e.display, pos.line),
-                None => Place::File(String::new()),
-            }
+                .zip(values)
+                .filter(|(_, v)| *v != u32::MAX)
+                .map(|((line, start), v)| (v, line, start))
+                .collect();
+            lazy_rows.push(rows);
         }
-        _ => place_of(inputs, origins, loc),
-    };
-    // Every id is interned now, in definition order, so files read in parallel refer
-    // to entities by their final value id.
-    table.reserve(ids.len());
-    let values = entities::register(&mut ctx.entities, table, ids, &place, diags);
-    lazy_spans
-        .into_iter()
-        .map(|(at, records)| {
-            records
-                .into_iter()
-                .enumerate()
-                .filter_map(|(k, (line, start))| {
-                    let v = *values.get(at + k)?;
-                    (v != u32::MAX).then_some((v, line, start))
-                })
-                .collect()
-        })
-        .collect()
+    }
+    let ids = ftm::entity_ids(scan, ctx, inputs.len());
+    entities::register(&mut ctx.entities, table, ids, &place, diags);
+    lazy_rows
 }
 
 /// The place of a location: in a loaded file, or the file and line of an earlier case.
 fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {
     match loc {
         Loc::Here { file, pos } => match inputs.get(file as usize) {
-            Some(inp) => point(&inp.entry.display, inp.text, pos),
+            Some(inp) => point(&inp.entry.display, inp.text, pos.into()),
             None => Place::File(String::new()),
         },
         Loc::Earlier { origin } => match origins.get_origin(origin) {

@@ -221,7 +221,14 @@ pub(crate) fn entity_ids(scan: &Scan, ctx: &Ctx, base: usize) -> Vec<(Arc<str>, 
                 ..Default::default()
             };
             let file = (base + k) as u32;
-            Some((id.clone(), kind, Loc::Here { file, pos }))
+            Some((
+                id.clone(),
+                kind,
+                Loc::Here {
+                    file,
+                    pos: pos.into(),
+                },
+            ))
         })
         .collect()
 }

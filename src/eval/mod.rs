@@ -153,34 +153,60 @@ pub fn evaluate_plan(
 
 /// Stores the base facts (their values are interned in the fact set's table already;
 /// duplicates keep their first origin); with `skip_unread`, only those of relations some
-/// clause reads. Without provenance, base tuples record no origin either.
+/// clause reads. Without provenance, base tuples record no origin either. Relations are
+/// independent here, so they are stored on all cores (largest first, each to the least
+/// loaded worker); the result does not depend on the split.
 fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &EvalOptions) {
-    let skip_unread = opts.skip_unread;
     let read = read_relations(program);
-    for (i, tuples) in facts
-        .tuples
-        .iter()
+    let mut jobs: Vec<(&mut Rel, &mut Prov, &crate::facts::Tuples)> = engine
+        .rels
+        .iter_mut()
+        .zip(engine.prov.iter_mut())
+        .zip(&facts.tuples)
         .enumerate()
-        .take(program.relations.len())
-    {
-        if skip_unread && !read[i] {
-            continue;
+        .filter(|(i, ((rel, _), tuples))| {
+            (!opts.skip_unread || read.get(*i).copied().unwrap_or(false))
+                && !tuples.is_empty()
+                && tuples.width() == rel.arity
+        })
+        .map(|(_, ((rel, prov), tuples))| (rel, prov, tuples))
+        .collect();
+    jobs.sort_by_key(|(_, _, t)| std::cmp::Reverse(t.len()));
+    let threads = crate::case::threads().clamp(1, jobs.len().max(1));
+    let mut shares: Vec<(usize, Vec<(&mut Rel, &mut Prov, &crate::facts::Tuples)>)> =
+        (0..threads).map(|_| (0, Vec::new())).collect();
+    for job in jobs {
+        if let Some(least) = shares.iter_mut().min_by_key(|(load, _)| *load) {
+            least.0 += job.2.len();
+            least.1.push(job);
         }
-        let rel = &mut engine.rels[i];
-        if tuples.is_empty() || tuples.width() != rel.arity {
-            continue;
+    }
+    let provenance = opts.provenance;
+    let store = move |share: Vec<(&mut Rel, &mut Prov, &crate::facts::Tuples)>| {
+        for (rel, prov, tuples) in share {
+            rel.reserve(tuples.len());
+            if provenance {
+                prov.reserve_base(tuples.len());
+            }
+            for (ids, origin) in tuples {
+                if rel.insert(ids).is_some() && provenance {
+                    prov.push_base(*origin);
+                }
+            }
+            rel.settle();
         }
-        rel.reserve(tuples.len());
-        if opts.provenance {
-            engine.prov[i].reserve_base(tuples.len());
-        }
-        for (ids, origin) in tuples {
-            if rel.insert(ids).is_some() && opts.provenance {
-                engine.prov[i].push_base(*origin);
+    };
+    let mut shares = shares.into_iter().map(|(_, s)| s);
+    let first = shares.next().unwrap_or_default();
+    std::thread::scope(|s| {
+        let others: Vec<_> = shares.map(|share| s.spawn(move || store(share))).collect();
+        store(first);
+        for h in others {
+            if let Err(p) = h.join() {
+                std::panic::resume_unwind(p);
             }
         }
-        rel.settle();
-    }
+    });
 }
 
 /// Per relation: whether an atom of some clause (negated, or in an aggregate) reads it.

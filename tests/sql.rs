@@ -129,9 +129,9 @@ fn spark_output_is_balanced_and_uses_backticks() {
     }
 }
 
-/// The DuckDB differential test's fixture (tests/sql_duckdb/) compiles for DuckDB and
-/// PostgreSQL, so that test compares all of it where DuckDB is installed; here it runs
-/// where it is not. It includes two aggregates naming the same local variable.
+/// The differential tests' fixture (tests/sql_duckdb/) compiles for DuckDB and
+/// PostgreSQL, so those tests compare all of it where the engines are up; here it runs
+/// where they are not. It includes two aggregates naming the same local variable.
 #[test]
 fn differential_fixture_compiles() {
     for dialect in ["duckdb", "postgres"] {

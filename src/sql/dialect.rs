@@ -77,6 +77,16 @@ impl Dialect {
         }
     }
 
+    /// `MIN` or `MAX` of text `v` in byte order. PostgreSQL returns it in the default
+    /// collation again, so the result mixes with columns as any text does (a recursive
+    /// view requires its parts' columns to have the same collation).
+    pub fn bytewise_agg(self, func: &str, v: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{func}({v} COLLATE \"C\") COLLATE \"default\""),
+            _ => format!("{func}({v})"),
+        }
+    }
+
     /// `d` shifted by whole months, a day past the end of the target month clamped to it.
     pub fn add_months(self, d: &str, months: i32) -> String {
         match self {
@@ -94,11 +104,13 @@ impl Dialect {
         }
     }
 
-    /// The last day of `d`'s month.
+    /// The last day of `d`'s month. On PostgreSQL through `timestamp` (without time
+    /// zone): `date_trunc` of a bare date would take `timestamptz`, whose days depend on
+    /// the session's time zone (one that skipped a day gives the wrong month end).
     pub fn month_end(self, d: &str) -> String {
         match self {
             Dialect::Postgres => format!(
-                "CAST(date_trunc('month', {d}) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE)"
+                "CAST(date_trunc('month', CAST({d} AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE)"
             ),
             _ => format!("last_day({d})"),
         }

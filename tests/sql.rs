@@ -140,3 +140,63 @@ fn differential_fixture_compiles() {
         assert!(text.contains("-- Rule `shared_local_name`"), "{text}");
     }
 }
+
+/// Writes a rule file into a fresh folder under the test's temporary directory.
+fn rule_file(name: &str, text: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sql-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join(format!("{name}.coi"));
+    std::fs::write(&path, text).expect("write rule file");
+    path
+}
+
+/// A relation, a date field and a rule with names of `n` bytes plus what SQL adds:
+/// `<relation>_fact` is `n + 5` bytes, `<field>_first` `n + 6`.
+fn long_names(n: usize) -> String {
+    let rel = format!("r{}", "x".repeat(n - 1));
+    let field = format!("d{}", "x".repeat(n - 1));
+    format!(
+        "use std\n\nrelation {rel}(p: person, {field}: date?)\n\n\
+         rule uses_{rel}(p, {field}) {{\n    title \"long\" severity info\n    \
+         when {{ {rel}(p: p, {field}: {field}) }}\n}}\n"
+    )
+}
+
+/// PostgreSQL cuts names longer than 63 bytes (two names could become one), so the
+/// backend rejects them for PostgreSQL; 63 bytes compile, DuckDB takes any length.
+#[test]
+fn names_longer_than_postgres_keeps_are_rejected_for_postgres() {
+    // `<field>_first` is the longest name: 57 + 6 = 63 bytes.
+    let fits = rule_file("names63", &long_names(57));
+    let (code, text) = compile(&fits, "postgres");
+    assert_eq!(code, 0, "{text}");
+    let too_long = rule_file("names64", &long_names(58));
+    let (code, text) = compile(&too_long, "postgres");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("error[probity::sql::unsupported]"), "{text}");
+    assert!(
+        text.contains("(64 bytes; PostgreSQL cuts names to 63 bytes)"),
+        "{text}"
+    );
+    let (code, text) = compile(&too_long, "duckdb");
+    assert_eq!(code, 0, "{text}");
+}
+
+/// PostgreSQL text cannot hold NUL: a rule constant with one is rejected for it.
+#[test]
+fn text_with_nul_is_rejected_for_postgres() {
+    let file = rule_file(
+        "nul",
+        "use std\n\nrule titled(p) {\n    title \"t\" severity info\n    \
+         when { office(person: p, title: \"a\u{0}b\") }\n}\n",
+    );
+    let (code, text) = compile(&file, "postgres");
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("a text with a NUL character (PostgreSQL text cannot hold one) in `titled`"),
+        "{text}"
+    );
+    let (code, text) = compile(&file, "duckdb");
+    assert_eq!(code, 0, "{text}");
+}

@@ -33,6 +33,29 @@ impl Dialect {
         }
     }
 
+    /// The engine's name, as messages show it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Dialect::Duckdb => "DuckDB",
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::Spark => "Spark SQL",
+        }
+    }
+
+    /// The longest name (of a table, view or column) the engine keeps as written, in
+    /// bytes: PostgreSQL cuts longer ones to 63 bytes (NAMEDATALEN - 1).
+    pub fn max_name_bytes(self) -> Option<usize> {
+        match self {
+            Dialect::Postgres => Some(63),
+            _ => None,
+        }
+    }
+
+    /// Whether a text literal can hold `s`: PostgreSQL text cannot hold NUL.
+    pub fn can_hold_text(self, s: &str) -> bool {
+        !(self == Dialect::Postgres && s.contains('\0'))
+    }
+
     pub fn text_type(self) -> &'static str {
         match self {
             Dialect::Duckdb => "VARCHAR",

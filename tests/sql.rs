@@ -200,3 +200,42 @@ fn text_with_nul_is_rejected_for_postgres() {
     let (code, text) = compile(&file, "duckdb");
     assert_eq!(code, 0, "{text}");
 }
+
+/// SQL stores open ends as the dates 0001-01-01 and 9999-12-31, so a rule constant on
+/// or beyond them would match open ends, which natively it never does: rejected.
+#[test]
+fn dates_on_the_open_end_sentinels_are_rejected() {
+    for (name, date) in [
+        ("last_day", "9999-12-31"),
+        ("last_year", "9999"),
+        ("first_day", "0001-01-01"),
+        ("year_zero", "0000-06"),
+    ] {
+        let file = rule_file(
+            &format!("sentinel_{name}"),
+            &format!(
+                "use std\n\nrule kept(p) {{\n    title \"t\" severity info\n    \
+                 when {{\n        holding(holder: p, until: u)\n        u = {date}\n    }}\n}}\n"
+            ),
+        );
+        for dialect in DIALECTS {
+            let (code, text) = compile(&file, dialect);
+            assert_eq!(code, 2, "{dialect} {date}: {text}");
+            assert!(
+                text.contains(&format!(
+                    "the date `{date}`, on or beyond the dates that stand for open ends"
+                )),
+                "{dialect} {date}: {text}"
+            );
+        }
+    }
+    let inside = rule_file(
+        "sentinel_inside",
+        "use std\n\nrule kept(p) {\n    title \"t\" severity info\n    \
+         when {\n        holding(holder: p, until: u)\n        u > 0001-01-02\n        u < 9999-12-30\n    }\n}\n",
+    );
+    for dialect in DIALECTS {
+        let (code, text) = compile(&inside, dialect);
+        assert_eq!(code, 0, "{dialect}: {text}");
+    }
+}

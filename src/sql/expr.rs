@@ -6,7 +6,7 @@ use super::{Cx, Unsupported};
 use crate::diag::Span;
 use crate::ir::{Expr, ExprKind, Type};
 use crate::syntax::ast::{BinOp, CmpOp};
-use crate::value::{Duration, Value};
+use crate::value::{Date, Duration, Value, days_from_civil};
 
 /// A value in SQL: one expression, or a date's first and last day.
 #[derive(Debug, Clone)]
@@ -47,6 +47,14 @@ pub(crate) fn literal(d: Dialect, v: &Value, ty: &Type, span: Span) -> Result<Sq
         )
         .help("remove the NUL character from the text")),
         Value::Text(s) | Value::Entity(s) => one(d.text(s)),
+        Value::Date(x) if !x.is_open() && !between_sentinels(x) => Err(Unsupported::new(
+            format!("the date `{v}`, on or beyond the dates that stand for open ends"),
+            span,
+        )
+        .help(format!(
+            "SQL stores open ends as DATE '{NEG_INF_SQL}' and DATE '{POS_INF_SQL}', so a date on or \
+             beyond them would match open ends; use a date between them"
+        ))),
         Value::Date(x) => Ok(SqlVal::computed(
             vec![d.date(x.first), d.date(x.last)],
             false,
@@ -56,6 +64,11 @@ pub(crate) fn literal(d: Dialect, v: &Value, ty: &Type, span: Span) -> Result<Sq
                 .help("the SQL backend stores no durations; use them only in `d + 2y` or `within`"),
         ),
     }
+}
+
+/// Whether every day of a (closed) date lies strictly between the open-end sentinels.
+fn between_sentinels(x: &Date) -> bool {
+    x.first > days_from_civil(1, 1, 1) && x.last < days_from_civil(9999, 12, 31)
 }
 
 /// Evaluates an expression without variables, exactly as the native engine does.

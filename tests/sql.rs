@@ -129,14 +129,113 @@ fn spark_output_is_balanced_and_uses_backticks() {
     }
 }
 
-/// The DuckDB differential test's fixture (tests/sql_duckdb/) compiles for DuckDB and
-/// PostgreSQL, so that test compares all of it where DuckDB is installed; here it runs
-/// where it is not. It includes two aggregates naming the same local variable.
+/// The differential tests' fixture (tests/sql_duckdb/) compiles for DuckDB and
+/// PostgreSQL, so those tests compare all of it where the engines are up; here it runs
+/// where they are not. It includes two aggregates naming the same local variable.
 #[test]
 fn differential_fixture_compiles() {
     for dialect in ["duckdb", "postgres"] {
         let (code, text) = compile(Path::new("tests/sql_duckdb/rules"), dialect);
         assert_eq!(code, 0, "{dialect}: {text}");
         assert!(text.contains("-- Rule `shared_local_name`"), "{text}");
+    }
+}
+
+/// Writes a rule file into a fresh folder under the test's temporary directory.
+fn rule_file(name: &str, text: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sql-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join(format!("{name}.coi"));
+    std::fs::write(&path, text).expect("write rule file");
+    path
+}
+
+/// A relation, a date field and a rule with names of `n` bytes plus what SQL adds:
+/// `<relation>_fact` is `n + 5` bytes, `<field>_first` `n + 6`.
+fn long_names(n: usize) -> String {
+    let rel = format!("r{}", "x".repeat(n - 1));
+    let field = format!("d{}", "x".repeat(n - 1));
+    format!(
+        "use std\n\nrelation {rel}(p: person, {field}: date?)\n\n\
+         rule uses_{rel}(p, {field}) {{\n    title \"long\" severity info\n    \
+         when {{ {rel}(p: p, {field}: {field}) }}\n}}\n"
+    )
+}
+
+/// PostgreSQL cuts names longer than 63 bytes (two names could become one), so the
+/// backend rejects them for PostgreSQL; 63 bytes compile, DuckDB takes any length.
+#[test]
+fn names_longer_than_postgres_keeps_are_rejected_for_postgres() {
+    // `<field>_first` is the longest name: 57 + 6 = 63 bytes.
+    let fits = rule_file("names63", &long_names(57));
+    let (code, text) = compile(&fits, "postgres");
+    assert_eq!(code, 0, "{text}");
+    let too_long = rule_file("names64", &long_names(58));
+    let (code, text) = compile(&too_long, "postgres");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("error[probity::sql::unsupported]"), "{text}");
+    assert!(
+        text.contains("(64 bytes; PostgreSQL cuts names to 63 bytes)"),
+        "{text}"
+    );
+    let (code, text) = compile(&too_long, "duckdb");
+    assert_eq!(code, 0, "{text}");
+}
+
+/// PostgreSQL text cannot hold NUL: a rule constant with one is rejected for it.
+#[test]
+fn text_with_nul_is_rejected_for_postgres() {
+    let file = rule_file(
+        "nul",
+        "use std\n\nrule titled(p) {\n    title \"t\" severity info\n    \
+         when { office(person: p, title: \"a\u{0}b\") }\n}\n",
+    );
+    let (code, text) = compile(&file, "postgres");
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("a text with a NUL character (PostgreSQL text cannot hold one) in `titled`"),
+        "{text}"
+    );
+    let (code, text) = compile(&file, "duckdb");
+    assert_eq!(code, 0, "{text}");
+}
+
+/// SQL stores open ends as the dates 0001-01-01 and 9999-12-31, so a rule constant on
+/// or beyond them would match open ends, which natively it never does: rejected.
+#[test]
+fn dates_on_the_open_end_sentinels_are_rejected() {
+    for (name, date) in [
+        ("last_day", "9999-12-31"),
+        ("last_year", "9999"),
+        ("first_day", "0001-01-01"),
+        ("year_zero", "0000-06"),
+    ] {
+        let file = rule_file(
+            &format!("sentinel_{name}"),
+            &format!(
+                "use std\n\nrule kept(p) {{\n    title \"t\" severity info\n    \
+                 when {{\n        holding(holder: p, until: u)\n        u = {date}\n    }}\n}}\n"
+            ),
+        );
+        for dialect in DIALECTS {
+            let (code, text) = compile(&file, dialect);
+            assert_eq!(code, 2, "{dialect} {date}: {text}");
+            assert!(
+                text.contains(&format!(
+                    "the date `{date}`, on or beyond the dates that stand for open ends"
+                )),
+                "{dialect} {date}: {text}"
+            );
+        }
+    }
+    let inside = rule_file(
+        "sentinel_inside",
+        "use std\n\nrule kept(p) {\n    title \"t\" severity info\n    \
+         when {\n        holding(holder: p, until: u)\n        u > 0001-01-02\n        u < 9999-12-30\n    }\n}\n",
+    );
+    for dialect in DIALECTS {
+        let (code, text) = compile(&inside, dialect);
+        assert_eq!(code, 0, "{dialect}: {text}");
     }
 }

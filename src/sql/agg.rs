@@ -73,14 +73,14 @@ pub(crate) fn aggregate(
             Some((v, ty @ (Type::Number | Type::Text | Type::Entity(_)))),
         ) => {
             let f = if func == AggFunc::Min { "MIN" } else { "MAX" };
-            let arg = if *ty == Type::Number {
-                "v".to_string()
+            let agg = if *ty == Type::Number {
+                format!("{f}(v)")
             } else {
-                cx.d.bytewise("v")
+                cx.d.bytewise_agg(f, "v")
             };
             let inner = format!("SELECT {} AS v\n{}", v.cols[0], from_where(&sub));
             format!(
-                "(\n    SELECT {f}({arg}) FROM (\n        {}\n    ) AS {alias}\n)",
+                "(\n    SELECT {agg} FROM (\n        {}\n    ) AS {alias}\n)",
                 indent(&indent(&inner))
             )
         }

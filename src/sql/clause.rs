@@ -67,10 +67,7 @@ fn atom(cx: &mut Cx, a: &Atom, positive: bool) -> Result<(), Unsupported> {
                 None => cx.vars[v.0 as usize] = Some(c),
             },
             Term::Const(k) => {
-                let lit = super::expr::literal(cx.d, k, &rel.fields[i].ty).ok_or_else(|| {
-                    Unsupported::new("a duration constant in an atom", a.span)
-                        .help("the SQL backend stores no durations")
-                })?;
+                let lit = super::expr::literal(cx.d, k, &rel.fields[i].ty, a.span)?;
                 cx.conds.push(same(cx.d, &c, &lit));
             }
         }

@@ -33,6 +33,29 @@ impl Dialect {
         }
     }
 
+    /// The engine's name, as messages show it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Dialect::Duckdb => "DuckDB",
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::Spark => "Spark SQL",
+        }
+    }
+
+    /// The longest name (of a table, view or column) the engine keeps as written, in
+    /// bytes: PostgreSQL cuts longer ones to 63 bytes (NAMEDATALEN - 1).
+    pub fn max_name_bytes(self) -> Option<usize> {
+        match self {
+            Dialect::Postgres => Some(63),
+            _ => None,
+        }
+    }
+
+    /// Whether a text literal can hold `s`: PostgreSQL text cannot hold NUL.
+    pub fn can_hold_text(self, s: &str) -> bool {
+        !(self == Dialect::Postgres && s.contains('\0'))
+    }
+
     pub fn text_type(self) -> &'static str {
         match self {
             Dialect::Duckdb => "VARCHAR",
@@ -77,6 +100,16 @@ impl Dialect {
         }
     }
 
+    /// `MIN` or `MAX` of text `v` in byte order. PostgreSQL returns it in the default
+    /// collation again, so the result mixes with columns as any text does (a recursive
+    /// view requires its parts' columns to have the same collation).
+    pub fn bytewise_agg(self, func: &str, v: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{func}({v} COLLATE \"C\") COLLATE \"default\""),
+            _ => format!("{func}({v})"),
+        }
+    }
+
     /// `d` shifted by whole months, a day past the end of the target month clamped to it.
     pub fn add_months(self, d: &str, months: i32) -> String {
         match self {
@@ -94,11 +127,13 @@ impl Dialect {
         }
     }
 
-    /// The last day of `d`'s month.
+    /// The last day of `d`'s month. On PostgreSQL through `timestamp` (without time
+    /// zone): `date_trunc` of a bare date would take `timestamptz`, whose days depend on
+    /// the session's time zone (one that skipped a day gives the wrong month end).
     pub fn month_end(self, d: &str) -> String {
         match self {
             Dialect::Postgres => format!(
-                "CAST(date_trunc('month', {d}) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE)"
+                "CAST(date_trunc('month', CAST({d} AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE)"
             ),
             _ => format!("last_day({d})"),
         }

@@ -3,9 +3,10 @@
 
 use super::dialect::{Dialect, NEG_INF_SQL, POS_INF_SQL};
 use super::{Cx, Unsupported};
+use crate::diag::Span;
 use crate::ir::{Expr, ExprKind, Type};
 use crate::syntax::ast::{BinOp, CmpOp};
-use crate::value::{Duration, Value};
+use crate::value::{Date, Duration, Value, days_from_civil};
 
 /// A value in SQL: one expression, or a date's first and last day.
 #[derive(Debug, Clone)]
@@ -28,22 +29,46 @@ impl SqlVal {
 }
 
 /// The SQL literal of a constant; `None` (the value) is NULL.
-pub(crate) fn literal(d: Dialect, v: &Value, ty: &Type) -> Option<SqlVal> {
-    let one = |s: String| Some(SqlVal::computed(vec![s], false));
+pub(crate) fn literal(d: Dialect, v: &Value, ty: &Type, span: Span) -> Result<SqlVal, Unsupported> {
+    let one = |s: String| Ok(SqlVal::computed(vec![s], false));
     match v {
         Value::None if *ty == Type::Date => {
-            Some(SqlVal::computed(vec!["NULL".into(), "NULL".into()], true))
+            Ok(SqlVal::computed(vec!["NULL".into(), "NULL".into()], true))
         }
-        Value::None => Some(SqlVal::computed(vec!["NULL".into()], true)),
+        Value::None => Ok(SqlVal::computed(vec!["NULL".into()], true)),
         Value::Bool(b) => one(if *b { "TRUE" } else { "FALSE" }.into()),
         Value::Number(n) => one(format!("CAST({n} AS DECIMAL(38,9))")),
+        Value::Text(s) | Value::Entity(s) if !d.can_hold_text(s) => Err(Unsupported::new(
+            format!(
+                "a text with a NUL character ({} text cannot hold one)",
+                d.title()
+            ),
+            span,
+        )
+        .help("remove the NUL character from the text")),
         Value::Text(s) | Value::Entity(s) => one(d.text(s)),
-        Value::Date(x) => Some(SqlVal::computed(
+        Value::Date(x) if !x.is_open() && !between_sentinels(x) => Err(Unsupported::new(
+            format!("the date `{v}`, on or beyond the dates that stand for open ends"),
+            span,
+        )
+        .help(format!(
+            "SQL stores open ends as DATE '{NEG_INF_SQL}' and DATE '{POS_INF_SQL}', so a date on or \
+             beyond them would match open ends; use a date between them"
+        ))),
+        Value::Date(x) => Ok(SqlVal::computed(
             vec![d.date(x.first), d.date(x.last)],
             false,
         )),
-        Value::Duration(_) => None,
+        Value::Duration(_) => Err(
+            Unsupported::new("a duration value outside a date shift", span)
+                .help("the SQL backend stores no durations; use them only in `d + 2y` or `within`"),
+        ),
     }
+}
+
+/// Whether every day of a (closed) date lies strictly between the open-end sentinels.
+fn between_sentinels(x: &Date) -> bool {
+    x.first > days_from_civil(1, 1, 1) && x.last < days_from_civil(9999, 12, 31)
 }
 
 /// Evaluates an expression without variables, exactly as the native engine does.
@@ -96,10 +121,7 @@ pub(crate) fn is_arith(e: &Expr) -> bool {
 /// An expression as SQL.
 pub(crate) fn expr(cx: &Cx, e: &Expr) -> Result<SqlVal, Unsupported> {
     if let Some(v) = fold(cx, e) {
-        return literal(cx.d, &v, &e.ty).ok_or_else(|| {
-            Unsupported::new("a duration value outside a date shift", e.span)
-                .help("the SQL backend stores no durations; use them only in `d + 2y` or `within`")
-        });
+        return literal(cx.d, &v, &e.ty, e.span);
     }
     match &e.kind {
         ExprKind::Var(v) => cx.var(*v, e.span),

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::Unsupported;
 use super::dialect::{Dialect, NEG_INF_SQL, POS_INF_SQL};
+use crate::diag::Span;
 use crate::ir::{Literal, Program, RelId, RelKind, Relation, Type, Validity};
 
 /// The SQL type of a (non-list) field, or why it has none.
@@ -37,6 +38,36 @@ pub(crate) fn nullable(rel: &Relation, i: usize) -> bool {
         _ => false,
     };
     rel.fields[i].optional && !interval_end
+}
+
+/// Fails on a name (of a table, view or column) that the engine would not keep as
+/// written: PostgreSQL cuts names longer than 63 bytes, so two names could become one
+/// and columns would come back under other names.
+pub(crate) fn check_name(d: Dialect, name: &str, span: Span) -> Result<(), Unsupported> {
+    let Some(max) = d.max_name_bytes() else {
+        return Ok(());
+    };
+    if name.len() <= max {
+        return Ok(());
+    }
+    let mut shown = max.min(name.len());
+    while !name.is_char_boundary(shown) {
+        shown -= 1;
+    }
+    Err(Unsupported::new(
+        format!(
+            "the name `{}…` ({} bytes; {} cuts names to {max} bytes)",
+            &name[..shown],
+            name.len(),
+            d.title()
+        ),
+        span,
+    )
+    .help(format!(
+        "shorten the relation, field or subject name to at most {max} bytes with what SQL adds: \
+         `_first`/`_last` to a date field, `__both` to a symmetric relation, `__rec` to a \
+         recursive one, `_fact` to a relation whose facts a rule uses"
+    )))
 }
 
 /// The name a relation is read from: a symmetric relation through its two-way view.
@@ -78,6 +109,10 @@ pub(crate) fn read_inputs(p: &Program) -> Vec<RelId> {
 
 /// `CREATE TABLE` for one input relation (and the two-way view of a symmetric one).
 pub(crate) fn table(d: Dialect, rel: &Relation) -> Result<String, Unsupported> {
+    check_name(d, &rel.name, rel.span)?;
+    if rel.symmetric {
+        check_name(d, &format!("{}__both", rel.name), rel.span)?;
+    }
     let not_null = if d == Dialect::Spark { "" } else { " NOT NULL" };
     let mut lines = vec![format!("    {} BIGINT{not_null}", d.ident("_fact"))];
     let mut notes = Vec::new();
@@ -95,6 +130,7 @@ pub(crate) fn table(d: Dialect, rel: &Relation) -> Result<String, Unsupported> {
         })?;
         let nn = if nullable(rel, i) { "" } else { not_null };
         for c in columns(rel, i) {
+            check_name(d, &c, rel.span)?;
             lines.push(format!("    {} {ty}{nn}", d.ident(&c)));
         }
         if let Some(Validity::During { from, until }) = rel.validity {

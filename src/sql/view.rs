@@ -3,7 +3,7 @@
 
 use super::clause::{body, from_where, indent};
 use super::expr::{expr, is_arith};
-use super::schema::{columns, read_rels, source, sql_type};
+use super::schema::{check_name, columns, read_rels, source, sql_type};
 use super::{Cx, Dialect, Unsupported};
 use crate::diag::Diagnostic;
 use crate::ir::{Clause, Literal, Program, RelId, RelKind, Rule};
@@ -27,6 +27,7 @@ fn select(
         }
         let ty = sql_type(cx.d, &rel.fields[i].ty).map_err(|w| Unsupported::new(w, t.span))?;
         for (c, e) in columns(rel, i).iter().zip(&v.cols) {
+            check_name(cx.d, c, t.span)?;
             let e = if v.column {
                 e.clone()
             } else {
@@ -45,6 +46,7 @@ fn select(
             } else {
                 format!("{base}_{}", n + 1)
             };
+            check_name(cx.d, &name, clause.span)?;
             items.push(format!(
                 "{alias}.{} AS {}",
                 cx.d.ident("_fact"),
@@ -147,7 +149,17 @@ pub(crate) fn stratum(
     if s.recursive {
         check_recursion(p, d, s).map_err(|u| vec![u.diagnostic(&owner)])?;
     }
-    let cte = format!("{}__rec", rel.name.replace('~', "__"));
+    let view_name = rel.name.replace('~', "__");
+    let cte = format!("{view_name}__rec");
+    let span = p
+        .clauses
+        .iter()
+        .find(|c| c.head == r)
+        .map_or(rel.span, |c| c.span);
+    check_name(d, &view_name, span).map_err(|u| vec![u.diagnostic(&owner)])?;
+    if s.recursive {
+        check_name(d, &cte, span).map_err(|u| vec![u.diagnostic(&owner)])?;
+    }
     let rec = s.recursive.then(|| (r, cte.clone()));
     let mut parts = Vec::new();
     let mut errors = Vec::new();
@@ -192,7 +204,7 @@ pub(crate) fn rule_queries(
     let mut out = format!(
         "-- Rule `{}`: {}\n",
         rule.name,
-        rule.title.replace('\n', " ")
+        rule.title.replace(|c: char| c.is_control(), " ")
     );
     let mut errors = Vec::new();
     let n = rule.clauses.len();

@@ -166,7 +166,7 @@ SELECT DISTINCT
     t1."from_first" AS "from_first",
     t1."from_last" AS "from_last",
     CAST(CASE WHEN t1."until_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t1."until_first" ELSE CAST(t1."until_first" + INTERVAL '12 months' AS DATE) END AS DATE) AS "_2_first",
-    CAST(CASE WHEN t1."until_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t1."until_last" ELSE CASE WHEN t1."until_first" <> t1."until_last" AND t1."until_last" = CAST(date_trunc('month', t1."until_last") + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) THEN CAST(date_trunc('month', CAST(t1."until_last" + INTERVAL '12 months' AS DATE)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) ELSE CAST(t1."until_last" + INTERVAL '12 months' AS DATE) END END AS DATE) AS "_2_last"
+    CAST(CASE WHEN t1."until_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t1."until_last" ELSE CASE WHEN t1."until_first" <> t1."until_last" AND t1."until_last" = CAST(date_trunc('month', CAST(t1."until_last" AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) THEN CAST(date_trunc('month', CAST(CAST(t1."until_last" + INTERVAL '12 months' AS DATE) AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) ELSE CAST(t1."until_last" + INTERVAL '12 months' AS DATE) END END AS DATE) AS "_2_last"
 FROM "office" AS t1
 WHERE CASE WHEN t1."until_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t1."until_first" ELSE CAST(t1."until_first" + INTERVAL '12 months' AS DATE) END IS NOT NULL;
 

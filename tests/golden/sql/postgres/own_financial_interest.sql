@@ -118,7 +118,7 @@ SELECT DISTINCT
     t3."born_first" AS "from_first",
     t3."born_last" AS "from_last",
     CAST(CASE WHEN t3."born_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t3."born_first" ELSE CAST(t3."born_first" + INTERVAL '216 months' AS DATE) END AS DATE) AS "until_first",
-    CAST(CASE WHEN t3."born_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t3."born_last" ELSE CASE WHEN t3."born_first" <> t3."born_last" AND t3."born_last" = CAST(date_trunc('month', t3."born_last") + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) THEN CAST(date_trunc('month', CAST(t3."born_last" + INTERVAL '216 months' AS DATE)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) ELSE CAST(t3."born_last" + INTERVAL '216 months' AS DATE) END END AS DATE) AS "until_last"
+    CAST(CASE WHEN t3."born_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t3."born_last" ELSE CASE WHEN t3."born_first" <> t3."born_last" AND t3."born_last" = CAST(date_trunc('month', CAST(t3."born_last" AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) THEN CAST(date_trunc('month', CAST(CAST(t3."born_last" + INTERVAL '216 months' AS DATE) AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) ELSE CAST(t3."born_last" + INTERVAL '216 months' AS DATE) END END AS DATE) AS "until_last"
 FROM "office" AS t1,
     "family" AS t2,
     "person" AS t3

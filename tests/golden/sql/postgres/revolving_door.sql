@@ -177,7 +177,7 @@ FROM "office" AS t1,
 WHERE t2."official" = t1."person"
     AND t3."party" = t2."party"
     AND t3."body" IS NOT DISTINCT FROM t1."body"
-    AND t2."began_last" <= t1."until_first" AND CASE WHEN t1."from_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t1."from_last" ELSE CASE WHEN t1."from_first" <> t1."from_last" AND t1."from_last" = CAST(date_trunc('month', t1."from_last") + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) THEN CAST(date_trunc('month', CAST(t1."from_last" + INTERVAL '-24 months' AS DATE)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) ELSE CAST(t1."from_last" + INTERVAL '-24 months' AS DATE) END END <= t2."ended_first"
+    AND t2."began_last" <= t1."until_first" AND CASE WHEN t1."from_first" IN (DATE '0001-01-01', DATE '9999-12-31') THEN t1."from_last" ELSE CASE WHEN t1."from_first" <> t1."from_last" AND t1."from_last" = CAST(date_trunc('month', CAST(t1."from_last" AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) THEN CAST(date_trunc('month', CAST(CAST(t1."from_last" + INTERVAL '-24 months' AS DATE) AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) ELSE CAST(t1."from_last" + INTERVAL '-24 months' AS DATE) END END <= t2."ended_first"
     AND t3."from_last" <= t1."until_first" AND t1."from_last" <= t3."until_first";
 
 -- Rule `post_office_appointment`: A former official joins or lobbies for a party that had business before their body, within the cooling-off period

@@ -151,6 +151,9 @@ pub fn evaluate_plan(
     })
 }
 
+/// A relation's base facts to store: where, with their provenance, from which tuples.
+type StoreJob<'a> = (&'a mut Rel, &'a mut Prov, &'a crate::facts::Tuples);
+
 /// Stores the base facts (their values are interned in the fact set's table already;
 /// duplicates keep their first origin); with `skip_unread`, only those of relations some
 /// clause reads. Without provenance, base tuples record no origin either. Relations are
@@ -158,7 +161,7 @@ pub fn evaluate_plan(
 /// loaded worker); the result does not depend on the split.
 fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &EvalOptions) {
     let read = read_relations(program);
-    let mut jobs: Vec<(&mut Rel, &mut Prov, &crate::facts::Tuples)> = engine
+    let mut jobs: Vec<StoreJob> = engine
         .rels
         .iter_mut()
         .zip(engine.prov.iter_mut())
@@ -173,8 +176,7 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
         .collect();
     jobs.sort_by_key(|(_, _, t)| std::cmp::Reverse(t.len()));
     let threads = crate::case::threads().clamp(1, jobs.len().max(1));
-    let mut shares: Vec<(usize, Vec<(&mut Rel, &mut Prov, &crate::facts::Tuples)>)> =
-        (0..threads).map(|_| (0, Vec::new())).collect();
+    let mut shares: Vec<(usize, Vec<StoreJob>)> = (0..threads).map(|_| (0, Vec::new())).collect();
     for job in jobs {
         if let Some(least) = shares.iter_mut().min_by_key(|(load, _)| *load) {
             least.0 += job.2.len();
@@ -182,7 +184,7 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
         }
     }
     let provenance = opts.provenance;
-    let store = move |share: Vec<(&mut Rel, &mut Prov, &crate::facts::Tuples)>| {
+    let store = move |share: Vec<StoreJob>| {
         for (rel, prov, tuples) in share {
             rel.reserve(tuples.len());
             if provenance {

@@ -107,10 +107,7 @@ impl ValueTable {
     /// The id of `v`, adding it (moved) if new.
     pub fn intern_owned(&mut self, v: Value) -> u32 {
         let h = hash_value(&v);
-        match self.find(h, |x| *x == v) {
-            Some(id) => id,
-            None => self.insert_new(h, v),
-        }
+        self.entry(h, v)
     }
 
     /// The id of the text or entity id `s`, adding it if new (allocating only then).
@@ -135,10 +132,7 @@ impl ValueTable {
 
     /// The id of `v` (whose [`hash_value`] is `h`), adding it (moved) if new.
     pub(crate) fn intern_hashed(&mut self, h: u64, v: Value) -> u32 {
-        match self.find(h, |x| *x == v) {
-            Some(id) => id,
-            None => self.insert_new(h, v),
-        }
+        self.entry(h, v)
     }
 
     /// The id of `v`, if it is in the table.
@@ -174,6 +168,26 @@ impl ValueTable {
                 kept == h32 && eq(&values[id as usize])
             })
             .map(|&(id, _)| id)
+    }
+
+    /// The id of `v` (hash `h`), added if new: one probe sequence either way.
+    fn entry(&mut self, h: u64, v: Value) -> u32 {
+        let h32 = fold(h);
+        let ValueTable { values, index } = self;
+        let found = index.entry(
+            spread(h32),
+            |&(id, kept)| kept == h32 && values[id as usize] == v,
+            |&(_, k)| spread(k),
+        );
+        match found {
+            hashbrown::hash_table::Entry::Occupied(e) => e.get().0,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let id = values.len() as u32;
+                e.insert((id, h32));
+                values.push(v);
+                id
+            }
+        }
     }
 
     fn insert_new(&mut self, h: u64, v: Value) -> u32 {

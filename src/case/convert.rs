@@ -90,18 +90,37 @@ impl EntityMap {
             .map(|s| (s.value, s.kind))
     }
 
-    /// Adds an entity not known yet (the caller checks).
-    pub fn insert(&mut self, id: &Arc<str>, value: u32, kind: KindId, loc: Loc) {
-        let slot = Slot {
-            key: IdKey::new(id),
-            value,
-            kind,
+    /// Adds `id` unless known: `Ok(its new value id)` (from `value_of`, called only
+    /// then), or `Err(the known one's value id)`. One probe sequence either way.
+    pub fn add(
+        &mut self,
+        id: &Arc<str>,
+        kind: KindId,
+        loc: Loc,
+        value_of: impl FnOnce() -> u32,
+    ) -> Result<u32, u32> {
+        let bytes = id.as_bytes();
+        let found = self.by_id.entry(
+            hash_id(bytes),
+            |s| s.key.bytes() == bytes,
+            |s| hash_id(s.key.bytes()),
+        );
+        let value = match found {
+            hashbrown::hash_table::Entry::Occupied(e) => return Err(e.get().value),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let value = value_of();
+                e.insert(Slot {
+                    key: IdKey::new(id),
+                    value,
+                    kind,
+                });
+                value
+            }
         };
-        self.by_id
-            .insert_unique(hash_id(id.as_bytes()), slot, |s| hash_id(s.key.bytes()));
         self.sorted =
             self.locs.is_empty() || (self.sorted && self.locs[self.locs.len() - 1].0 < value);
         self.locs.push((value, loc));
+        Ok(value)
     }
 
     pub fn reserve(&mut self, n: usize) {

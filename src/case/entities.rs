@@ -24,10 +24,9 @@ pub(crate) fn prior(program: &Program, facts: &FactSet) -> EntityMap {
         };
         for (tuple, origin) in facts.rows(i) {
             if let Some(Value::Entity(id)) = tuple.first() {
-                if map.get(id).is_none()
-                    && let Some(value) = facts.values().lookup_str(StrKind::Entity, id)
-                {
-                    map.insert(id, value, kind, Loc::Earlier { origin });
+                if let Some(value) = facts.values().lookup_str(StrKind::Entity, id) {
+                    // A second definition was an error when it was loaded: keep the first.
+                    let _ = map.add(id, kind, Loc::Earlier { origin }, || value);
                 }
             }
         }
@@ -46,22 +45,23 @@ pub(crate) fn register(
     place: &dyn Fn(Loc) -> Place,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<u32> {
-    map.reserve(ids.len());
     let mut values = Vec::with_capacity(ids.len());
     for (id, kind, loc) in ids {
-        if let Some((first, _)) = map.get(&id) {
-            let e = CaseError::DuplicateId { id: id.to_string() };
-            let mut d = e.at(place(loc));
-            if let Some(first) = map.loc(first) {
-                d.notes.push((place(first), "first defined here".into()));
+        let added = map.add(&id, kind, loc, || {
+            table.intern_owned(Value::Entity(id.clone()))
+        });
+        match added {
+            Ok(value) => values.push(value),
+            Err(first) => {
+                let e = CaseError::DuplicateId { id: id.to_string() };
+                let mut d = e.at(place(loc));
+                if let Some(first) = map.loc(first) {
+                    d.notes.push((place(first), "first defined here".into()));
+                }
+                diags.push(d);
+                values.push(u32::MAX);
             }
-            diags.push(d);
-            values.push(u32::MAX);
-            continue;
         }
-        let value = table.intern_owned(Value::Entity(id.clone()));
-        map.insert(&id, value, kind, loc);
-        values.push(value);
     }
     map.finish();
     values

@@ -609,6 +609,20 @@ fn register_entities(
     // Every id is interned now, in definition order (file by file, so no list of every
     // id is held), so files read in parallel refer to entities by their final value id.
     let mut lazy_rows = Vec::new();
+    // Room for every entity of the CSV entity files at once (their lines bound it), so
+    // the tables are not rehashed file by file.
+    let lines: usize = inputs
+        .iter()
+        .filter(|inp| inp.doc.is_none())
+        .filter(|inp| {
+            ctx.program
+                .rel_by_name(&inp.entry.stem)
+                .is_some_and(|r| matches!(ctx.program.rel(r).kind, RelKind::Entity(_)))
+        })
+        .map(|inp| inp.text.bytes().filter(|&b| b == b'\n').count())
+        .sum();
+    table.reserve(lines);
+    ctx.entities.reserve(lines);
     for (i, inp) in inputs.iter().enumerate() {
         let mut records = lazy[i].map(|_| Vec::new());
         let found = match &inp.doc {
@@ -643,7 +657,6 @@ fn register_entities(
                 )
             })
             .collect();
-        table.reserve(ids.len());
         let values = entities::register(&mut ctx.entities, table, ids, &place, diags);
         if let Some(records) = records {
             let rows: Vec<(u32, u32, u32)> = records

@@ -656,3 +656,45 @@ fn format_count_agrees_with_the_findings_of_json() {
         );
     }
 }
+
+/// `audit` reads only what the rules can use: a plain CSV no rule reads is left unread
+/// (and listed in the manifest), an entity CSV no rule reads is read for its ids alone
+/// and its names on demand. The findings are exactly those of a full load
+/// (`--coverage` loads every file), names and evidence included.
+#[test]
+fn audit_reads_only_what_the_rules_use_and_finds_the_same() {
+    let case = "tests/cases/register_lite";
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["audit", case, "--format", "json", "--no-timestamp"];
+        args.extend_from_slice(extra);
+        let run = probity(&args);
+        assert_code(&run, 0);
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.describe()))
+    };
+    let lean = json(&[]);
+    let full = json(&["--coverage"]);
+    assert_eq!(lean["findings"], full["findings"]);
+    assert_eq!(
+        lean["manifest"]["unread"],
+        serde_json::json!([format!("{case}/meeting.csv")])
+    );
+    assert!(
+        full["manifest"].get("unread").is_none(),
+        "{}",
+        full["manifest"]
+    );
+    let findings = lean["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        findings[0]["message"],
+        "Lee, Ann left Acme Holdings on 2021-09-30 but kept shares in it"
+    );
+    let md = probity(&["audit", case, "--format", "markdown", "--no-timestamp"]);
+    assert_code(&md, 0);
+    assert!(
+        md.stdout
+            .contains("Not read (no rule reads their relation)"),
+        "{}",
+        md.describe()
+    );
+}

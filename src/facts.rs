@@ -326,6 +326,16 @@ impl Tuples {
         }
     }
 
+    /// Every value id of every tuple, in order.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// Every tuple's origin, in order.
+    pub fn origins(&self) -> &[OriginId] {
+        &self.origins
+    }
+
     /// Every value id of every tuple, in order (to rewrite ids in place).
     pub fn ids_mut(&mut self) -> &mut [u32] {
         &mut self.ids

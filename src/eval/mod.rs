@@ -152,7 +152,8 @@ pub fn evaluate_plan(
 }
 
 /// A relation's base facts to store: where, with their provenance, from which tuples.
-type StoreJob<'a> = (&'a mut Rel, &'a mut Prov, &'a crate::facts::Tuples);
+/// (And whether some clause derives into the relation too.)
+type StoreJob<'a> = (&'a mut Rel, &'a mut Prov, &'a crate::facts::Tuples, bool);
 
 /// Stores the base facts (their values are interned in the fact set's table already;
 /// duplicates keep their first origin); with `skip_unread`, only those of relations some
@@ -161,6 +162,14 @@ type StoreJob<'a> = (&'a mut Rel, &'a mut Prov, &'a crate::facts::Tuples);
 /// loaded worker); the result does not depend on the split.
 fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &EvalOptions) {
     let read = read_relations(program);
+    // Relations some clause derives into keep the incremental path (their set index is
+    // needed at once); the others are bulk loaded.
+    let mut heads = vec![false; program.relations.len()];
+    for c in &program.clauses {
+        if let Some(h) = heads.get_mut(c.head.0 as usize) {
+            *h = true;
+        }
+    }
     let mut jobs: Vec<StoreJob> = engine
         .rels
         .iter_mut()
@@ -172,9 +181,9 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
                 && !tuples.is_empty()
                 && tuples.width() == rel.arity
         })
-        .map(|(_, ((rel, prov), tuples))| (rel, prov, tuples))
+        .map(|(i, ((rel, prov), tuples))| (rel, prov, tuples, heads[i]))
         .collect();
-    jobs.sort_by_key(|(_, _, t)| std::cmp::Reverse(t.len()));
+    jobs.sort_by_key(|(_, _, t, _)| std::cmp::Reverse(t.len()));
     let threads = crate::case::threads().clamp(1, jobs.len().max(1));
     let mut shares: Vec<(usize, Vec<StoreJob>)> = (0..threads).map(|_| (0, Vec::new())).collect();
     for job in jobs {
@@ -185,14 +194,23 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
     }
     let provenance = opts.provenance;
     let store = move |share: Vec<StoreJob>| {
-        for (rel, prov, tuples) in share {
-            rel.reserve(tuples.len());
+        for (rel, prov, tuples, derived_into) in share {
             if provenance {
                 prov.reserve_base(tuples.len());
             }
-            for (ids, origin) in tuples {
-                if rel.insert(ids).is_some() && provenance {
-                    prov.push_base(*origin);
+            if derived_into || rel.len() > 0 {
+                rel.reserve(tuples.len());
+                for (ids, origin) in tuples {
+                    if rel.insert(ids).is_some() && provenance {
+                        prov.push_base(*origin);
+                    }
+                }
+            } else {
+                let keep = rel.load_base(tuples.ids(), tuples.len());
+                if provenance {
+                    for (o, _) in tuples.origins().iter().zip(keep).filter(|(_, k)| *k) {
+                        prov.push_base(*o);
+                    }
                 }
             }
             rel.settle();

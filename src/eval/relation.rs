@@ -79,6 +79,9 @@ pub(crate) struct Rel {
     pub(crate) stable: u32,
     pub(crate) recent: u32,
     pub(crate) indexes: Vec<Index>,
+    /// Whether the set index (slot 0) covers every tuple; base facts stored by
+    /// [`Rel::load_base`] leave it to be built when first needed.
+    set_ready: bool,
 }
 
 impl Rel {
@@ -90,7 +93,93 @@ impl Rel {
             stable: 0,
             recent: 0,
             indexes: vec![Index::new((0..arity).collect())],
+            set_ready: true,
         }
+    }
+
+    /// Stores `n` base tuples (`ids`, the arity per tuple) into an empty relation, dropping
+    /// repeats (the first one stays); returns, per given tuple, whether it was kept.
+    ///
+    /// Repeats are found cache-consciously rather than by one probe of a table of every
+    /// tuple: the tuples' hashes are computed in one pass, the tuple numbers are split by
+    /// hash into partitions small enough for the cache, and each partition is checked
+    /// with a small table (tuples are compared only when their 64-bit hashes are equal).
+    /// No index is built: the set index is built by [`Rel::ensure_set`] if a lookup ever
+    /// needs it.
+    pub(crate) fn load_base(&mut self, ids: &[u32], n: usize) -> Vec<bool> {
+        let width = self.arity;
+        debug_assert!(self.len == 0 && ids.len() == n * width);
+        let tuple = |i: usize| &ids[i * width..(i + 1) * width];
+        let hashes: Vec<u64> = (0..n).map(|i| hash_key(tuple(i).iter().copied())).collect();
+        // Partitions of about 8k tuples, by the hash's top bits; each holds its tuples'
+        // (hash, number) pairs, written in one sequential pass.
+        let bits = (n / 8192)
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros()
+            .min(16);
+        let part = |h: u64| {
+            if bits == 0 {
+                0
+            } else {
+                (h >> (64 - bits)) as usize
+            }
+        };
+        let mut starts = vec![0usize; (1 << bits) + 1];
+        for &h in &hashes {
+            starts[part(h) + 1] += 1;
+        }
+        for p in 1..starts.len() {
+            starts[p] += starts[p - 1];
+        }
+        let mut fill = starts.clone();
+        let mut parted = vec![(0u64, 0u32); n];
+        for (i, &h) in hashes.iter().enumerate() {
+            let p = part(h);
+            parted[fill[p]] = (h, i as u32);
+            fill[p] += 1;
+        }
+        drop(hashes);
+        let mut keep = vec![true; n];
+        // Within a partition the top bits are all alike: the table gets the hash rotated,
+        // so its tags (the top 7 bits) still tell entries apart.
+        let mut seen: hashbrown::HashTable<(u64, u32)> = hashbrown::HashTable::new();
+        for p in 0..(1usize << bits) {
+            seen.clear();
+            for &(h, i) in &parted[starts[p]..starts[p + 1]] {
+                let key = h.rotate_left(32);
+                let same = |&(g, j): &(u64, u32)| g == h && tuple(j as usize) == tuple(i as usize);
+                if seen.find(key, same).is_some() {
+                    keep[i as usize] = false;
+                } else {
+                    seen.insert_unique(key, (h, i), |&(g, _)| g.rotate_left(32));
+                }
+            }
+        }
+        let kept = keep.iter().filter(|&&k| k).count();
+        self.data.reserve(kept * width);
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            self.data.extend_from_slice(tuple(i));
+        }
+        self.len = kept as u32;
+        self.set_ready = false;
+        keep
+    }
+
+    /// Builds the set index if [`Rel::load_base`] left it out.
+    pub(crate) fn ensure_set(&mut self) {
+        if self.set_ready {
+            return;
+        }
+        let set = &mut self.indexes[0];
+        set.clear();
+        set.heads.reserve(self.len as usize);
+        set.next.reserve(self.len as usize);
+        for t in 0..self.len {
+            let s = t as usize * self.arity;
+            set.insert(t, &self.data[s..s + self.arity]);
+        }
+        self.set_ready = true;
     }
 
     pub(crate) fn len(&self) -> u32 {
@@ -104,6 +193,9 @@ impl Rel {
 
     /// The slot of the index on `cols`, creating it (over existing tuples) if needed.
     pub(crate) fn index_for(&mut self, cols: &[usize]) -> usize {
+        if cols == self.indexes[0].cols {
+            self.ensure_set();
+        }
         if let Some(i) = self.indexes.iter().position(|x| x.cols == cols) {
             return i;
         }
@@ -132,6 +224,10 @@ impl Rel {
 
     /// The index of the tuple, if present.
     pub(crate) fn position(&self, tuple: &[u32]) -> Option<u32> {
+        if !self.set_ready {
+            // Never expected (lookups build the set index first): correct, if slow.
+            return (0..self.len).find(|&i| self.tuple(i) == tuple);
+        }
         let set = &self.indexes[0];
         let mut cur = set.head(hash_key(tuple.iter().copied()));
         while cur != END {
@@ -145,6 +241,7 @@ impl Rel {
 
     /// Appends a tuple known to be new; returns its index.
     pub(crate) fn push(&mut self, tuple: &[u32]) -> u32 {
+        self.ensure_set();
         let idx = self.len;
         self.data.extend_from_slice(tuple);
         self.len += 1;
@@ -158,6 +255,7 @@ impl Rel {
     /// Appends a tuple unless present; returns its index if it was new. One probe of
     /// the set index both finds a present tuple and, if absent, takes the new one.
     pub(crate) fn insert(&mut self, tuple: &[u32]) -> Option<u32> {
+        self.ensure_set();
         let idx = self.len;
         let arity = self.arity;
         let key = fold(hash_key(tuple.iter().copied()));
@@ -192,6 +290,7 @@ impl Rel {
         for ix in &mut self.indexes {
             ix.clear();
         }
+        self.set_ready = true;
     }
 
     /// datafrog's `changed()`: recent joins stable, new tuples become recent.
@@ -205,5 +304,47 @@ impl Rel {
     pub(crate) fn settle(&mut self) {
         self.stable = self.len;
         self.recent = self.len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bulk loading keeps the first of each repeated tuple, in order, across many
+    /// partitions, and the set index built afterwards finds every tuple.
+    #[test]
+    fn load_base_drops_repeats_keeps_order_and_builds_the_set_on_demand() {
+        let width = 3;
+        let n = 100_000;
+        let mut ids = Vec::with_capacity(n * width);
+        let mut want: Vec<[u32; 3]> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..n as u32 {
+            // Every third tuple repeats an earlier one.
+            let t = if i % 3 == 2 {
+                [i / 7, (i / 7) % 11, 1]
+            } else {
+                [i, i % 11, 0]
+            };
+            ids.extend_from_slice(&t);
+            if seen.insert(t) {
+                want.push(t);
+            }
+        }
+        let mut rel = Rel::new(width);
+        let keep = rel.load_base(&ids, n);
+        assert_eq!(keep.iter().filter(|k| **k).count(), want.len());
+        assert_eq!(rel.len() as usize, want.len());
+        for (i, t) in want.iter().enumerate() {
+            assert_eq!(rel.tuple(i as u32), t);
+        }
+        assert!(rel.insert(&want[5]).is_none());
+        assert_eq!(rel.position(&want[7]), Some(7));
+        assert_eq!(rel.insert(&[u32::MAX, 0, 0]), Some(want.len() as u32));
+        // Zero-width tuples: all one tuple.
+        let mut unit = Rel::new(0);
+        assert_eq!(unit.load_base(&[], 3), vec![true, false, false]);
+        assert_eq!(unit.len(), 1);
     }
 }

@@ -210,6 +210,19 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
 
 type Res<T> = Result<T, Box<(CaseError, FieldPos)>>;
 
+/// A required field `i` left empty in the current row, at its column.
+fn missing(rel: &Relation, i: usize, cols: &[Column], r: &CsvReader) -> Box<(CaseError, FieldPos)> {
+    let e = CaseError::MissingField {
+        rel: rel.name.clone(),
+        field: rel.fields[i].name.clone(),
+    };
+    let col = cols
+        .iter()
+        .position(|c| *c == Column::Field(i))
+        .unwrap_or(0);
+    Box::new((e, r.pos(col)))
+}
+
 /// Not yet given a value in this row.
 const UNSET: u32 = u32::MAX;
 
@@ -274,16 +287,7 @@ fn flat_fact(
             continue;
         }
         if !rel.fields[i].optional {
-            let field = rel.fields[i].name.clone();
-            let e = CaseError::MissingField {
-                rel: rel.name.clone(),
-                field,
-            };
-            let col = cols
-                .iter()
-                .position(|c| *c == Column::Field(i))
-                .unwrap_or(0);
-            return Err(Box::new((e, r.pos(col))));
+            return Err(missing(rel, i, cols, r));
         }
         *id = match absent(rel, i) {
             FieldValue::One(v) => flat.local.intern_owned(v),
@@ -345,18 +349,7 @@ fn fact(
         let v = match slot.take() {
             Some(v) => v,
             None if rel.fields[i].optional => absent(rel, i),
-            None => {
-                let field = rel.fields[i].name.clone();
-                let e = CaseError::MissingField {
-                    rel: rel.name.clone(),
-                    field,
-                };
-                let col = cols
-                    .iter()
-                    .position(|c| *c == Column::Field(i))
-                    .unwrap_or(0);
-                return Err(Box::new((e, r.pos(col))));
-            }
+            None => return Err(missing(rel, i, cols, r)),
         };
         if lists {
             fields.push(v);

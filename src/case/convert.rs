@@ -196,26 +196,6 @@ impl IdKey {
     }
 }
 
-impl std::borrow::Borrow<str> for IdKey {
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::hash::Hash for IdKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl PartialEq for IdKey {
-    fn eq(&self, other: &IdKey) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for IdKey {}
-
 /// Suggestions scan every id; above this many ids they are skipped.
 const SUGGEST_LIMIT: usize = 5_000;
 

@@ -119,11 +119,6 @@ impl Case {
         all
     }
 
-    /// How many entities the case defines.
-    pub fn entity_count(&self) -> usize {
-        self.all_entities().len()
-    }
-
     /// The source with this id.
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
@@ -318,10 +313,12 @@ pub fn load_case_with(
         let path = files::display(dir, "case.toml").to_string();
         return Err(vec![CaseError::MissingCaseToml.at(Place::File(path))]);
     };
-    let mut texts: Vec<Option<String>> = Vec::new();
-    for e in std::iter::once(case_entry).chain(&listing.data) {
-        texts.push(files::read(e).map_err(|d| diags.push(*d)).ok());
-    }
+    // Read (and checked as UTF-8) on all cores; problems kept in file order.
+    let entries: Vec<&Entry> = std::iter::once(case_entry).chain(&listing.data).collect();
+    let texts: Vec<Option<String>> = par_map(&entries, |e| files::read(e))
+        .into_iter()
+        .map(|r| r.map_err(|d| diags.push(*d)).ok())
+        .collect();
     crate::timings::mark("load case: files read");
     let (manifest, manifest_read) = read_manifest(case_entry, texts[0].as_deref(), &mut diags);
     let inputs = parse_inputs(&listing.data, &texts[1..], &mut diags);

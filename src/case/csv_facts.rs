@@ -15,7 +15,7 @@ use crate::value::{Status, Value};
 use super::convert::{Ctx, absent, parse_status, point, unknown_field};
 use super::csv::{CsvReader, FieldPos};
 use super::errors::CaseError;
-use super::{Converted, FlatRows, GLOBAL, MAX_ERRORS_PER_FILE, Row, Staged};
+use super::{Converted, FlatRows, GLOBAL, MAX_ERRORS_PER_FILE, Meta, Row, Staged};
 use crate::values::{StrKind, ValueTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +223,34 @@ fn missing(rel: &Relation, i: usize, cols: &[Column], r: &CsvReader) -> Box<(Cas
     Box::new((e, r.pos(col)))
 }
 
+/// A non-empty cell of a column that is not a field: `source` (`;`-separated ids),
+/// `status` or `note` into `meta`; a cell past the header's `width` named columns is an
+/// error.
+fn meta_cell(
+    ctx: &Ctx,
+    col: Option<&Column>,
+    cell: &str,
+    width: usize,
+    meta: &mut Meta,
+) -> Result<(), CaseError> {
+    match col {
+        Some(Column::Source) => {
+            for id in members(cell) {
+                meta.0.push(ctx.source(id)?);
+            }
+        }
+        Some(Column::Status) => meta.1 = parse_status(cell)?,
+        Some(Column::Note) => meta.2 = Some(Arc::from(cell)),
+        // Fields are the callers' own.
+        Some(Column::Field(_)) => {}
+        Some(Column::Unnamed) | None => {
+            let reason = format!("this row has more fields than the header's {width}");
+            return Err(CaseError::BadCsv { reason });
+        }
+    }
+    Ok(())
+}
+
 /// Not yet given a value in this row.
 const UNSET: u32 = u32::MAX;
 
@@ -239,9 +267,7 @@ fn flat_fact(
 ) -> Res<()> {
     ids.clear();
     ids.resize(rel.arity(), UNSET);
-    let mut sources = Vec::new();
-    let mut status = Status::default();
-    let mut note = None;
+    let mut meta: Meta = (Vec::new(), Status::default(), None);
     for i in 0..r.width() {
         let cell = r.field(i).trim();
         if cell.is_empty() {
@@ -269,17 +295,7 @@ fn flat_fact(
                         .intern_owned(ctx.parse_text(field, cell).map_err(at)?),
                 };
             }
-            Some(Column::Source) => {
-                for id in members(cell) {
-                    sources.push(ctx.source(id).map_err(at)?);
-                }
-            }
-            Some(Column::Status) => status = parse_status(cell).map_err(at)?,
-            Some(Column::Note) => note = Some(Arc::from(cell)),
-            Some(Column::Unnamed) | None => {
-                let reason = format!("this row has more fields than the header's {}", cols.len());
-                return Err(at(CaseError::BadCsv { reason }));
-            }
+            other => meta_cell(ctx, other, cell, cols.len(), &mut meta).map_err(at)?,
         }
     }
     for (i, id) in ids.iter_mut().enumerate() {
@@ -294,7 +310,7 @@ fn flat_fact(
             FieldValue::Many(_) => flat.local.intern_owned(Value::None),
         };
     }
-    flat.push(ids, r.record_line(), (sources, status, note));
+    flat.push(ids, r.record_line(), meta);
     Ok(())
 }
 
@@ -310,14 +326,7 @@ fn fact(
 ) -> Res<Staged> {
     row.clear();
     row.resize(rel.arity(), None);
-    let mut st = Staged {
-        rel: rel_id,
-        fields: Row::Flat(Vec::new()),
-        line: r.record_line(),
-        sources: Vec::new(),
-        status: Status::default(),
-        note: None,
-    };
+    let mut meta: Meta = (Vec::new(), Status::default(), None);
     for i in 0..r.width() {
         let cell = r.field(i).trim();
         if cell.is_empty() {
@@ -328,19 +337,18 @@ fn fact(
             Some(Column::Field(f)) => {
                 row[*f] = cell_value(ctx, rel, *f, cell, texts).map_err(at)?
             }
-            Some(Column::Source) => {
-                for id in members(cell) {
-                    st.sources.push(ctx.source(id).map_err(at)?);
-                }
-            }
-            Some(Column::Status) => st.status = parse_status(cell).map_err(at)?,
-            Some(Column::Note) => st.note = Some(Arc::from(cell)),
-            Some(Column::Unnamed) | None => {
-                let reason = format!("this row has more fields than the header's {}", cols.len());
-                return Err(at(CaseError::BadCsv { reason }));
-            }
+            other => meta_cell(ctx, other, cell, cols.len(), &mut meta).map_err(at)?,
         }
     }
+    let (sources, status, note) = meta;
+    let mut st = Staged {
+        rel: rel_id,
+        fields: Row::Flat(Vec::new()),
+        line: r.record_line(),
+        sources,
+        status,
+        note,
+    };
     // One value per field, as `Row::new` makes them, without the intermediate vector.
     let lists = rel.fields.iter().any(|f| f.list);
     let mut flat = Vec::with_capacity(if lists { 0 } else { rel.arity() });

@@ -303,11 +303,12 @@ pub fn load_case_with(
 ) -> Result<Case, Vec<Diagnostic>> {
     crate::timings::mark("load case: start");
     let mut listing = files::list(dir).map_err(|d| vec![*d])?;
-    let unread = if opts.only_read {
-        skip_unread(program, &mut listing.data)
-    } else {
-        Vec::new()
+    // Per relation, whether a clause reads it (with `only_read`; else all are needed).
+    let read: Vec<bool> = match opts.only_read {
+        true => crate::eval::read_relations(program),
+        false => vec![true; program.relations.len()],
     };
+    let unread = skip_unread(program, &read, &mut listing.data);
     let mut diags = listing.warnings;
     let Some(case_entry) = &listing.case_toml else {
         let path = files::display(dir, "case.toml").to_string();
@@ -335,7 +336,7 @@ pub fn load_case_with(
             .map(|s| (Arc::from(s.id.as_str()), ()))
             .collect(),
     };
-    let lazy = lazy_inputs(program, &inputs, opts);
+    let lazy = lazy_inputs(program, &read, &inputs);
     let mut table = std::mem::take(facts.values_mut());
     let lazy_rows = register_entities(
         &mut ctx,
@@ -462,18 +463,19 @@ pub fn load_case_with(
     Ok(case)
 }
 
+/// The relation of a CSV file, if no clause reads it (`read`: per relation).
+fn unread_csv(program: &Program, read: &[bool], e: &Entry) -> Option<RelId> {
+    let r = program.rel_by_name(&e.stem)?;
+    (e.kind == Kind::Csv && !read.get(r.0 as usize).copied().unwrap_or(true)).then_some(r)
+}
+
 /// Takes out of `data` the CSV files of plain relations no clause reads; returns their
 /// display paths.
-fn skip_unread(program: &Program, data: &mut Vec<Entry>) -> Vec<String> {
-    let read = crate::eval::read_relations(program);
+fn skip_unread(program: &Program, read: &[bool], data: &mut Vec<Entry>) -> Vec<String> {
     let same_as = program.rel_by_name("same_as");
     let unread = |e: &Entry| {
-        e.kind == Kind::Csv
-            && program.rel_by_name(&e.stem).is_some_and(|r| {
-                program.rel(r).kind == RelKind::Base
-                    && Some(r) != same_as
-                    && !read.get(r.0 as usize).copied().unwrap_or(true)
-            })
+        unread_csv(program, read, e)
+            .is_some_and(|r| program.rel(r).kind == RelKind::Base && Some(r) != same_as)
     };
     let (skipped, kept): (Vec<Entry>, Vec<Entry>) =
         std::mem::take(data).into_iter().partition(unread);
@@ -559,20 +561,15 @@ type LazyInput = (Arc<str>, Arc<str>, Option<usize>, RelId);
 /// [`csv_facts::lazy_columns`] allows).
 fn lazy_inputs(
     program: &Program,
+    read: &[bool],
     inputs: &[Input],
-    opts: &LoadOptions,
 ) -> Vec<Option<(Option<usize>, RelId)>> {
-    let read = crate::eval::read_relations(program);
     inputs
         .iter()
         .map(|inp| {
-            if !opts.only_read || inp.doc.is_some() || inp.entry.kind != Kind::Csv {
-                return None;
-            }
-            let r = program.rel_by_name(&inp.entry.stem)?;
+            let r = unread_csv(program, read, inp.entry)?;
             let rel = program.rel(r);
-            let unread = !read.get(r.0 as usize).copied().unwrap_or(true);
-            if !matches!(rel.kind, RelKind::Entity(_)) || !unread {
+            if !matches!(rel.kind, RelKind::Entity(_)) {
                 return None;
             }
             Some((csv_facts::lazy_columns(inp.text, rel)?, r))

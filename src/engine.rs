@@ -69,6 +69,9 @@ pub struct Engine {
     /// How case folders are loaded; `only_read` is off by default, so every fact is
     /// loaded (coverage and graphs need the unread ones too).
     pub load: case::LoadOptions,
+    /// Evaluate on this SQL engine instead of the native one (see
+    /// [`Engine::set_sql_engine`]).
+    sql: Option<crate::sql::remote::SqlEngine>,
 }
 
 /// The result of a run: findings in the documented order, and the cases they came from.
@@ -105,6 +108,7 @@ impl Engine {
                 warnings: checked.diagnostics,
                 options: EvalOptions::default(),
                 load: case::LoadOptions::default(),
+                sql: None,
             }),
             None => Err(Box::new(Failure {
                 map,
@@ -153,6 +157,27 @@ impl Engine {
         }
     }
 
+    /// Runs the rules on an SQL engine from now on ([`Engine::run`], [`Engine::counts`]);
+    /// fails if it cannot run them (a construct the SQL backend cannot express, a
+    /// PostgreSQL engine without a connection). Set parameters first.
+    pub fn set_sql_engine(
+        &mut self,
+        sql: crate::sql::remote::SqlEngine,
+    ) -> Result<(), Box<Failure>> {
+        crate::sql::remote::check(&self.program, &self.params, &sql).map_err(|d| self.fail(d))?;
+        self.sql = Some(sql);
+        Ok(())
+    }
+
+    /// The rules' database over one case's facts: on the SQL engine if one is set.
+    fn database(&self, facts: &FactSet, opts: &EvalOptions) -> Result<Database, Box<Failure>> {
+        match &self.sql {
+            Some(sql) => crate::sql::remote::evaluate(&self.program, &self.params, facts, sql),
+            None => eval::evaluate(&self.program, facts, &self.params, opts),
+        }
+        .map_err(|d| self.fail(d))
+    }
+
     fn fail(&self, diagnostics: Vec<Diagnostic>) -> Box<Failure> {
         Box::new(Failure {
             map: self.map.clone(),
@@ -171,8 +196,7 @@ impl Engine {
             ..self.options.clone()
         };
         for (case, facts) in &self.cases {
-            let db = eval::evaluate(&self.program, facts, &self.params, &opts)
-                .map_err(|d| self.fail(d))?;
+            let db = self.database(facts, &opts)?;
             all.extend(crate::findings::build::findings(
                 &self.program,
                 &self.map,
@@ -212,8 +236,7 @@ impl Engine {
             ..self.options.clone()
         };
         for (_, facts) in &self.cases {
-            let db = eval::evaluate(&self.program, facts, &self.params, &opts)
-                .map_err(|d| self.fail(d))?;
+            let db = self.database(facts, &opts)?;
             for (rule, count) in self.program.rules.iter().zip(&mut counts) {
                 let n = db.len(rule.rel);
                 let exempted = if rule.exemptions.is_empty() {

@@ -4,11 +4,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::common::{Exit, Progress, print_stdout, report, write_atomically};
-use super::{AuditArgs, ErrorFormat};
+use super::{AuditArgs, EngineArg, ErrorFormat};
 use crate::engine::{Audit, Engine, Failure};
 use crate::manifest::Manifest;
 use crate::render::count::RuleCount;
 use crate::render::{self, Options, Report};
+use crate::sql::remote::SqlEngine;
 use crate::syntax::ast::Severity;
 
 /// The rules to run: `--rules`, else `CASE/rules/`, else `./rules/`.
@@ -39,7 +40,12 @@ pub fn run_engine(
     format: ErrorFormat,
     only_read: bool,
 ) -> Result<(Engine, Audit), Exit> {
-    let engine = load_engine(rules, cases, params, format, only_read)?;
+    let engine = load_engine(rules, cases, params, format, only_read, None)?;
+    run_loaded(engine, format)
+}
+
+/// Runs loaded rules and cases; errors are printed.
+fn run_loaded(engine: Engine, format: ErrorFormat) -> Result<(Engine, Audit), Exit> {
     let progress = Progress::new();
     progress.step("evaluating");
     let audit = engine.run();
@@ -55,13 +61,14 @@ fn load_engine(
     params: &[String],
     format: ErrorFormat,
     only_read: bool,
+    sql: Option<SqlEngine>,
 ) -> Result<Engine, Exit> {
     let rules = default_rules(rules, cases).map_err(|e| {
         eprintln!("error: {e}\n  = help: pass `--rules DIR` (for example `--rules rules/`)");
         Exit::Usage
     })?;
     let progress = Progress::new();
-    let engine = match load(&progress, &rules, cases, params, only_read) {
+    let engine = match load(&progress, &rules, cases, params, only_read, sql) {
         Ok(engine) => engine,
         Err(failures) => {
             drop(progress);
@@ -78,17 +85,24 @@ fn load_engine(
 
 /// `--format count`: counts per rule, without building findings.
 fn run_counts(args: &AuditArgs, format: ErrorFormat) -> Exit {
-    let counts =
-        match load_engine(&args.rules, &args.cases, &args.param, format, true).and_then(|engine| {
-            let counts = engine.counts().map_err(|f| fail(&f, format));
-            // The process ends after printing: freeing millions of facts one by one
-            // would only cost time.
-            std::mem::forget(engine);
-            counts
-        }) {
-            Ok(c) => c,
-            Err(code) => return code,
-        };
+    let counts = match load_engine(
+        &args.rules,
+        &args.cases,
+        &args.param,
+        format,
+        true,
+        args.sql_engine(),
+    )
+    .and_then(|engine| {
+        let counts = engine.counts().map_err(|f| fail(&f, format));
+        // The process ends after printing: freeing millions of facts one by one
+        // would only cost time.
+        std::mem::forget(engine);
+        counts
+    }) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let min = args.min_severity.map(|s| s.0).unwrap_or(Severity::Info);
     let counts: Vec<RuleCount> = counts.into_iter().filter(|c| c.severity >= min).collect();
     let written = emit(args.output.as_deref(), &render::count::render(&counts));
@@ -111,6 +125,7 @@ fn load(
     cases: &[PathBuf],
     params: &[String],
     only_read: bool,
+    sql: Option<SqlEngine>,
 ) -> Result<Engine, Vec<Failure>> {
     progress.step("checking rules");
     let mut engine = Engine::from_paths(rules).map_err(|f| vec![*f])?;
@@ -119,6 +134,12 @@ fn load(
     for p in params {
         if let Err(f) = engine.set_param(p) {
             failures.push(*f);
+        }
+    }
+    if let Some(sql) = sql {
+        // What the engine cannot run is said before any case is read.
+        if let Err(f) = engine.set_sql_engine(sql) {
+            return Err(vec![*f]);
         }
     }
     for c in cases {
@@ -149,6 +170,10 @@ fn options(args: &AuditArgs) -> Vec<String> {
     if args.coverage {
         out.push("--coverage".to_string());
     }
+    if let Some(sql) = args.sql_engine() {
+        // The connection string is left out: it may hold a password.
+        out.push(format!("--engine={}", sql.dialect.name()));
+    }
     out
 }
 
@@ -162,13 +187,21 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
         );
         return Exit::Usage;
     }
-    let (engine, mut audit) = match run_engine(
+    if args.near_misses && args.engine != EngineArg::Native {
+        eprintln!(
+            "error: `--near-misses` needs the native engine\n  = help: leave out `--engine`, or run the near misses in a second, native audit"
+        );
+        return Exit::Usage;
+    }
+    let loaded = load_engine(
         &args.rules,
         &args.cases,
         &args.param,
         format,
         !args.coverage,
-    ) {
+        args.sql_engine(),
+    );
+    let (engine, mut audit) = match loaded.and_then(|e| run_loaded(e, format)) {
         Ok(x) => x,
         Err(code) => return code,
     };

@@ -165,6 +165,45 @@ pub struct AuditArgs {
     /// Also report data no rule read: unread facts, unsourced entities, missing dates.
     #[arg(long)]
     pub coverage: bool,
+    /// Evaluate the rules on an SQL engine (through its command-line client) instead of
+    /// the native one; the findings and their evidence are the same.
+    #[arg(long, value_enum, default_value_t = EngineArg::Native)]
+    pub engine: EngineArg,
+    /// With `--engine duckdb`: a database file (default: a new temporary one). With
+    /// `--engine postgres`: a connection string or URL, as `psql -d` takes it.
+    #[arg(long, value_name = "URL")]
+    pub connect: Option<String>,
+    /// The engine's command-line client (default: `$PROBITY_DUCKDB` or `duckdb`,
+    /// `$PROBITY_PSQL` or `psql`).
+    #[arg(long, value_name = "PATH")]
+    pub client: Option<PathBuf>,
+}
+
+/// Where `probity audit` evaluates the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    /// Probity's own engine.
+    Native,
+    /// DuckDB, through the `duckdb` client.
+    Duckdb,
+    /// PostgreSQL, through `psql`.
+    Postgres,
+}
+
+impl AuditArgs {
+    /// The SQL engine chosen, if any.
+    pub fn sql_engine(&self) -> Option<crate::sql::remote::SqlEngine> {
+        let dialect = match self.engine {
+            EngineArg::Native => return None,
+            EngineArg::Duckdb => crate::sql::Dialect::Duckdb,
+            EngineArg::Postgres => crate::sql::Dialect::Postgres,
+        };
+        Some(crate::sql::remote::SqlEngine {
+            dialect,
+            connect: self.connect.clone(),
+            client: self.client.clone(),
+        })
+    }
 }
 
 /// Runs the command line and returns the process exit code.

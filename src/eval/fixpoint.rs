@@ -97,6 +97,7 @@ impl<'p> Engine<'p> {
                     .saturating_sub(self.derived + self.pending_len());
                 let mut exec = Exec {
                     rels: &self.rels,
+                    provs: &self.prov,
                     values: &mut self.values,
                     params: self.params,
                     out: &mut self.pending[head],

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::compile::{AggOp, CollectOp, Op, Src, Val};
 use super::expr::{self, ExprError, Scope};
@@ -47,10 +47,14 @@ pub(crate) struct AggState {
     /// Per cached group: the result id (or `UNBOUND` for none) and its premises.
     results: Vec<(u32, u32, u32)>,
     prems: Vec<(u32, u32)>,
-    seen: FxHashSet<Vec<u32>>,
+    /// Per distinct binding of the body's named variables: its group in the scratch.
+    seen: FxHashMap<Vec<u32>, u32>,
     acc: Option<Value>,
     count: u64,
+    /// With provenance: per distinct binding, the premises of its least binding (by
+    /// fact ids, then values), `width` at a time.
     scratch_prems: Vec<(u32, u32)>,
+    width: usize,
     /// Index into `results` of the group in the current binding.
     current: usize,
 }
@@ -58,6 +62,8 @@ pub(crate) struct AggState {
 /// Everything a clause run reads and writes.
 pub(crate) struct Exec<'a, 'p> {
     pub(crate) rels: &'a [Rel],
+    /// The derivations of `rels`' tuples (empty without provenance).
+    pub(crate) provs: &'a [Prov],
     pub(crate) values: &'a mut Interner,
     pub(crate) params: &'a [Value],
     pub(crate) out: &'a mut Pending,
@@ -306,6 +312,9 @@ impl<'p> Exec<'_, 'p> {
         }
         let known = self.rels[self.head].contains(&buf);
         let fresh = !known && self.out.rel.insert(&buf).is_some();
+        if !fresh && !known && self.provenance {
+            self.reconsider(&buf);
+        }
         self.buf = buf;
         if !fresh {
             return Ok(());
@@ -320,10 +329,62 @@ impl<'p> Exec<'_, 'p> {
         Ok(())
     }
 
-    fn record(&mut self) {
+    /// A tuple derived again in the round that first derived it: it keeps the least of
+    /// the derivations (by block, then its atoms' fact ids, then their values), not the
+    /// first the join met, so the proof does not depend on the join's plan and is the
+    /// one an SQL engine's rows lead to (`crate::sql::remote`).
+    fn reconsider(&mut self, tuple: &[u32]) {
+        let Some(t) = self.out.rel.position(tuple) else {
+            return;
+        };
+        let Some(old) = self.out.prov.get(t as usize) else {
+            return;
+        };
+        if old.clause == super::provenance::BASE || old.clause < self.clause {
+            return;
+        }
+        let new: Vec<(u32, u32)> = self.top_atoms.iter().map(|&s| self.prem[s]).collect();
+        if old.clause == self.clause {
+            let prems = &self.out.prov.prems[old.prem as usize..(old.prem + old.nprem) as usize];
+            let Some(recorded) = prems.get(..new.len()) else {
+                return;
+            };
+            if self.derivation_order(&new, recorded) != std::cmp::Ordering::Less {
+                return;
+            }
+        }
         self.prem_buf.clear();
-        self.prem_buf
-            .extend(self.top_atoms.iter().map(|&s| self.prem[s]));
+        self.prem_buf.extend_from_slice(&new);
+        self.push_aggregate_premises();
+        self.out
+            .prov
+            .replace(t as usize, self.clause, &self.env, &self.prem_buf);
+    }
+
+    /// Two derivations of one block: by their atoms' fact ids (none for a derived
+    /// premise), then by their atoms' values.
+    fn derivation_order(&self, a: &[(u32, u32)], b: &[(u32, u32)]) -> std::cmp::Ordering {
+        let fact = |&(rel, index): &(u32, u32)| {
+            self.provs
+                .get(rel as usize)
+                .and_then(|p| p.get(index as usize))
+                .filter(|r| r.clause == super::provenance::BASE)
+                .map(|r| r.bind)
+        };
+        let facts = a.iter().map(fact).cmp(b.iter().map(fact));
+        facts.then_with(|| {
+            let values = |&(rel, index): &(u32, u32)| {
+                self.rels[rel as usize]
+                    .tuple(index)
+                    .iter()
+                    .map(|&id| self.values.get(id).cloned())
+                    .collect::<Vec<_>>()
+            };
+            a.iter().map(values).cmp(b.iter().map(values))
+        })
+    }
+
+    fn push_aggregate_premises(&mut self) {
         for a in self.aggs.iter() {
             if let Some(&(_, start, len)) = a.results.get(a.current) {
                 let cap = len.min(self.max_agg_premises as u32);
@@ -331,6 +392,13 @@ impl<'p> Exec<'_, 'p> {
                     .extend_from_slice(&a.prems[start as usize..(start + cap) as usize]);
             }
         }
+    }
+
+    fn record(&mut self) {
+        self.prem_buf.clear();
+        self.prem_buf
+            .extend(self.top_atoms.iter().map(|&s| self.prem[s]));
+        self.push_aggregate_premises();
         self.out.prov.push(self.clause, &self.env, &self.prem_buf);
     }
 
@@ -384,11 +452,28 @@ impl<'p> Exec<'_, 'p> {
             (_, acc) => acc,
         };
         let id = result.map_or(UNBOUND, |v| self.values.intern_owned(v));
+        // The premises: whole bindings in order of their premises (fact ids, then
+        // values) while fewer than the cap were taken, cut at the cap — the same
+        // whatever order the join met them in.
         let st = &mut self.aggs[a.slot];
-        let start = st.prems.len() as u32;
-        let len = st.scratch_prems.len() as u32;
         let scratch = std::mem::take(&mut st.scratch_prems);
-        st.prems.extend_from_slice(&scratch);
+        let w = st.width;
+        let mut order: Vec<usize> = (0..scratch.len().checked_div(w).unwrap_or(0)).collect();
+        order.sort_by(|&x, &y| {
+            self.derivation_order(&scratch[x * w..(x + 1) * w], &scratch[y * w..(y + 1) * w])
+        });
+        let cap = self.max_agg_premises;
+        let st = &mut self.aggs[a.slot];
+        let start = st.prems.len();
+        for g in order {
+            if st.prems.len() - start >= cap {
+                break;
+            }
+            st.prems.extend_from_slice(&scratch[g * w..(g + 1) * w]);
+        }
+        st.prems.truncate(start + cap);
+        let len = (st.prems.len() - start) as u32;
+        let start = start as u32;
         st.scratch_prems = scratch;
         let ri = st.results.len() as u32;
         st.results.push((id, start, len));
@@ -400,11 +485,27 @@ impl<'p> Exec<'_, 'p> {
     /// distinct binding of the body's own variables.
     fn collect(&mut self, c: &CollectOp<'p>) -> Result<(), Fail> {
         let key: Vec<u32> = c.distinct.iter().map(|&v| self.src(&Src::Var(v))).collect();
-        let seen = &mut self.aggs[c.slot].seen;
-        if !seen.insert(key) {
+        let group: Vec<(u32, u32)> = if self.provenance {
+            c.atoms.iter().map(|&s| self.prem[s]).collect()
+        } else {
+            Vec::new()
+        };
+        let st = &mut self.aggs[c.slot];
+        st.width = group.len();
+        let next = st.seen.len() as u32;
+        if let Some(&g) = st.seen.get(&key) {
+            // A binding seen before: its premises are the least of its bindings'.
+            let (w, at) = (group.len(), g as usize * group.len());
+            if w > 0 {
+                let old = self.aggs[c.slot].scratch_prems[at..at + w].to_vec();
+                if self.derivation_order(&group, &old) == std::cmp::Ordering::Less {
+                    self.aggs[c.slot].scratch_prems[at..at + w].copy_from_slice(&group);
+                }
+            }
             return Ok(());
         }
-        if seen.len() as u64 > self.max_agg_bindings {
+        st.seen.insert(key, next);
+        if st.seen.len() as u64 > self.max_agg_bindings {
             return Err(Fail::AggLimit);
         }
         let over = match c.over {
@@ -412,13 +513,9 @@ impl<'p> Exec<'_, 'p> {
             None => None,
         };
         let span = c.over.map(|e| e.span).unwrap_or_default();
-        let cap = self.max_agg_premises;
         let st = &mut self.aggs[c.slot];
         st.count += 1;
-        if st.scratch_prems.len() < cap {
-            st.scratch_prems
-                .extend(c.atoms.iter().map(|&s| self.prem[s]));
-        }
+        st.scratch_prems.extend_from_slice(&group);
         // `none` (an absent optional field) is skipped, like a valueless expression.
         let Some(v) = over.filter(|v| *v != Value::None) else {
             return Ok(());

@@ -83,6 +83,23 @@ pub struct Database {
     values: Interner,
     rels: Vec<Rel>,
     prov: Vec<Prov>,
+    /// Per clause: how many positive atoms its body has (its first premises; the rest
+    /// are what its aggregates ranged over).
+    tops: Vec<u32>,
+}
+
+/// Per clause: the number of positive atoms of its body.
+fn top_atoms(program: &Program) -> Vec<u32> {
+    program
+        .clauses
+        .iter()
+        .map(|c| {
+            c.body
+                .iter()
+                .filter(|l| matches!(l, Literal::Atom(_)))
+                .count() as u32
+        })
+        .collect()
 }
 
 /// Evaluates `program` over `facts`. `params` overrides defaults by position (missing
@@ -148,6 +165,7 @@ pub fn evaluate_plan(
         values: engine.values,
         rels: engine.rels,
         prov: engine.prov,
+        tops: top_atoms(program),
     })
 }
 
@@ -308,7 +326,15 @@ impl Database {
             return Some(Derivation::Base(OriginId(r.bind)));
         }
         let binds = &p.binds[r.bind as usize..(r.bind + r.nbind) as usize];
-        let prems = &p.prems[r.prem as usize..(r.prem + r.nprem) as usize];
+        let mut prems = p.prems[r.prem as usize..(r.prem + r.nprem) as usize].to_vec();
+        // The tuples aggregates ranged over were recorded in the order the join met them,
+        // which depends on its plan: they are given in relation and value order instead,
+        // the same whichever engine evaluated the rules.
+        let top = self.tops.get(r.clause as usize).map_or(0, |&n| n as usize);
+        if prems.len() > top + 1 {
+            let key = |&(rel, index): &(u32, u32)| (rel, self.tuple(RelId(rel), index));
+            prems[top..].sort_by_cached_key(key);
+        }
         Some(Derivation::Rule {
             clause: ClauseId(r.clause),
             bindings: binds
@@ -327,5 +353,88 @@ impl Database {
                 })
                 .collect(),
         })
+    }
+}
+
+/// A [`Database`] put together tuple by tuple, each with the derivation it was given:
+/// what a finding needs when the rules were evaluated elsewhere (an SQL engine, see
+/// `crate::sql::remote`). Premises must be added before what they prove.
+pub(crate) struct Builder {
+    values: Interner,
+    rels: Vec<Rel>,
+    prov: Vec<Prov>,
+    tops: Vec<u32>,
+}
+
+impl Builder {
+    /// An empty database over the values of `facts`.
+    pub(crate) fn new(program: &Program, facts: &FactSet) -> Builder {
+        Builder {
+            values: Interner::over(facts.values().clone()),
+            rels: program
+                .relations
+                .iter()
+                .map(|r| Rel::new(r.arity()))
+                .collect(),
+            prov: vec![Prov::default(); program.relations.len()],
+            tops: top_atoms(program),
+        }
+    }
+
+    /// Adds a tuple unless present; the new one takes `derivation`. Its reference.
+    fn add(
+        &mut self,
+        rel: RelId,
+        values: &[Value],
+        derivation: impl FnOnce(&mut Self, &mut Prov),
+    ) -> TupleRef {
+        let ids: Vec<u32> = values.iter().map(|v| self.values.intern(v)).collect();
+        let r = &mut self.rels[rel.0 as usize];
+        let index = match r.insert(&ids) {
+            Some(i) => {
+                let mut prov = std::mem::take(&mut self.prov[rel.0 as usize]);
+                derivation(self, &mut prov);
+                self.prov[rel.0 as usize] = prov;
+                i
+            }
+            None => r.position(&ids).unwrap_or_default(),
+        };
+        TupleRef { rel, index }
+    }
+
+    /// A base fact written at `origin`.
+    pub(crate) fn base(&mut self, rel: RelId, values: &[Value], origin: OriginId) -> TupleRef {
+        self.add(rel, values, |_, prov| prov.push_base(origin))
+    }
+
+    /// A tuple derived by `clause` with these variable bindings from these premises.
+    pub(crate) fn derived(
+        &mut self,
+        rel: RelId,
+        values: &[Value],
+        clause: ClauseId,
+        bindings: &[Option<Value>],
+        premises: &[TupleRef],
+    ) -> TupleRef {
+        self.add(rel, values, |b, prov| {
+            let binds: Vec<u32> = bindings
+                .iter()
+                .map(|v| v.as_ref().map_or(UNBOUND, |v| b.values.intern(v)))
+                .collect();
+            let prems: Vec<(u32, u32)> = premises.iter().map(|t| (t.rel.0, t.index)).collect();
+            prov.push(clause.0, &binds, &prems);
+        })
+    }
+
+    pub(crate) fn finish(mut self) -> Database {
+        for r in &mut self.rels {
+            r.settle();
+        }
+        Database {
+            values: self.values,
+            rels: self.rels,
+            prov: self.prov,
+            tops: self.tops,
+        }
     }
 }

@@ -79,6 +79,25 @@ impl Prov {
         self.prems.extend_from_slice(prems);
     }
 
+    /// Replaces the derivation of tuple `i` (one recorded with [`Prov::push`]).
+    pub(crate) fn replace(&mut self, i: usize, clause: u32, binds: &[u32], prems: &[(u32, u32)]) {
+        let Some(at) = i.checked_sub(self.base.len()) else {
+            return;
+        };
+        let Some(slot) = self.recs.get_mut(at) else {
+            return;
+        };
+        *slot = Rec {
+            clause,
+            bind: self.binds.len() as u32,
+            nbind: binds.len() as u32,
+            prem: self.prems.len() as u32,
+            nprem: prems.len() as u32,
+        };
+        self.binds.extend_from_slice(binds);
+        self.prems.extend_from_slice(prems);
+    }
+
     /// Copies record `i` of `other` to the end of `self`.
     pub(crate) fn copy_from(&mut self, other: &Prov, i: usize) {
         let Some(r) = other.get(i) else { return };

@@ -49,16 +49,10 @@ fn atom(cx: &mut Cx, a: &Atom, positive: bool) -> Result<(), Unsupported> {
     if positive && matches!(rel.kind, RelKind::Base | RelKind::Entity(_)) {
         cx.facts.push((alias.clone(), a.rel));
     }
+    if positive {
+        cx.atoms.push((alias.clone(), a.rel));
+    }
     for (i, t) in a.terms.iter().enumerate() {
-        if rel.fields[i].list && !matches!(t, Term::Wildcard) {
-            return Err(Unsupported::new(
-                format!("the list field `{}.{}`", rel.name, rel.fields[i].name),
-                a.span,
-            )
-            .help(
-                "the SQL backend does not store list fields yet; leave the field out of the atom",
-            ));
-        }
         let c = col(cx, &alias, a, i);
         match t {
             Term::Wildcard => {}

@@ -119,10 +119,9 @@ pub(crate) fn table(d: Dialect, rel: &Relation) -> Result<String, Unsupported> {
     for (i, f) in rel.fields.iter().enumerate() {
         if f.list {
             notes.push(format!(
-                "-- `{}` is a list field: not stored; rules that name it are rejected",
+                "-- `{}` is a list field: one row per member, as the native engine holds it",
                 f.name
             ));
-            continue;
         }
         let ty = sql_type(d, &f.ty).map_err(|what| {
             Unsupported::new(what, rel.span)
@@ -159,12 +158,9 @@ pub(crate) fn table(d: Dialect, rel: &Relation) -> Result<String, Unsupported> {
 
 /// `name__both`: every fact, and every fact with its first two fields swapped.
 fn symmetric_view(d: Dialect, rel: &Relation) -> String {
-    let stored: Vec<usize> = (0..rel.fields.len())
-        .filter(|&i| !rel.fields[i].list)
-        .collect();
     let cols = |swap: bool| -> String {
         let mut out = vec![d.ident("_fact")];
-        for &i in &stored {
+        for i in 0..rel.fields.len() {
             let src = match (swap, i) {
                 (true, 0) => 1,
                 (true, 1) => 0,

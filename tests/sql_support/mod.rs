@@ -105,7 +105,7 @@ fn columns(rel: &Relation, i: usize) -> Vec<String> {
 }
 
 /// INSERTs of every fact of the input relations the script creates a table for: one
-/// row per written fact (`_fact` is its origin id), list fields left out, a symmetric
+/// row per written fact (`_fact` is its origin id) and list member, a symmetric
 /// relation stored one way round (its `__both` view adds the other).
 fn inserts(d: Dialect, p: &Program, facts: &FactSet, sql: &str) -> String {
     let mut out = String::new();
@@ -117,9 +117,7 @@ fn inserts(d: Dialect, p: &Program, facts: &FactSet, sql: &str) -> String {
         if !sql.contains(&format!("CREATE TABLE IF NOT EXISTS {table} (")) {
             continue;
         }
-        let stored: Vec<usize> = (0..rel.fields.len())
-            .filter(|&i| !rel.fields[i].list)
-            .collect();
+        let stored: Vec<usize> = (0..rel.fields.len()).collect();
         let mut cols = vec![d.ident("_fact")];
         for &i in &stored {
             cols.extend(columns(rel, i).iter().map(|c| d.ident(c)));
@@ -131,8 +129,9 @@ fn inserts(d: Dialect, p: &Program, facts: &FactSet, sql: &str) -> String {
             for &i in &stored {
                 row.extend(literals(d, &rel.fields[i].ty, &values[i]));
             }
+            // Both ways round share an origin: keep the first (per list member).
             let key = if rel.symmetric {
-                origin.0.to_string()
+                format!("{} {:?}", origin.0, values.get(2..))
             } else {
                 row.join(",")
             };

@@ -2,12 +2,13 @@
 -- Dates are two DATE columns (`_first`, `_last`: the days a partial date covers);
 -- open interval ends are DATE '0001-01-01' and DATE '9999-12-31'; none is NULL.
 
--- `aliases` is a list field: not stored; rules that name it are rejected
+-- `aliases` is a list field: one row per member, as the native engine holds it
 CREATE TABLE IF NOT EXISTS "org" (
     "_fact" BIGINT NOT NULL,
     "id" TEXT NOT NULL,
     "name" TEXT NOT NULL,
     "kind" TEXT,
+    "aliases" TEXT,
     "jurisdiction" TEXT,
     "sector" TEXT
 );

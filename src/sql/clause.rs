@@ -189,8 +189,12 @@ fn test(cx: &mut Cx, l: &Literal) -> Result<(), Unsupported> {
             {
                 return Err(Unsupported::new("a comparison between two types", *span));
             }
-            let (a, b) = (expr(cx, lhs)?, expr(cx, rhs)?);
-            compare(cx, *op, &a, &b, &lhs.ty).map_err(|w| Unsupported::new(w, *span))?
+            if let Some(cond) = sentinel_compare(cx, *op, lhs, rhs)? {
+                cond
+            } else {
+                let (a, b) = (expr(cx, lhs)?, expr(cx, rhs)?);
+                compare(cx, *op, &a, &b, &lhs.ty).map_err(|w| Unsupported::new(w, *span))?
+            }
         }
         Literal::Within {
             lhs,
@@ -229,6 +233,52 @@ fn test(cx: &mut Cx, l: &Literal) -> Result<(), Unsupported> {
     };
     cx.conds.push(cond);
     Ok(())
+}
+
+/// A date compared with the day a sentinel stands on, where SQL's answer is the native
+/// one: `x < 9999-12-31` (closed and before the last day), `x >= 9999-12-31` (the last
+/// day, or an open end), and their mirrors at 0001-01-01. Other comparisons with those
+/// days stay rejected (`literal`).
+fn sentinel_compare(
+    cx: &Cx,
+    op: crate::syntax::ast::CmpOp,
+    lhs: &Expr,
+    rhs: &Expr,
+) -> Result<Option<String>, Unsupported> {
+    use crate::syntax::ast::CmpOp;
+    use crate::value::{Value, days_from_civil};
+    if lhs.ty != Type::Date {
+        return Ok(None);
+    }
+    let day = |e: &Expr| match super::expr::fold(cx, e) {
+        Some(Value::Date(d)) if d.first == d.last => Some(d.first),
+        _ => None,
+    };
+    // As `x op c`, the constant on the right.
+    let (x, c, op) = match (day(lhs), day(rhs)) {
+        (None, Some(c)) => (lhs, c, op),
+        (Some(c), None) => {
+            let flipped = match op {
+                CmpOp::Lt => CmpOp::Gt,
+                CmpOp::Le => CmpOp::Ge,
+                CmpOp::Gt => CmpOp::Lt,
+                CmpOp::Ge => CmpOp::Le,
+                other => other,
+            };
+            (rhs, c, flipped)
+        }
+        _ => return Ok(None),
+    };
+    let (last, first) = (days_from_civil(9999, 12, 31), days_from_civil(1, 1, 1));
+    let v = expr(cx, x)?;
+    let d = cx.d;
+    Ok(match (c, op) {
+        (c, CmpOp::Lt) if c == last => Some(format!("{} < {}", v.cols[1], d.date(c))),
+        (c, CmpOp::Ge) if c == last => Some(format!("{} >= {}", v.cols[0], d.date(c))),
+        (c, CmpOp::Gt) if c == first => Some(format!("{} > {}", v.cols[0], d.date(c))),
+        (c, CmpOp::Le) if c == first => Some(format!("{} <= {}", v.cols[1], d.date(c))),
+        _ => None,
+    })
 }
 
 /// `a within w of|after|before b`, through `b - w` and `b + w` as the native engine does.

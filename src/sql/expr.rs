@@ -67,7 +67,7 @@ pub(crate) fn literal(d: Dialect, v: &Value, ty: &Type, span: Span) -> Result<Sq
 }
 
 /// Whether every day of a (closed) date lies strictly between the open-end sentinels.
-fn between_sentinels(x: &Date) -> bool {
+pub(crate) fn between_sentinels(x: &Date) -> bool {
     x.first > days_from_civil(1, 1, 1) && x.last < days_from_civil(9999, 12, 31)
 }
 

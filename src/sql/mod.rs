@@ -137,10 +137,10 @@ pub fn param_values(p: &Program, overrides: &[String]) -> Result<Vec<Value>, Vec
 
 /// The whole SQL script, or every construct that stopped it.
 pub fn compile(p: &Program, d: Dialect, params: &[Value]) -> Result<String, Vec<Diagnostic>> {
-    let (setup, _) = setup(p, d, params);
+    let (setup, _) = setup(p, d, params, false);
     let mut errors = Vec::new();
     let mut out = match setup {
-        Ok(s) => s,
+        Ok((tables, views)) => tables + &views,
         Err(mut e) => {
             errors.append(&mut e);
             String::new()
@@ -155,13 +155,19 @@ pub fn compile(p: &Program, d: Dialect, params: &[Value]) -> Result<String, Vec<
     finish(out, errors)
 }
 
-/// The script's header, tables and views (all but the rule queries), and the input
-/// relations it makes tables for.
+/// The script's header and tables, and its views (all but the rule queries; with
+/// `materialize`, tables computed once instead of views); and the input relations it
+/// makes tables for.
+#[expect(
+    clippy::type_complexity,
+    reason = "the two parts of a script, and its inputs"
+)]
 pub(crate) fn setup(
     p: &Program,
     d: Dialect,
     params: &[Value],
-) -> (Result<String, Vec<Diagnostic>>, Vec<RelId>) {
+    materialize: bool,
+) -> (Result<(String, String), Vec<Diagnostic>>, Vec<RelId>) {
     let inputs = schema::read_inputs(p);
     let strata = match crate::plan::strata::stratify(p) {
         Ok(s) => s,
@@ -188,13 +194,14 @@ pub(crate) fn setup(
             Err(u) => errors.push(u.diagnostic(&p.rel(r).name)),
         }
     }
+    let mut views = String::new();
     for s in &strata {
-        match view::stratum(p, d, params, s) {
-            Ok(v) => out.push_str(&v),
+        match view::stratum(p, d, params, s, materialize) {
+            Ok(v) => views.push_str(&v),
             Err(mut e) => errors.append(&mut e),
         }
     }
-    (finish(out, errors), inputs)
+    (finish(out, errors).map(|t| (t, views)), inputs)
 }
 
 /// `out`, or the errors sorted with repeats dropped.

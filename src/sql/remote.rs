@@ -36,7 +36,7 @@ use crate::value::{Date, Decimal, Value, civil_from_days, days_from_civil};
 pub const ENGINE_ERROR: &str = "probity::sql::engine";
 
 /// How many tuples one filtered query asks for.
-const BATCH: usize = 500;
+const BATCH: usize = 10_000;
 
 /// An SQL engine to evaluate the rules on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +65,10 @@ pub fn check(p: &Program, params: &[Value], eng: &SqlEngine) -> Result<(), Vec<D
 /// block a proof can use (by head relation), and the range queries of those blocks'
 /// aggregates.
 struct Plan {
-    setup: String,
+    /// The tables the facts are loaded into.
+    tables: String,
+    /// The derived relations, as tables computed once the facts are loaded.
+    views: String,
     inputs: Vec<RelId>,
     whys: BTreeMap<RelId, Vec<Why>>,
     ranges: HashMap<ClauseId, Vec<Why>>,
@@ -73,6 +76,21 @@ struct Plan {
     stratum: HashMap<RelId, usize>,
     /// Per block, its head relation.
     heads: HashMap<ClauseId, RelId>,
+    /// The relations of recursive strata: all their derivations are needed, to find
+    /// each tuple's round; of the others, the least one per tuple is enough.
+    recursive: HashSet<RelId>,
+}
+
+impl Plan {
+    /// The derivations query of `w` (or `sql`, filtered from it) as sent: reduced to the
+    /// least derivation per tuple outside recursion.
+    fn derivations(&self, d: Dialect, w: &Why, sql: &str) -> String {
+        if self.recursive.contains(&w.head) {
+            sql.to_string()
+        } else {
+            w.least_per_head(d, sql)
+        }
+    }
 }
 
 fn plan(p: &Program, params: &[Value], eng: &SqlEngine) -> Result<Plan, Vec<Diagnostic>> {
@@ -89,7 +107,7 @@ fn plan(p: &Program, params: &[Value], eng: &SqlEngine) -> Result<Plan, Vec<Diag
             "name it with `--connect postgresql://USER@HOST:PORT/DATABASE` (or any connection string `psql -d` takes)",
         )]);
     }
-    let (setup, inputs) = super::setup(p, d, params);
+    let (setup, inputs) = super::setup(p, d, params, true);
     let mut errors = setup.as_ref().err().cloned().unwrap_or_default();
     // The blocks a proof can reach: the rules', the exemptions', and those of every
     // derived relation a reached block names in a positive atom (its aggregates' too).
@@ -143,14 +161,21 @@ fn plan(p: &Program, params: &[Value], eng: &SqlEngine) -> Result<Plan, Vec<Diag
         errors.dedup_by(|a, b| a.message == b.message && a.place == b.place);
         return Err(errors);
     }
-    let stratum = crate::plan::strata::stratify(p)
-        .unwrap_or_default()
+    let strata = crate::plan::strata::stratify(p).unwrap_or_default();
+    let recursive = strata
+        .iter()
+        .filter(|s| s.recursive)
+        .flat_map(|s| s.rels.iter().copied())
+        .collect();
+    let stratum = strata
         .iter()
         .enumerate()
         .flat_map(|(i, s)| s.rels.iter().map(move |r| (*r, i)))
         .collect();
+    let (tables, views) = setup.unwrap_or_default();
     Ok(Plan {
-        setup: setup.unwrap_or_default(),
+        tables,
+        views,
         inputs,
         whys,
         ranges,
@@ -158,6 +183,7 @@ fn plan(p: &Program, params: &[Value], eng: &SqlEngine) -> Result<Plan, Vec<Diag
         heads: (0..p.clauses.len())
             .map(|i| (ClauseId(i as u32), p.clauses[i].head))
             .collect(),
+        recursive,
     })
 }
 
@@ -176,7 +202,7 @@ pub fn evaluate(
     let plan = plan(p, params, eng)?;
     let mut session = Session::open(eng).map_err(|d| vec![*d])?;
     let result = run(p, facts, &plan, &mut session);
-    session.close(result.is_err());
+    session.close();
     result.map_err(|d| vec![*d])
 }
 
@@ -311,22 +337,30 @@ fn run(
 ) -> Result<Database, Box<Diagnostic>> {
     let d = s.dialect;
     // Load the facts, create the views, and ask for every rule block's derivations.
-    let mut script = plan.setup.clone();
-    for &r in &plan.inputs {
-        let path = s.file(&format!("in_{}.csv", r.0));
-        if write_facts(p, facts, r, &path)? > 0 {
-            script.push_str(&s.load(p, r, &path));
+    let mut script = plan.tables.clone();
+    let files: Vec<(RelId, PathBuf)> = plan
+        .inputs
+        .iter()
+        .map(|&r| (r, s.file(&format!("in_{}.csv", r.0))))
+        .collect();
+    for (&(r, ref path), rows) in files.iter().zip(write_all(d, p, facts, &files)?) {
+        if rows > 0 {
+            script.push_str(&s.load(p, r, path));
         }
     }
+    script.push_str(&plan.views);
     let mut outputs: Vec<(PathBuf, &Why)> = Vec::new();
     for rule in &p.rules {
         for w in plan.whys.get(&rule.rel).into_iter().flatten() {
             let path = s.file(&format!("out_{}.csv", outputs.len()));
-            script.push_str(&s.output(&w.sql, &path, outputs.len()));
+            let sql = plan.derivations(d, w, &w.sql);
+            script.push_str(&s.output(&sql, &path, outputs.len()));
             outputs.push((path, w));
         }
     }
+    crate::timings::mark("engine: facts written");
     s.run(&script)?;
+    crate::timings::mark("engine: loaded, rule blocks run");
     let mut found = Found::default();
     for (path, w) in &outputs {
         let rows = read_rows(p, w, path)?;
@@ -356,18 +390,19 @@ fn run(
         let mut outputs: Vec<Output> = Vec::new();
         for (r, keys) in &mut by_rel {
             for w in plan.whys.get(r).into_iter().flatten() {
-                ask(p, d, w, keys, None, s, &mut outputs, &mut script)?;
+                ask(p, d, plan, w, keys, None, s, &mut outputs, &mut script)?;
             }
         }
         for ((c, k), keys) in &mut by_range {
             if let Some(w) = plan.ranges.get(c).and_then(|rs| rs.get(*k)) {
-                ask(p, d, w, keys, Some(*k), s, &mut outputs, &mut script)?;
+                ask(p, d, plan, w, keys, Some(*k), s, &mut outputs, &mut script)?;
             }
         }
         if outputs.is_empty() {
             break;
         }
         s.run(&script)?;
+        crate::timings::mark("engine: a wave of derivations");
         for (path, w, range) in &outputs {
             let rows = read_rows(p, w, path)?;
             match range {
@@ -376,7 +411,10 @@ fn run(
             }
         }
     }
-    build(p, facts, plan, &found)
+    crate::timings::mark("engine: rows read");
+    let db = build(p, facts, plan, &found);
+    crate::timings::mark("engine: proofs chosen");
+    db
 }
 
 /// One query's output to read: its file, its query, and the aggregate if a range.
@@ -387,6 +425,7 @@ type Output<'w> = (PathBuf, &'w Why, Option<usize>);
 fn ask<'w>(
     p: &Program,
     d: Dialect,
+    plan: &Plan,
     w: &'w Why,
     keys: &mut Vec<Vec<Value>>,
     range: Option<usize>,
@@ -403,6 +442,11 @@ fn ask<'w>(
                 "run `probity audit` without `--engine`",
             )
         })?;
+        let sql = if range.is_none() {
+            plan.derivations(d, w, &sql)
+        } else {
+            sql
+        };
         let path = s.file(&format!("wave_{}.csv", s.next_file));
         script.push_str(&s.output(&sql, &path, outputs.len()));
         outputs.push((path, w, range));
@@ -462,13 +506,31 @@ fn row_height(plan: &Plan, found: &Found, row: &Row, height: &HashMap<Key, u32>)
         .get(&row.clause)
         .and_then(|h| plan.stratum.get(h));
     let mut h = None;
-    for (r, fact, vals) in all_premises(plan, found, row) {
-        if fact.is_some() {
-            continue;
-        }
+    let mut see = |r: RelId, vals: Vec<Value>| -> Option<()> {
         let ph = *height.get(&(r, vals))?;
         if own.is_some() && plan.stratum.get(&r) == own {
             h = Some(h.map_or(ph + 1, |x: u32| x.max(ph + 1)));
+        }
+        Some(())
+    };
+    for ((r, fact), vals) in row.rels.iter().zip(&row.facts).zip(&row.atoms) {
+        if fact.is_none() {
+            see(
+                *r,
+                vals.iter()
+                    .map(|v| v.clone().unwrap_or(Value::None))
+                    .collect(),
+            )?;
+        }
+    }
+    if plan.ranges.contains_key(&row.clause) {
+        for (r, fact, vals) in all_premises(plan, found, row)
+            .into_iter()
+            .skip(row.rels.len())
+        {
+            if fact.is_none() {
+                see(r, vals)?;
+            }
         }
     }
     Some(h.unwrap_or(0))
@@ -522,9 +584,17 @@ fn build(
     }
     let stratum = |k: &Key| plan.stratum.get(&k.0).copied().unwrap_or(usize::MAX);
     chosen.sort_by(|a, b| (stratum(a.1), a.0, a.1).cmp(&(stratum(b.1), b.0, b.1)));
+    let mut needed: HashMap<RelId, HashSet<u32>> = HashMap::new();
+    for (_, _, row) in &chosen {
+        for (r, fact, _) in all_premises(plan, found, row) {
+            if let Some(o) = fact {
+                needed.entry(r).or_default().insert(o);
+            }
+        }
+    }
+    let bases = BaseFacts::new(facts, &needed);
     let mut db = Builder::new(p, facts);
     let mut refs: HashMap<&Key, TupleRef> = HashMap::new();
-    let mut bases = BaseFacts::new(facts);
     for (_, key, row) in chosen {
         let mut premises = Vec::new();
         for (r, fact, vals) in all_premises(plan, found, row) {
@@ -566,26 +636,29 @@ struct BaseFacts<'f> {
 }
 
 impl<'f> BaseFacts<'f> {
-    fn new(facts: &'f FactSet) -> BaseFacts<'f> {
-        BaseFacts {
-            facts,
-            by_origin: HashMap::new(),
+    /// Finds where the `needed` origins of each relation are, in one pass over it.
+    fn new(facts: &'f FactSet, needed: &HashMap<RelId, HashSet<u32>>) -> BaseFacts<'f> {
+        let mut by_origin: HashMap<RelId, HashMap<u32, Vec<usize>>> = HashMap::new();
+        for (r, origins) in needed {
+            let Some(tuples) = facts.tuples.get(r.0 as usize) else {
+                continue;
+            };
+            let m = by_origin.entry(*r).or_default();
+            for (i, o) in tuples.origins().iter().enumerate() {
+                if origins.contains(&o.0) {
+                    m.entry(o.0).or_default().push(i);
+                }
+            }
         }
+        BaseFacts { facts, by_origin }
     }
 
     /// The values of the fact of `r` written at `origin` that are `vals` (a symmetric
     /// fact is held both ways round, a list one once per member).
-    fn values(&mut self, r: RelId, origin: u32, vals: &[Value]) -> Option<Vec<Value>> {
+    fn values(&self, r: RelId, origin: u32, vals: &[Value]) -> Option<Vec<Value>> {
         let tuples = self.facts.tuples.get(r.0 as usize)?;
-        let index = self.by_origin.entry(r).or_insert_with(|| {
-            let mut m: HashMap<u32, Vec<usize>> = HashMap::new();
-            for (i, o) in tuples.origins().iter().enumerate() {
-                m.entry(o.0).or_default().push(i);
-            }
-            m
-        });
         let w = tuples.width();
-        for &i in index.get(&origin)? {
+        for &i in self.by_origin.get(&r)?.get(&origin)? {
             let ids = &tuples.ids()[i * w..(i + 1) * w];
             let values: Vec<Value> = ids.iter().map(|&id| self.facts.value(id).clone()).collect();
             if values == vals {
@@ -598,66 +671,192 @@ impl<'f> BaseFacts<'f> {
 
 // --- Facts out, rows in ------------------------------------------------------------
 
-/// A day as the engine stores it: open ends as their sentinels.
-fn day(n: i32) -> String {
+/// Writes every relation's CSV ([`write_facts`]) on all cores; the rows of each.
+fn write_all(
+    d: Dialect,
+    p: &Program,
+    facts: &FactSet,
+    files: &[(RelId, PathBuf)],
+) -> Result<Vec<usize>, Box<Diagnostic>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some((r, path)) = files.get(i) else {
+                return done;
+            };
+            done.push((i, write_facts(d, p, facts, *r, path)));
+        }
+    };
+    let threads = crate::case::threads().clamp(1, files.len().max(1));
+    let mut results: Vec<(usize, Result<usize, Box<Diagnostic>>)> = std::thread::scope(|sc| {
+        let others: Vec<_> = (1..threads).map(|_| sc.spawn(work)).collect();
+        let mut all = work();
+        for h in others {
+            match h.join() {
+                Ok(part) => all.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Writes one day as the engine stores it: open ends as their sentinels.
+fn write_day(out: &mut impl std::io::Write, n: i32) -> std::io::Result<()> {
     if n == Date::NEG_INF.first || n == Date::NEG_INF.last {
-        return NEG_INF_SQL.to_string();
+        return out.write_all(NEG_INF_SQL.as_bytes());
     }
     if n == Date::POS_INF.first || n == Date::POS_INF.last {
-        return POS_INF_SQL.to_string();
+        return out.write_all(POS_INF_SQL.as_bytes());
     }
     let (y, m, d) = civil_from_days(n);
-    format!("{y:04}-{m:02}-{d:02}")
+    let (y, m, d) = (y as u32, m, d);
+    let digit = |x: u32| b'0' + (x % 10) as u8;
+    out.write_all(&[
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(d / 10),
+        digit(d),
+    ])
+}
+
+/// Writes a number in decimal without the formatting machinery (it is called per fact).
+fn write_u32(out: &mut impl std::io::Write, mut n: u32) -> std::io::Result<()> {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.write_all(&buf[i..])
 }
 
 /// CSV of a relation's facts: `_fact`, then each stored column; none as an unquoted
 /// `\N`, text always quoted. A symmetric relation is written one way round. The number
 /// of rows.
 fn write_facts(
+    d: Dialect,
     p: &Program,
     facts: &FactSet,
     r: RelId,
     path: &Path,
 ) -> Result<usize, Box<Diagnostic>> {
+    use std::io::Write;
     let rel = p.rel(r);
-    let mut out = String::new();
-    let mut seen = HashSet::new();
-    let mut rows = 0;
-    for (values, origin) in facts.rows(r.0 as usize) {
-        // Both ways round share an origin: keep the first (per list member).
-        if rel.symmetric && !seen.insert((origin.0, values.get(2..).map(<[Value]>::to_vec))) {
-            continue;
-        }
-        let _ = write!(out, "{}", origin.0);
-        for (f, v) in rel.fields.iter().zip(&values) {
-            let width = if f.ty == Type::Date { 2 } else { 1 };
-            match v {
-                Value::None => out.push_str(&",\\N".repeat(width)),
-                Value::Date(x) => {
-                    let _ = write!(out, ",{},{}", day(x.first), day(x.last));
-                }
-                Value::Bool(b) => out.push_str(if *b { ",true" } else { ",false" }),
-                Value::Number(n) => {
-                    let _ = write!(out, ",{n}");
-                }
-                Value::Text(s) | Value::Entity(s) => {
-                    let _ = write!(out, ",\"{}\"", s.replace('"', "\"\""));
-                }
-                Value::Duration(x) => {
-                    let _ = write!(out, ",\"{x}\"");
-                }
-            }
-        }
-        out.push('\n');
-        rows += 1;
-    }
-    std::fs::write(path, out).map_err(|e| {
-        engine_error(
+    let cannot_write = |e: std::io::Error| {
+        Box::new(engine_error(
             format!("cannot write {}: {e}", path.display()),
             "check that the temporary folder ($TMPDIR) is writable and has room",
-        )
-    })?;
+        ))
+    };
+    let file = std::fs::File::create(path).map_err(cannot_write)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let Some(tuples) = facts.tuples.get(r.0 as usize) else {
+        return Ok(0);
+    };
+    let w = tuples.width();
+    let mut seen: rustc_hash::FxHashSet<(u32, Option<Vec<u32>>)> = Default::default();
+    let mut rows = 0;
+    for (i, origin) in tuples.origins().iter().enumerate() {
+        let ids = &tuples.ids()[i * w..(i + 1) * w];
+        // Both ways round share an origin: keep the first (per list member).
+        if rel.symmetric && !seen.insert((origin.0, ids.get(2..).map(<[u32]>::to_vec))) {
+            continue;
+        }
+        write_u32(&mut out, origin.0).map_err(cannot_write)?;
+        for (f, &id) in rel.fields.iter().zip(ids) {
+            let v = facts.value(id);
+            if let Some(why) = unstorable(d, v) {
+                return Err(unstorable_error(facts, *origin, rel, &f.name, &why));
+            }
+            let written = match v {
+                Value::None if f.ty == Type::Date => out.write_all(b",\\N,\\N"),
+                Value::None => out.write_all(b",\\N"),
+                Value::Date(x) => out
+                    .write_all(b",")
+                    .and_then(|()| write_day(&mut out, x.first))
+                    .and_then(|()| out.write_all(b","))
+                    .and_then(|()| write_day(&mut out, x.last)),
+                Value::Bool(b) => out.write_all(if *b { b",true" } else { b",false" }),
+                Value::Number(n) => write!(out, ",{n}"),
+                Value::Text(s) | Value::Entity(s) if s.contains('"') => {
+                    write!(out, ",\"{}\"", s.replace('"', "\"\""))
+                }
+                Value::Text(s) | Value::Entity(s) => out
+                    .write_all(b",\"")
+                    .and_then(|()| out.write_all(s.as_bytes()))
+                    .and_then(|()| out.write_all(b"\"")),
+                Value::Duration(x) => write!(out, ",\"{x}\""),
+            };
+            written.map_err(cannot_write)?;
+        }
+        out.write_all(b"\n").map_err(cannot_write)?;
+        rows += 1;
+    }
+    out.flush().map_err(cannot_write)?;
     Ok(rows)
+}
+
+/// The error for a fact the engine cannot hold, at the fact's place.
+fn unstorable_error(
+    facts: &FactSet,
+    origin: OriginId,
+    rel: &crate::ir::Relation,
+    field: &str,
+    why: &str,
+) -> Box<Diagnostic> {
+    let (file, line) = facts.origin_place(origin);
+    let line_text = std::fs::read_to_string(&**file)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .nth(line.saturating_sub(1) as usize)
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    Box::new(
+        engine_error(
+            format!("the fact's `{}.{field}` {why}", rel.name),
+            "run this case with the native engine (leave out `--engine`), or correct the value",
+        )
+        .at_place(crate::diag::Place::Point {
+            path: file.to_string(),
+            line,
+            col: 1,
+            len: line_text.chars().count().max(1) as u32,
+            line_text,
+        }),
+    )
+}
+
+/// Why the engine cannot hold a value as the native engine means it, if it cannot: a
+/// date on or beyond the days that stand for open ends (it would read as one), text with
+/// NUL on PostgreSQL.
+fn unstorable(d: Dialect, v: &Value) -> Option<String> {
+    match v {
+        Value::Date(x) if !x.is_open() && !super::expr::between_sentinels(x) => Some(format!(
+            "is {v}, on or beyond the days SQL uses for open ends ({NEG_INF_SQL}, {POS_INF_SQL}): it would read as an open end"
+        )),
+        Value::Text(s) | Value::Entity(s) if !d.can_hold_text(s) => Some(format!(
+            "holds a NUL character, which {} text cannot",
+            d.title()
+        )),
+        _ => None,
+    }
 }
 
 /// A CSV file as records of cells: an unquoted empty cell is `None` (SQL NULL), a quoted
@@ -832,15 +1031,19 @@ fn read_rows(p: &Program, w: &Why, path: &Path) -> Result<Vec<Row>, Box<Diagnost
 
 // --- The client ---------------------------------------------------------------------
 
-/// A run's folder, schema and client.
+/// A run's folder, schema, and the engine's client, running for the whole audit: scripts
+/// are written to its input and each ends by writing a marker file, so the facts are
+/// loaded once (DuckDB keeps them in memory unless `--connect` names a file).
 struct Session {
     dialect: Dialect,
-    program: PathBuf,
-    connect: String,
     dir: PathBuf,
     schema: String,
     runs: usize,
     next_file: usize,
+    child: std::process::Child,
+    input: Option<std::process::ChildStdin>,
+    /// Set when the engine failed: the folder is kept for the script the error names.
+    keep: bool,
 }
 
 impl Session {
@@ -859,24 +1062,63 @@ impl Session {
             .map_or(0, |t| t.as_nanos());
         let tag = format!("{}_{:x}", std::process::id(), stamp & 0xffff_ffff_ffff);
         let dir = std::env::temp_dir().join(format!("probity-sql-{tag}"));
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            engine_error(
-                format!("cannot create {}: {e}", dir.display()),
-                "check that the temporary folder ($TMPDIR) is writable",
-            )
-        })?;
-        let connect = match &eng.connect {
-            Some(c) => c.clone(),
-            None => dir.join("probity.duckdb").to_string_lossy().into_owned(),
+        let io = |what: &Path, e: std::io::Error| {
+            Box::new(engine_error(
+                format!("cannot write {}: {e}", what.display()),
+                "check that the temporary folder ($TMPDIR) is writable and has room",
+            ))
         };
+        std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        let mut cmd = Command::new(&program);
+        match eng.dialect {
+            Dialect::Postgres => {
+                cmd.args(["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-d"])
+                    .arg(eng.connect.as_deref().unwrap_or_default())
+                    .args(["-f", "-"]);
+            }
+            _ => {
+                let init = dir.join("init.sql");
+                std::fs::write(&init, "").map_err(|e| io(&init, e))?;
+                cmd.arg("-bail")
+                    .arg("-init")
+                    .arg(&init)
+                    .arg(eng.connect.as_deref().unwrap_or(":memory:"));
+            }
+        }
+        let log = |name: &str| {
+            let path = dir.join(name);
+            std::fs::File::create(&path).map_err(|e| io(&path, e))
+        };
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(log("stdout.log")?)
+            .stderr(log("stderr.log")?)
+            .spawn()
+            .map_err(|e| {
+                let _ = std::fs::remove_dir_all(&dir);
+                let (var, pkg) = match eng.dialect {
+                    Dialect::Postgres => ("PROBITY_PSQL", "Debian's `postgresql-client`"),
+                    _ => ("PROBITY_DUCKDB", "`pip install duckdb-cli`"),
+                };
+                Box::new(engine_error(
+                    format!(
+                        "cannot start the {} client `{}`: {e}",
+                        eng.dialect.title(),
+                        program.display()
+                    ),
+                    format!("install it ({pkg}), or name it with `--client PATH` or ${var}"),
+                ))
+            })?;
+        let input = child.stdin.take();
         Ok(Session {
             dialect: eng.dialect,
-            program,
-            connect,
             dir,
             schema: format!("probity_{tag}"),
             runs: 0,
             next_file: 0,
+            child,
+            input,
+            keep: false,
         })
     }
 
@@ -928,128 +1170,123 @@ impl Session {
         }
     }
 
-    /// Runs a script in the run's schema (created by the first).
+    /// Runs a script in the run's schema (created by the first) and waits for it.
     fn run(&mut self, body: &str) -> Result<(), Box<Diagnostic>> {
         let d = self.dialect;
         let schema = d.ident(&self.schema);
         let mut script = String::new();
-        if d == Dialect::Postgres {
-            script.push_str("SET client_min_messages = warning;\nSET TIME ZONE 'UTC';\n");
-        }
         if self.runs == 0 {
-            let _ = writeln!(script, "CREATE SCHEMA {schema};");
-        }
-        match d {
-            Dialect::Postgres => {
-                let _ = writeln!(script, "SET search_path TO {schema};");
+            if d == Dialect::Postgres {
+                script.push_str("SET client_min_messages = warning;\nSET TIME ZONE 'UTC';\n");
             }
-            _ => {
-                let _ = writeln!(script, "SET search_path = {};", d.text(&self.schema));
+            let _ = writeln!(script, "CREATE SCHEMA {schema};");
+            match d {
+                Dialect::Postgres => {
+                    let _ = writeln!(script, "SET search_path TO {schema};");
+                }
+                _ => {
+                    let _ = writeln!(script, "SET search_path = {};", d.text(&self.schema));
+                }
             }
         }
         script.push_str(body);
         self.runs += 1;
+        let done = self.dir.join(format!("done_{}.csv", self.runs));
+        let marker = match d {
+            Dialect::Postgres => format!(
+                "\\copy (SELECT 42) TO {} WITH (FORMAT csv)\n",
+                Self::quoted(&done)
+            ),
+            _ => format!(
+                "COPY (SELECT 42) TO {} (FORMAT csv, HEADER false);\n",
+                Self::quoted(&done)
+            ),
+        };
         let path = self.dir.join(format!("script_{}.sql", self.runs));
-        std::fs::write(&path, &script).map_err(|e| {
-            engine_error(
-                format!("cannot write {}: {e}", path.display()),
-                "check that the temporary folder ($TMPDIR) is writable and has room",
-            )
-        })?;
-        self.exec(&path, &script)
+        // A copy of what was sent, for the error that names it.
+        let _ = std::fs::write(&path, &script);
+        let sent = self.send(&script).and_then(|()| self.send(&marker));
+        let result = self.wait(&done, &path, &script, sent.is_err());
+        self.keep |= result.is_err();
+        result
     }
 
-    fn command(&self, script: &Path) -> Result<Command, Box<Diagnostic>> {
-        let mut cmd = Command::new(&self.program);
-        match self.dialect {
-            Dialect::Postgres => {
-                cmd.args(["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-d"])
-                    .arg(&self.connect)
-                    .arg("-f")
-                    .arg(script)
-                    .stdin(Stdio::null());
-            }
-            _ => {
-                let init = self.dir.join("init.sql");
-                std::fs::write(&init, "").map_err(|e| {
-                    engine_error(
-                        format!("cannot write {}: {e}", init.display()),
-                        "check $TMPDIR",
-                    )
-                })?;
-                let input = std::fs::File::open(script).map_err(|e| {
-                    engine_error(
-                        format!("cannot read {}: {e}", script.display()),
-                        "check $TMPDIR",
-                    )
-                })?;
-                cmd.arg("-bail")
-                    .arg("-init")
-                    .arg(&init)
-                    .arg(&self.connect)
-                    .stdin(input);
-            }
+    fn send(&mut self, text: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        match &mut self.input {
+            Some(i) => i.write_all(text.as_bytes()).and_then(|()| i.flush()),
+            None => Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
         }
-        Ok(cmd)
     }
 
-    fn exec(&self, path: &Path, script: &str) -> Result<(), Box<Diagnostic>> {
-        let title = self.dialect.title();
-        let out = self
-            .command(path)?
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| {
-                let (var, pkg) = match self.dialect {
-                    Dialect::Postgres => ("PROBITY_PSQL", "Debian's `postgresql-client`"),
-                    _ => ("PROBITY_DUCKDB", "`pip install duckdb-cli`"),
-                };
-                engine_error(
-                    format!(
-                        "cannot start the {title} client `{}`: {e}",
-                        self.program.display()
-                    ),
-                    format!("install it ({pkg}), or name it with `--client PATH` or ${var}"),
-                )
-            })?;
-        let err = String::from_utf8_lossy(&out.stderr);
-        let failed =
-            !out.status.success() || (self.dialect == Dialect::Postgres && err.contains("ERROR:"));
-        if failed {
-            let first = err
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("no message");
-            return Err(Box::new(engine_error(
-                format!("{title} failed ({}): {}", out.status, first.trim()),
-                format!(
-                    "the script it ran is {} ({} lines); check --connect and the server, or run `probity audit` without `--engine`",
-                    path.display(),
-                    script.lines().count()
-                ),
-            )));
+    /// Waits until the marker `done` is written, or the client stops (an error).
+    fn wait(
+        &mut self,
+        done: &Path,
+        path: &Path,
+        script: &str,
+        broken: bool,
+    ) -> Result<(), Box<Diagnostic>> {
+        let mut pause = std::time::Duration::from_millis(1);
+        loop {
+            if !broken && std::fs::read(done).is_ok_and(|b| b.starts_with(b"42")) {
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(self.failure(&status.to_string(), path, script));
+            }
+            if broken {
+                // The client stopped reading: it is stopping; wait for it.
+                let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
+                return Err(self.failure(&status, path, script));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(50));
         }
-        Ok(())
     }
 
-    /// Drops the run's schema and removes its folder; after a failure the folder stays,
-    /// for the script the error names.
-    fn close(self, failed: bool) {
-        if self.runs > 0 {
+    fn failure(&self, status: &str, path: &Path, script: &str) -> Box<Diagnostic> {
+        let err = std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
+        let first = err
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message");
+        Box::new(engine_error(
+            format!(
+                "{} failed ({status}): {}",
+                self.dialect.title(),
+                first.trim()
+            ),
+            format!(
+                "the script it ran is {} ({} lines); check --connect and the server, or run `probity audit` without `--engine`",
+                path.display(),
+                script.lines().count()
+            ),
+        ))
+    }
+
+    /// Drops the run's schema, ends the client and removes the folder (if the engine
+    /// failed, its scripts stay, for the one the error names).
+    fn close(mut self) {
+        if self.runs > 0 && !self.keep {
             let drop = format!(
                 "DROP SCHEMA IF EXISTS {} CASCADE;\n",
                 self.dialect.ident(&self.schema)
             );
-            let path = self.dir.join("drop.sql");
-            if std::fs::write(&path, &drop).is_ok() {
-                if let Ok(mut c) = self.command(&path) {
-                    let _ = c.stdout(Stdio::null()).stderr(Stdio::null()).status();
-                }
-            }
+            let _ = self.send(&drop);
         }
-        if !failed {
+        // End of input ends the client.
+        self.input = None;
+        let _ = self.child.wait();
+        if !self.keep {
             let _ = std::fs::remove_dir_all(&self.dir);
+            return;
+        }
+        // The scripts stay; the facts and rows (as large as the case) do not.
+        for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            if e.path().extension().is_some_and(|x| x == "csv") {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
 }

@@ -137,7 +137,13 @@ pub(crate) fn stratum(
     d: Dialect,
     params: &[Value],
     s: &Stratum,
+    materialize: bool,
 ) -> Result<String, Vec<Diagnostic>> {
+    let create = if materialize {
+        "CREATE TABLE"
+    } else {
+        "CREATE OR REPLACE VIEW"
+    };
     let read = read_rels(p);
     let r = s.rels[0];
     let rel = p.rel(r);
@@ -178,14 +184,14 @@ pub(crate) fn stratum(
     let union = parts.join("\nUNION\n");
     let name = source(d, rel);
     if !s.recursive {
-        return Ok(format!("CREATE OR REPLACE VIEW {name} AS\n{union};\n\n"));
+        return Ok(format!("{create} {name} AS\n{union};\n\n"));
     }
     let cols: Vec<String> = (0..rel.arity())
         .flat_map(|i| columns(rel, i))
         .map(|c| d.ident(&c))
         .collect();
     Ok(format!(
-        "CREATE OR REPLACE VIEW {name} AS\nWITH RECURSIVE {} ({}) AS (\n    {}\n)\nSELECT {} FROM {};\n\n",
+        "{create} {name} AS\nWITH RECURSIVE {} ({}) AS (\n    {}\n)\nSELECT {} FROM {};\n\n",
         d.ident(&cte),
         cols.join(", "),
         indent(&union),

@@ -50,8 +50,9 @@ pub(crate) struct Why {
 }
 
 impl Why {
-    /// The output columns of the key's values, in key order, with each value's type.
-    fn key_columns(&self) -> Vec<(Vec<String>, Type)> {
+    /// The output columns of the key's values, in key order, with each value's type and
+    /// part.
+    fn key_columns(&self) -> Vec<(Vec<String>, Type, Part)> {
         let mut at = Vec::new();
         let mut n = 0;
         for s in &self.slots {
@@ -68,9 +69,55 @@ impl Why {
             .filter_map(|k| {
                 at.iter()
                     .find(|(_, s)| s.part == *k)
-                    .map(|(c, s)| (c.clone(), s.ty.clone()))
+                    .map(|(c, s)| (c.clone(), s.ty.clone(), s.part))
             })
             .collect()
+    }
+
+    /// `sql` (this query, or one filtered from it) reduced to one row per head: the
+    /// least by fact ids (in body order), then by the atoms' values (bytewise text,
+    /// none first) — the derivation Probity picks among those of one round, so for a
+    /// relation outside recursion only it crosses back.
+    pub(crate) fn least_per_head(&self, d: Dialect, sql: &str) -> String {
+        let mut n = 0;
+        let mut heads = Vec::new();
+        let mut facts = Vec::new();
+        let mut values = Vec::new();
+        let mut all = Vec::new();
+        for s in &self.slots {
+            for _ in 0..s.width {
+                n += 1;
+                let c = format!("w.c{n}");
+                all.push(format!("c{n}"));
+                match s.part {
+                    Part::Head(_) => heads.push(c),
+                    Part::Fact(_) => facts.push(format!("{c} NULLS FIRST")),
+                    Part::Atom(..) => {
+                        let c = if matches!(s.ty, Type::Text | Type::Entity(_)) {
+                            d.bytewise(&c)
+                        } else {
+                            c
+                        };
+                        values.push(format!("{c} NULLS FIRST"));
+                    }
+                    Part::Var(_) => {}
+                }
+            }
+        }
+        let order: Vec<String> = facts.into_iter().chain(values).collect();
+        if order.is_empty() {
+            return sql.to_string();
+        }
+        let partition = if heads.is_empty() {
+            String::new()
+        } else {
+            format!("PARTITION BY {} ", heads.join(", "))
+        };
+        format!(
+            "SELECT {} FROM (\nSELECT w.*, ROW_NUMBER() OVER ({partition}ORDER BY {}) AS probity_rank\nFROM (\n{sql}\n) AS w\n) AS ranked\nWHERE probity_rank = 1",
+            all.join(", "),
+            order.join(", ")
+        )
     }
 
     /// The query restricted to rows whose key is one of `keys` (values in key order),
@@ -89,7 +136,7 @@ impl Why {
         let mut rows = Vec::new();
         for key in keys {
             let mut cells = Vec::new();
-            for (v, (_, ty)) in key.iter().zip(&cols) {
+            for (v, (_, ty, _)) in key.iter().zip(&cols) {
                 let sql_ty = sql_type(d, ty).map_err(str::to_string)?;
                 let lit = super::expr::literal(d, v, ty, span).map_err(|u| u.what)?;
                 for c in lit.cols {
@@ -98,12 +145,30 @@ impl Why {
             }
             rows.push(format!("({})", cells.join(", ")));
         }
-        let heads: Vec<String> = cols.into_iter().flat_map(|(c, _)| c).collect();
+        // `=` where the column cannot be none (a hash join on every engine), else
+        // null-safe equality.
+        let rel = p.rel(self.head);
+        let heads: Vec<(String, bool)> = cols
+            .into_iter()
+            .flat_map(|(c, _, part)| {
+                let nullable = match part {
+                    Part::Head(i) => super::schema::nullable(rel, i),
+                    _ => true,
+                };
+                c.into_iter().map(move |c| (c, nullable))
+            })
+            .collect();
         let names: Vec<String> = (1..=heads.len()).map(|i| format!("k{i}")).collect();
         let on: Vec<String> = heads
             .iter()
             .zip(&names)
-            .map(|(c, k)| d.same(&format!("w.{c}"), &format!("k.{k}")))
+            .map(|((c, nullable), k)| {
+                if *nullable {
+                    d.same(&format!("w.{c}"), &format!("k.{k}"))
+                } else {
+                    format!("w.{c} = k.{k}")
+                }
+            })
             .collect();
         Ok(format!(
             "SELECT w.* FROM (\n{}\n) AS w\nJOIN (VALUES\n    {}\n) AS k ({}) ON {}",
@@ -188,9 +253,21 @@ impl Out {
         }
     }
 
-    fn query(self, cx: &Cx, head: RelId, atoms: Vec<RelId>, key: Vec<Part>, id: ClauseId) -> Why {
+    /// The query. A block's rows need no `DISTINCT`: they join sets (tables of distinct
+    /// facts, views with set semantics), and each row holds every atom's values, so no
+    /// two are alike. A range's rows drop the outer atoms, so they may repeat.
+    fn query(
+        self,
+        cx: &Cx,
+        head: RelId,
+        atoms: Vec<RelId>,
+        key: Vec<Part>,
+        id: ClauseId,
+        distinct: bool,
+    ) -> Why {
         let sql = format!(
-            "SELECT DISTINCT\n    {}\n{}",
+            "SELECT{}\n    {}\n{}",
+            if distinct { " DISTINCT" } else { "" },
             self.items.join(",\n    "),
             super::clause::from_where(cx)
         );
@@ -233,7 +310,7 @@ pub(crate) fn why(
         out.var(&cx, v);
     }
     let key = (0..head.arity()).map(Part::Head).collect();
-    Ok(out.query(&cx, clause.head, atoms, key, id))
+    Ok(out.query(&cx, clause.head, atoms, key, id, false))
 }
 
 /// The range queries of block `id`, one per aggregate in body order: per way the block
@@ -276,7 +353,7 @@ pub(crate) fn ranges(
                 q.var(&cx, v);
             }
         }
-        out.push(q.query(&cx, clause.head, atoms, key, id));
+        out.push(q.query(&cx, clause.head, atoms, key, id, true));
     }
     Ok(out)
 }

@@ -3,28 +3,15 @@
 //! backend rejects). `UPDATE_GOLDEN=1` rewrites them. Spark output is also checked for
 //! balanced parentheses and quotes and for no double-quoted identifiers.
 
+mod sql_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const DIALECTS: [&str; 3] = ["duckdb", "postgres", "spark"];
 
 fn rule_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(dirs) = std::fs::read_dir("rules") else {
-        return out;
-    };
-    for d in dirs.flatten() {
-        if d.file_name() == "std" || !d.path().is_dir() {
-            continue;
-        }
-        for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
-            if f.path().extension().is_some_and(|e| e == "coi") {
-                out.push(f.path());
-            }
-        }
-    }
-    out.sort();
-    out
+    sql_support::shipped_rule_files()
 }
 
 /// (exit code, stdout if it succeeded else stderr).
@@ -227,6 +214,29 @@ fn dates_on_the_open_end_sentinels_are_rejected() {
                 )),
                 "{dialect} {date}: {text}"
             );
+        }
+    }
+    // The four comparisons whose SQL answer is the native one compile, a constant on
+    // either side; the others stay rejected.
+    for (name, cond, ok) in [
+        ("lt_last", "u < 9999-12-31", true),
+        ("ge_last", "9999-12-31 <= u", true),
+        ("gt_first", "u > 0001-01-01", true),
+        ("le_first", "0001-01-01 >= u", true),
+        ("gt_last", "u > 9999-12-31", false),
+        ("le_last", "u <= 9999-12-31", false),
+        ("lt_first", "u < 0001-01-01", false),
+    ] {
+        let file = rule_file(
+            &format!("sentinel_cmp_{name}"),
+            &format!(
+                "use std\n\nrule kept(p) {{\n    title \"t\" severity info\n    \
+                 when {{\n        holding(holder: p, until: u)\n        {cond}\n    }}\n}}\n"
+            ),
+        );
+        for dialect in DIALECTS {
+            let (code, text) = compile(&file, dialect);
+            assert_eq!(code, if ok { 0 } else { 2 }, "{dialect} `{cond}`: {text}");
         }
     }
     let inside = rule_file(

@@ -297,7 +297,10 @@ fn engine_errors_are_usage_errors() {
     assert!(err.contains("--client PATH"), "{err}");
     let (code, _, err) = audit(&job, &["--engine", "duckdb", "--near-misses"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("`--near-misses` needs the native engine"), "{err}");
+    assert!(
+        err.contains("`--near-misses` needs the native engine"),
+        "{err}"
+    );
     let rec = Job {
         rules: PathBuf::from("rules/ownership/indirect_control.coi"),
         ..job

@@ -366,7 +366,8 @@ mod tests {
 
     #[test]
     fn csv_cells_keep_null_apart_from_empty_text() {
-        let rows = parse_csv("a,b,c\n\"x\",,\"\"\n\"say \"\"hi\"\"\",\"two\nlines\",3\n").unwrap();
+        let rows = parse_csv("a,b,c\n\"x\",,\"\"\n\"say \"\"hi\"\"\",\"two\nlines\",3\n")
+            .expect("valid CSV");
         assert_eq!(rows.len(), 3);
         assert_eq!(
             rows[1],
@@ -391,13 +392,13 @@ mod tests {
             days_from_civil(9999, 12, 30),
         ] {
             let mut out = Vec::new();
-            write_day(&mut out, n).unwrap();
-            let text = String::from_utf8(out).unwrap();
+            write_day(&mut out, n).expect("write to a Vec");
+            let text = String::from_utf8(out).expect("ASCII");
             assert_eq!(parse_day(&text, false), Some(n), "{text}");
             assert_eq!(parse_day(&text, true), Some(n), "{text}");
         }
         let mut out = Vec::new();
-        write_day(&mut out, Date::POS_INF.last).unwrap();
+        write_day(&mut out, Date::POS_INF.last).expect("write to a Vec");
         assert_eq!(out, POS_INF_SQL.as_bytes());
         assert_eq!(parse_day(POS_INF_SQL, true), Some(Date::POS_INF.last));
         assert_eq!(parse_day(NEG_INF_SQL, false), Some(Date::NEG_INF.first));

@@ -107,7 +107,7 @@ fn literals(d: Dialect, ty: &Type, v: &Value) -> Vec<String> {
 }
 
 /// Column names of field `i` as the backend stores them (two for a date).
-fn columns(rel: &Relation, i: usize) -> Vec<String> {
+pub fn columns(rel: &Relation, i: usize) -> Vec<String> {
     let f = &rel.fields[i];
     if f.ty == Type::Date {
         vec![format!("{}_first", f.name), format!("{}_last", f.name)]
@@ -264,6 +264,8 @@ fn sql_tuples(rel: &Relation, rows: &[Row]) -> Result<BTreeSet<Vec<String>>, Str
 /// One rule set over one set of facts: the script, the native tuples per rule.
 pub struct Job {
     pub label: String,
+    /// The facts are a `test` block's `given` facts (else a case folder's).
+    pub from_test: bool,
     pub program: Program,
     /// Tables, views and the facts' INSERTs.
     pub setup: String,
@@ -318,9 +320,10 @@ fn jobs_of(
             .map(|r| (r.name.clone(), BTreeSet::new()))
             .collect()
     };
-    let mut push = |label: String, facts: &FactSet, native| {
+    let mut push = |label: String, facts: &FactSet, native, from_test| {
         out.push(Job {
             label,
+            from_test,
             program: program.clone(),
             setup: setup.clone() + &inserts(d, program, facts, &sql),
             queries: queries.clone(),
@@ -341,7 +344,7 @@ fn jobs_of(
             native.entry(f.rule.clone()).or_default().insert(t);
         }
         let (_, facts) = engine.cases().next().expect("one case");
-        push(label, facts, native);
+        push(label, facts, native, false);
     }
     for test in &program.tests {
         let label = format!(
@@ -360,7 +363,7 @@ fn jobs_of(
                 set.insert(t.iter().map(Value::to_string).collect());
             }
         }
-        push(label, &facts, native);
+        push(label, &facts, native, true);
     }
     out
 }

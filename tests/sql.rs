@@ -118,7 +118,9 @@ fn spark_output_is_balanced_and_uses_backticks() {
 
 /// The differential tests' fixture (tests/sql_duckdb/) compiles for DuckDB and
 /// PostgreSQL, so those tests compare all of it where the engines are up; here it runs
-/// where they are not. It includes two aggregates naming the same local variable.
+/// where they are not. It includes two aggregates naming the same local variable. Its
+/// constructs.coi compiles for Spark SQL too (tests/sql_spark.rs runs it), and the rest
+/// of it does not.
 #[test]
 fn differential_fixture_compiles() {
     for dialect in ["duckdb", "postgres"] {
@@ -126,6 +128,15 @@ fn differential_fixture_compiles() {
         assert_eq!(code, 0, "{dialect}: {text}");
         assert!(text.contains("-- Rule `shared_local_name`"), "{text}");
     }
+    let (code, text) = compile(Path::new("tests/sql_duckdb/rules/constructs.coi"), "spark");
+    assert_eq!(code, 0, "spark: {text}");
+    assert!(text.contains("-- Rule `stake_within_shift`"), "{text}");
+    let (code, text) = compile(
+        Path::new("tests/sql_duckdb/rules/aggregates_and_recursion.coi"),
+        "spark",
+    );
+    assert_eq!(code, 2, "spark: {text}");
+    assert!(text.contains("probity::sql::unsupported"), "{text}");
 }
 
 /// Writes a rule file into a fresh folder under the test's temporary directory.

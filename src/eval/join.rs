@@ -343,18 +343,23 @@ impl<'p> Exec<'_, 'p> {
         if old.clause == super::provenance::BASE || old.clause < self.clause {
             return;
         }
-        let new: Vec<(u32, u32)> = self.top_atoms.iter().map(|&s| self.prem[s]).collect();
+        // The new derivation's premises, in the buffer `record` uses (no allocation per
+        // repeat).
+        let mut new = std::mem::take(&mut self.prem_buf);
+        new.clear();
+        new.extend(self.top_atoms.iter().map(|&s| self.prem[s]));
         if old.clause == self.clause {
             let prems = &self.out.prov.prems[old.prem as usize..(old.prem + old.nprem) as usize];
-            let Some(recorded) = prems.get(..new.len()) else {
-                return;
+            let keep = match prems.get(..new.len()) {
+                Some(recorded) => self.derivation_order(&new, recorded) != std::cmp::Ordering::Less,
+                None => true,
             };
-            if self.derivation_order(&new, recorded) != std::cmp::Ordering::Less {
+            if keep {
+                self.prem_buf = new;
                 return;
             }
         }
-        self.prem_buf.clear();
-        self.prem_buf.extend_from_slice(&new);
+        self.prem_buf = new;
         self.push_aggregate_premises();
         self.out
             .prov

@@ -52,7 +52,7 @@ const BATCH: usize = 10_000;
 pub struct SqlEngine {
     /// DuckDB or PostgreSQL (Spark has no client here).
     pub dialect: Dialect,
-    /// DuckDB: a database file (default: a new one in a temporary folder). PostgreSQL: a
+    /// DuckDB: a database file (default: an in-memory database). PostgreSQL: a
     /// connection string or URL, as `psql -d` takes it.
     pub connect: Option<String>,
     /// The client program (default: `$PROBITY_DUCKDB` or `duckdb`, `$PROBITY_PSQL` or
@@ -222,7 +222,7 @@ type Key = (RelId, Vec<Value>);
 type RangeKey = (ClauseId, usize, Vec<Value>);
 
 /// One row of a derivations or range query, as the engine returned it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone)]
 struct Row {
     clause: ClauseId,
     head: Vec<Value>,

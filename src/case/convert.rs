@@ -54,18 +54,66 @@ impl From<ShortPos> for super::csv::FieldPos {
     }
 }
 
-/// The known entity ids: for each, its kind and its id in the fact set's value table,
-/// in a 32-byte hash slot (every entity reference of every row looks here, so the slot
-/// is kept small); where each was defined is kept apart, for diagnostics only.
+/// The known entity ids: for each, its kind and its id in the fact set's value table.
+///
+/// Every entity reference of every row looks here, so the common shape of register ids,
+/// a prefix and a number (`p17`, `c204`, `GB-COH-00412`'s `0412` is not: see
+/// [`numbered`]), is kept as dense arrays indexed by the number, one per prefix: a
+/// lookup is a parse and one read in a few megabytes, not a probe of a hash table of
+/// every id (a cache and TLB miss per cell on large cases). Other ids, and numbers too
+/// sparse for an array, go to a hash table of 32-byte slots. Where each id was defined is
+/// kept apart, for diagnostics only.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EntityMap {
+    dense: Vec<Dense>,
     by_id: hashbrown::HashTable<Slot>,
+    /// Room to make in `by_id` when its first id arrives (see [`EntityMap::reserve`]).
+    hint: usize,
     /// (value id, where defined), in value id order while `sorted`.
     locs: Vec<(u32, Loc)>,
     sorted: bool,
 }
 
-/// One entity id in [`EntityMap`]: the id (inline if short), its value id and kind.
+/// The ids `prefix` + a number of one kind: `slots[n]` is the value id of id number `n`,
+/// or [`EMPTY`].
+#[derive(Debug, Clone)]
+struct Dense {
+    prefix: Box<[u8]>,
+    kind: KindId,
+    slots: Vec<u32>,
+    count: usize,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// At most this many prefixes get arrays; ids of further prefixes are hashed.
+const MAX_DENSE_PREFIXES: usize = 16;
+
+/// An array may grow to hold number `n` while at least a quarter of it would be used (or
+/// it stays small), so memory is bounded by the ids it holds.
+fn may_grow(count: usize, n: u32) -> bool {
+    (n as usize) < 4 * (count + 1) + 4096
+}
+
+/// `id` as a prefix and a number written in canonical decimal (one to nine digits, no
+/// leading zero): `p17` is (`p`, 17); `p017`, `p`, `17x` and `p1234567890` are not.
+fn numbered(id: &[u8]) -> Option<(&[u8], u32)> {
+    let digits = id.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    let (prefix, num) = id.split_at(id.len() - digits);
+    if digits > 1 && num[0] == b'0' {
+        return None;
+    }
+    let n = num
+        .iter()
+        .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    Some((prefix, n))
+}
+
+/// One entity id in [`EntityMap`]'s hash table: the id (inline if short), its value id
+/// and kind.
 #[derive(Debug, Clone)]
 struct Slot {
     key: IdKey,
@@ -85,13 +133,23 @@ impl EntityMap {
     /// The value id and kind of entity `id`.
     pub fn get(&self, id: &str) -> Option<(u32, KindId)> {
         let id = id.as_bytes();
+        if let Some((prefix, n)) = numbered(id)
+            && let Some(d) = self.dense.iter().find(|d| *d.prefix == *prefix)
+            && let Some(&value) = d.slots.get(n as usize)
+            && value != EMPTY
+        {
+            return Some((value, d.kind));
+        }
+        if self.by_id.is_empty() {
+            return None;
+        }
         self.by_id
             .find(hash_id(id), |s| s.key.bytes() == id)
             .map(|s| (s.value, s.kind))
     }
 
     /// Adds `id` unless known: `Ok(its new value id)` (from `value_of`, called only
-    /// then), or `Err(the known one's value id)`. One probe sequence either way.
+    /// then), or `Err(the known one's value id)`.
     pub fn add(
         &mut self,
         id: &Arc<str>,
@@ -99,32 +157,71 @@ impl EntityMap {
         loc: Loc,
         value_of: impl FnOnce() -> u32,
     ) -> Result<u32, u32> {
-        let bytes = id.as_bytes();
-        let found = self.by_id.entry(
-            hash_id(bytes),
-            |s| s.key.bytes() == bytes,
-            |s| hash_id(s.key.bytes()),
-        );
-        let value = match found {
-            hashbrown::hash_table::Entry::Occupied(e) => return Err(e.get().value),
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                let value = value_of();
-                e.insert(Slot {
+        if let Some((known, _)) = self.get(id) {
+            return Err(known);
+        }
+        let value = value_of();
+        if !self.add_dense(id.as_bytes(), kind, value) {
+            if self.by_id.is_empty() && self.hint > 0 {
+                self.by_id
+                    .reserve(std::mem::take(&mut self.hint), |s| hash_id(s.key.bytes()));
+            }
+            let bytes = id.as_bytes();
+            self.by_id.insert_unique(
+                hash_id(bytes),
+                Slot {
                     key: IdKey::new(id),
                     value,
                     kind,
-                });
-                value
-            }
-        };
+                },
+                |s| hash_id(s.key.bytes()),
+            );
+        }
         self.sorted =
             self.locs.is_empty() || (self.sorted && self.locs[self.locs.len() - 1].0 < value);
         self.locs.push((value, loc));
         Ok(value)
     }
 
+    /// Puts the new id `id` in an array if it is numbered, its prefix has one (or may
+    /// get one) of its kind, and the array may hold its number.
+    fn add_dense(&mut self, id: &[u8], kind: KindId, value: u32) -> bool {
+        let Some((prefix, n)) = numbered(id) else {
+            return false;
+        };
+        let d = match self.dense.iter().position(|d| *d.prefix == *prefix) {
+            Some(i) => &mut self.dense[i],
+            None if self.dense.len() < MAX_DENSE_PREFIXES => {
+                self.dense.push(Dense {
+                    prefix: prefix.into(),
+                    kind,
+                    slots: Vec::new(),
+                    count: 0,
+                });
+                let last = self.dense.len() - 1;
+                &mut self.dense[last]
+            }
+            None => return false,
+        };
+        if d.kind != kind {
+            return false;
+        }
+        let n = n as usize;
+        if n >= d.slots.len() {
+            if !may_grow(d.count, n as u32) {
+                return false;
+            }
+            d.slots.resize(n + 1, EMPTY);
+        }
+        d.slots[n] = value;
+        d.count += 1;
+        true
+    }
+
+    /// Room for `n` more ids: their definitions now, hash slots when the first id that
+    /// is not numbered arrives (numbered ids, the usual case, need none).
     pub fn reserve(&mut self, n: usize) {
-        self.by_id.reserve(n, |s| hash_id(s.key.bytes()));
+        self.hint = self.hint.max(n);
         self.locs.reserve(n);
     }
 
@@ -147,11 +244,20 @@ impl EntityMap {
     }
 
     pub fn len(&self) -> usize {
-        self.by_id.len()
+        self.by_id.len() + self.dense.iter().map(|d| d.count).sum::<usize>()
     }
 
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.by_id.iter().map(|s| s.key.as_str())
+    /// Every id, in no particular order.
+    pub fn ids(&self) -> impl Iterator<Item = String> + '_ {
+        let dense = self.dense.iter().flat_map(|d| {
+            let prefix = String::from_utf8_lossy(&d.prefix);
+            d.slots
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != EMPTY)
+                .map(move |(n, _)| format!("{prefix}{n}"))
+        });
+        dense.chain(self.by_id.iter().map(|s| s.key.as_str().to_string()))
     }
 }
 
@@ -222,7 +328,8 @@ impl Ctx<'_> {
     pub fn entity(&self, kinds: &[KindId], id: &str) -> Result<Value, CaseError> {
         let Some((value, kind)) = self.entities.get(id) else {
             let suggestion = if self.entities.len() <= SUGGEST_LIMIT {
-                did_you_mean(id, self.entities.ids()).map(String::from)
+                let ids: Vec<String> = self.entities.ids().collect();
+                did_you_mean(id, ids.iter().map(String::as_str)).map(String::from)
             } else {
                 None
             };
@@ -505,5 +612,79 @@ mod tests {
                 assert_eq!(day(s), slow, "{s}");
             }
         }
+    }
+
+    #[test]
+    fn case_numbered_ids_split_into_prefix_and_canonical_number() {
+        assert_eq!(numbered(b"p17"), Some((&b"p"[..], 17)));
+        assert_eq!(numbered(b"0"), Some((&b""[..], 0)));
+        assert_eq!(numbered(b"GB-C-9"), Some((&b"GB-C-"[..], 9)));
+        assert_eq!(numbered(b"p999999999"), Some((&b"p"[..], 999_999_999)));
+        for id in ["p017", "p", "17x", "p1234567890", "", "p00"] {
+            assert_eq!(numbered(id.as_bytes()), None, "{id}");
+        }
+    }
+
+    fn here(line: u32) -> Loc {
+        Loc::Here {
+            file: 0,
+            pos: ShortPos {
+                line,
+                ..ShortPos::default()
+            },
+        }
+    }
+
+    /// Arrays and the hash table together answer exactly like one map, whatever the
+    /// order and shape of the ids: numbered, padded, sparse, of two kinds per prefix,
+    /// past the prefix limit, and defined twice.
+    #[test]
+    fn case_entity_map_answers_like_a_plain_map_for_every_shape_of_id() {
+        let (person, org) = (KindId(0), KindId(1));
+        let mut ids: Vec<(String, KindId)> = Vec::new();
+        for n in (0..3000).rev() {
+            ids.push((format!("p{n}"), person));
+        }
+        ids.push(("p900000000".into(), person)); // too sparse for the array
+        ids.push(("p007".into(), person)); // not canonical: hashed
+        ids.push(("x-1".into(), org));
+        ids.push(("p3000".into(), org)); // a second kind under `p`: hashed
+        for k in 0..20 {
+            ids.push((format!("k{k}x{k}"), org)); // more prefixes than arrays
+        }
+        ids.push(("alice".into(), person));
+        ids.push(("p12".into(), org)); // defined twice, as another kind
+        ids.push(("p3000".into(), person)); // defined twice
+        let mut map = EntityMap::default();
+        map.reserve(ids.len());
+        let mut plain: FxHashMap<String, (u32, KindId)> = FxHashMap::default();
+        let mut next = 100u32;
+        for (i, (id, kind)) in ids.iter().enumerate() {
+            let got = map.add(&Arc::from(id.as_str()), *kind, here(i as u32), || {
+                next += 1;
+                next
+            });
+            match plain.get(id) {
+                Some(&(v, _)) => assert_eq!(got, Err(v), "{id}"),
+                None => {
+                    assert_eq!(got, Ok(next), "{id}");
+                    plain.insert(id.clone(), (next, *kind));
+                }
+            }
+        }
+        map.finish();
+        assert_eq!(map.len(), plain.len());
+        for (id, want) in &plain {
+            assert_eq!(map.get(id), Some(*want), "{id}");
+            assert_eq!(map.loc(want.0).map(|_| ()), Some(()), "{id}");
+        }
+        for id in ["p3001", "p900000001", "p07", "k25x25", "bob", "q1", ""] {
+            assert_eq!(map.get(id), None, "{id}");
+        }
+        let mut listed: Vec<String> = map.ids().collect();
+        listed.sort();
+        let mut want: Vec<String> = plain.keys().cloned().collect();
+        want.sort();
+        assert_eq!(listed, want);
     }
 }

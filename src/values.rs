@@ -160,6 +160,60 @@ impl ValueTable {
         self.values
     }
 
+    /// The ids of the texts or entity ids `strs` (whose [`hash_str`]s are `hashes`), where
+    /// present: like [`ValueTable::lookup_str`] for each, but probing the index in the
+    /// order of its buckets, so a large batch walks the table instead of missing the cache
+    /// at every key.
+    pub(crate) fn lookup_strs(
+        &self,
+        kind: StrKind,
+        strs: &[&str],
+        hashes: &[u64],
+    ) -> Vec<Option<u32>> {
+        let mut out = vec![None; strs.len()];
+        if self.values.is_empty() {
+            return out;
+        }
+        for i in self.bucket_order(hashes.iter().map(|&h| fold(h))) {
+            let i = i as usize;
+            out[i] = self.find(hashes[i], |x| is_str(kind, strs[i], x));
+        }
+        out
+    }
+
+    /// A batch of new values, indexed when the batch ends (see [`Batch`]).
+    pub(crate) fn batch(&mut self) -> Batch<'_> {
+        Batch {
+            table: self,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The positions `0..n` of the folded hashes `h32s`, in the order of the index buckets
+    /// they fall in (by blocks of buckets a few kilobytes long: a counting sort).
+    fn bucket_order(&self, h32s: impl ExactSizeIterator<Item = u32> + Clone) -> Vec<u32> {
+        // hashbrown keeps a power-of-two number of buckets, 8/7 of its capacity, and takes
+        // an entry's bucket from the low bits of its hash. Were this ever not so, the
+        // order would only be slower, never wrong.
+        let buckets = (self.index.capacity() * 8 / 7).next_power_of_two().max(1);
+        let blocks = (buckets / 512).clamp(1, 1 << 16);
+        let block = |h32: u32| (spread(h32) as usize & (buckets - 1)) * blocks / buckets;
+        let mut starts = vec![0u32; blocks + 1];
+        for h in h32s.clone() {
+            starts[block(h) + 1] += 1;
+        }
+        for b in 0..blocks {
+            starts[b + 1] += starts[b];
+        }
+        let mut order = vec![0u32; h32s.len()];
+        for (i, h) in h32s.enumerate() {
+            let b = block(h);
+            order[starts[b] as usize] = i as u32;
+            starts[b] += 1;
+        }
+        order
+    }
+
     fn find(&self, h: u64, eq: impl Fn(&Value) -> bool) -> Option<u32> {
         let values = &self.values;
         let h32 = fold(h);
@@ -200,6 +254,41 @@ impl ValueTable {
     }
 }
 
+/// New values added to a [`ValueTable`] in order, their index entries made when the
+/// batch ends, in bucket order (one walk of the index, not a cache miss per value).
+/// Until then the table is borrowed, so nothing can look for a value not yet indexed.
+pub(crate) struct Batch<'a> {
+    table: &'a mut ValueTable,
+    /// (id, folded hash) of each value added.
+    pending: Vec<(u32, u32)>,
+}
+
+impl Batch<'_> {
+    /// Adds `v`, which the caller knows is not in the table (nor added earlier in this
+    /// batch), with its [`hash_value`] `h`: its new id.
+    pub(crate) fn push_new(&mut self, h: u64, v: Value) -> u32 {
+        let id = self.table.values.len() as u32;
+        self.table.values.push(v);
+        self.pending.push((id, fold(h)));
+        id
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let table = &mut *self.table;
+        table.index.reserve(pending.len(), |&(_, h)| spread(h));
+        let order = table.bucket_order(pending.iter().map(|&(_, h)| h));
+        for i in order {
+            let (id, h32) = pending[i as usize];
+            table
+                .index
+                .insert_unique(spread(h32), (id, h32), |&(_, k)| spread(k));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +316,31 @@ mod tests {
             assert_eq!(t.lookup(&Value::text(&format!("t{i}"))), Some(*id));
         }
         assert_eq!(t.len(), 4 + 10_000);
+    }
+
+    #[test]
+    fn batches_index_new_values_and_batch_lookups_find_them() {
+        let mut t = ValueTable::new();
+        let before = t.intern_str(StrKind::Text, "e1");
+        let ids: Vec<String> = (0..5000).map(|i| format!("e{i}")).collect();
+        let strs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let hashes: Vec<u64> = strs.iter().map(|s| hash_str(StrKind::Entity, s)).collect();
+        assert_eq!(t.lookup_strs(StrKind::Entity, &strs, &hashes), vec![None; 5000]);
+        let mut got = Vec::new();
+        {
+            let mut b = t.batch();
+            for (s, h) in strs.iter().zip(&hashes) {
+                got.push(b.push_new(*h, Value::entity(s)));
+            }
+        }
+        assert_eq!(got, (1..5001).collect::<Vec<u32>>());
+        let found = t.lookup_strs(StrKind::Entity, &strs, &hashes);
+        assert_eq!(found, got.iter().map(|&v| Some(v)).collect::<Vec<_>>());
+        for (s, id) in strs.iter().zip(&got) {
+            assert_eq!(t.lookup_str(StrKind::Entity, s), Some(*id));
+            assert_eq!(t.intern_str(StrKind::Entity, s), *id);
+        }
+        assert_eq!(t.lookup_str(StrKind::Text, "e1"), Some(before));
+        assert_eq!(t.len(), 5001);
     }
 }

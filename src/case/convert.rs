@@ -75,13 +75,47 @@ pub(crate) struct EntityMap {
 }
 
 /// The ids `prefix` + a number of one kind: `slots[n]` is the value id of id number `n`,
-/// or [`EMPTY`].
+/// or [`EMPTY`]. When ids `0..len` are all there with value ids `base..base + len` (a
+/// register numbered in order is interned in order), the array is dropped for
+/// `affine = Some((base, len))`: a lookup then reads no memory at all.
 #[derive(Debug, Clone)]
 struct Dense {
     prefix: Box<[u8]>,
     kind: KindId,
     slots: Vec<u32>,
+    affine: Option<(u32, u32)>,
     count: usize,
+}
+
+impl Dense {
+    /// The value id of number `n`, if defined.
+    fn get(&self, n: u32) -> Option<u32> {
+        match self.affine {
+            Some((base, len)) => (n < len).then(|| base + n),
+            None => self.slots.get(n as usize).copied().filter(|&v| v != EMPTY),
+        }
+    }
+
+    /// Drops the array if it is affine (see [`Dense`]).
+    fn compact(&mut self) {
+        let Some(&base) = self.slots.first() else {
+            return;
+        };
+        let affine = self.count == self.slots.len()
+            && u32::try_from(self.slots.len()).is_ok_and(|len| base.checked_add(len).is_some())
+            && self.slots.iter().zip(base..).all(|(&v, want)| v == want);
+        if affine {
+            self.affine = Some((base, self.slots.len() as u32));
+            self.slots = Vec::new();
+        }
+    }
+
+    /// Brings back the array of an affine part, to add to it.
+    fn expand(&mut self) {
+        if let Some((base, len)) = self.affine.take() {
+            self.slots = (base..base + len).collect();
+        }
+    }
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -135,8 +169,7 @@ impl EntityMap {
         let id = id.as_bytes();
         if let Some((prefix, n)) = numbered(id)
             && let Some(d) = self.dense.iter().find(|d| *d.prefix == *prefix)
-            && let Some(&value) = d.slots.get(n as usize)
-            && value != EMPTY
+            && let Some(value) = d.get(n)
         {
             return Some((value, d.kind));
         }
@@ -196,6 +229,7 @@ impl EntityMap {
                     prefix: prefix.into(),
                     kind,
                     slots: Vec::new(),
+                    affine: None,
                     count: 0,
                 });
                 let last = self.dense.len() - 1;
@@ -206,6 +240,7 @@ impl EntityMap {
         if d.kind != kind {
             return false;
         }
+        d.expand();
         let n = n as usize;
         if n >= d.slots.len() {
             if !may_grow(d.count, n as u32) {
@@ -228,6 +263,9 @@ impl EntityMap {
     /// Sorts the definitions for [`EntityMap::loc`] (new ids are interned in order, so
     /// they usually are already).
     pub fn finish(&mut self) {
+        for d in &mut self.dense {
+            d.compact();
+        }
         if !self.sorted {
             self.locs.sort_by_key(|(v, _)| *v);
             self.sorted = true;
@@ -251,11 +289,10 @@ impl EntityMap {
     pub fn ids(&self) -> impl Iterator<Item = String> + '_ {
         let dense = self.dense.iter().flat_map(|d| {
             let prefix = String::from_utf8_lossy(&d.prefix);
-            d.slots
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| **v != EMPTY)
-                .map(move |(n, _)| format!("{prefix}{n}"))
+            let len = d.affine.map_or(d.slots.len() as u32, |(_, len)| len);
+            (0..len)
+                .filter(|&n| d.get(n).is_some())
+                .map(move |n| format!("{prefix}{n}"))
         });
         dense.chain(self.by_id.iter().map(|s| s.key.as_str().to_string()))
     }
@@ -674,12 +711,36 @@ mod tests {
         }
         map.finish();
         assert_eq!(map.len(), plain.len());
-        for (id, want) in &plain {
+        check(&map, &plain);
+        // A register numbered in order, interned in order, keeps no array; adding to
+        // it afterwards (a later file) brings the array back.
+        let mut seq = EntityMap::default();
+        let mut plain = FxHashMap::default();
+        for n in 0..5000u32 {
+            let id = format!("q{n}");
+            assert_eq!(seq.add(&Arc::from(id.as_str()), person, here(n), || 7 + n), Ok(7 + n));
+            plain.insert(id, (7 + n, person));
+        }
+        seq.finish();
+        assert!(seq.dense[0].slots.is_empty() && seq.dense[0].affine == Some((7, 5000)));
+        check(&seq, &plain);
+        assert_eq!(seq.add(&Arc::from("q5"), person, here(0), || 1), Err(12));
+        assert_eq!(seq.add(&Arc::from("q5001"), person, here(0), || 1), Ok(1));
+        plain.insert("q5001".into(), (1, person));
+        seq.finish();
+        assert_eq!(seq.dense[0].affine, None);
+        check(&seq, &plain);
+    }
+
+    fn check(map: &EntityMap, plain: &FxHashMap<String, (u32, KindId)>) {
+        for (id, want) in plain {
             assert_eq!(map.get(id), Some(*want), "{id}");
             assert_eq!(map.loc(want.0).map(|_| ()), Some(()), "{id}");
         }
-        for id in ["p3001", "p900000001", "p07", "k25x25", "bob", "q1", ""] {
-            assert_eq!(map.get(id), None, "{id}");
+        for id in ["p3001", "p900000001", "p07", "k25x25", "bob", "q1", "q5002", "q05", ""] {
+            if !plain.contains_key(id) {
+                assert_eq!(map.get(id), None, "{id}");
+            }
         }
         let mut listed: Vec<String> = map.ids().collect();
         listed.sort();

@@ -9,7 +9,7 @@ use crate::diag::{Diagnostic, Place};
 use crate::facts::{FactSet, OriginId};
 use crate::ir::{KindId, Program, RelId, RelKind, Type};
 use crate::value::Value;
-use crate::values::{StrKind, ValueTable};
+use crate::values::{StrKind, ValueTable, hash_str};
 
 use super::convert::{EntityMap, Loc};
 use super::errors::CaseError;
@@ -46,9 +46,20 @@ pub(crate) fn register(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<u32> {
     let mut values = Vec::with_capacity(ids.len());
-    for (id, kind, loc) in ids {
+    // The table is asked about every id at once and the new ones indexed at once, each
+    // in the order of its buckets: a large register is one walk of the table, not a
+    // cache miss per id.
+    let strs: Vec<&str> = ids.iter().map(|(id, _, _)| &**id).collect();
+    let hashes: Vec<u64> = strs
+        .iter()
+        .map(|s| hash_str(StrKind::Entity, s))
+        .collect();
+    let known = table.lookup_strs(StrKind::Entity, &strs, &hashes);
+    drop(strs);
+    let mut batch = table.batch();
+    for (i, (id, kind, loc)) in ids.into_iter().enumerate() {
         let added = map.add(&id, kind, loc, || {
-            table.intern_owned(Value::Entity(id.clone()))
+            known[i].unwrap_or_else(|| batch.push_new(hashes[i], Value::Entity(id.clone())))
         });
         match added {
             Ok(value) => values.push(value),

@@ -617,55 +617,89 @@ fn register_entities(
         .sum();
     table.reserve(lines);
     ctx.entities.reserve(lines);
-    for (i, inp) in inputs.iter().enumerate() {
-        let mut records = lazy[i].map(|_| Vec::new());
-        let found = match &inp.doc {
-            Some(doc) => {
-                toml_facts::entity_ids(&TomlFile::new(&inp.entry.display, inp.text), ctx, doc)
-            }
-            None => match ctx
-                .program
-                .rel_by_name(&inp.entry.stem)
-                .map(|r| ctx.program.rel(r))
-            {
-                Some(rel) => match rel.kind {
-                    RelKind::Entity(kind) => {
-                        csv_facts::entity_ids(inp.text, rel, kind, records.as_mut())
-                    }
-                    _ => Vec::new(),
-                },
-                None => Vec::new(),
-            },
+    // The CSV files' ids are read on another thread, a file ahead of their registering
+    // here (which must go in definition order).
+    let program = ctx.program;
+    let scan_csv = |i: usize, inp: &Input| -> Option<Scanned> {
+        let rel = program.rel(program.rel_by_name(&inp.entry.stem)?);
+        let RelKind::Entity(kind) = rel.kind else {
+            return None;
         };
-        let file = i as u32;
-        let ids: Vec<_> = found
-            .into_iter()
-            .map(|(id, k, pos)| {
-                (
-                    id,
-                    k,
-                    Loc::Here {
-                        file,
-                        pos: pos.into(),
-                    },
-                )
-            })
-            .collect();
-        let values = entities::register(&mut ctx.entities, table, ids, &place, diags);
-        if let Some(records) = records {
-            let rows: Vec<(u32, u32, u32)> = records
-                .into_iter()
-                .zip(values)
-                .filter(|(_, v)| *v != u32::MAX)
-                .map(|((line, start), v)| (v, line, start))
-                .collect();
-            lazy_rows.push(rows);
+        let mut records = lazy[i].map(|_| Vec::new());
+        let ids = csv_facts::entity_ids(inp.text, rel, kind, records.as_mut());
+        Some((ids, records))
+    };
+    let scanned_csv = |i: usize, inp: &Input| match inp.doc {
+        Some(_) => None,
+        None => scan_csv(i, inp),
+    };
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Scanned>>(1);
+        if threads() > 1 {
+            s.spawn(move || {
+                for (i, inp) in inputs.iter().enumerate() {
+                    if tx.send(scanned_csv(i, inp)).is_err() {
+                        break;
+                    }
+                }
+            });
+        } else {
+            drop(tx);
         }
-    }
+        for (i, inp) in inputs.iter().enumerate() {
+            let scanned = match threads() > 1 {
+                true => rx.recv().ok().flatten(),
+                false => scanned_csv(i, inp),
+            };
+            let (found, records) = match (&inp.doc, scanned) {
+                (Some(doc), _) => (
+                    toml_facts::entity_ids(
+                        &TomlFile::new(&inp.entry.display, inp.text),
+                        ctx,
+                        doc,
+                    ),
+                    lazy[i].map(|_| Vec::new()),
+                ),
+                (None, Some((found, records))) => (found, records),
+                (None, None) => (Vec::new(), lazy[i].map(|_| Vec::new())),
+            };
+            let file = i as u32;
+            let ids: Vec<_> = found
+                .into_iter()
+                .map(|(id, k, pos)| {
+                    (
+                        id,
+                        k,
+                        Loc::Here {
+                            file,
+                            pos: pos.into(),
+                        },
+                    )
+                })
+                .collect();
+            let values = entities::register(&mut ctx.entities, table, ids, &place, diags);
+            if let Some(records) = records {
+                let rows: Vec<(u32, u32, u32)> = records
+                    .into_iter()
+                    .zip(values)
+                    .filter(|(_, v)| *v != u32::MAX)
+                    .map(|((line, start), v)| (v, line, start))
+                    .collect();
+                lazy_rows.push(rows);
+            }
+        }
+    });
     let ids = ftm::entity_ids(scan, ctx, inputs.len());
     entities::register(&mut ctx.entities, table, ids, &place, diags);
     lazy_rows
 }
+
+/// An entity CSV file's ids (each with its kind and cell) and, if it is loaded lazily,
+/// each row's (line, start).
+type Scanned = (
+    Vec<(Arc<str>, crate::ir::KindId, csv::FieldPos)>,
+    Option<Vec<(u32, u32)>>,
+);
 
 /// The place of a location: in a loaded file, or the file and line of an earlier case.
 fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {

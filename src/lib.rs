@@ -13,6 +13,7 @@
 //! runs) and the [`manifest`] of a run.
 //! Every stage reports problems as [`diag::Diagnostic`]s, rendered in one place.
 
+mod buckets;
 pub mod case;
 pub mod cli;
 pub mod coverage;

@@ -174,7 +174,13 @@ impl ValueTable {
         if self.values.is_empty() {
             return out;
         }
-        for i in self.bucket_order(hashes.iter().map(|&h| fold(h))) {
+        let order: Vec<u32> = (0..strs.len() as u32).collect();
+        let order = crate::buckets::by_bucket(
+            &order,
+            |&i| spread(fold(hashes[i as usize])),
+            self.index.capacity(),
+        );
+        for i in order {
             let i = i as usize;
             out[i] = self.find(hashes[i], |x| is_str(kind, strs[i], x));
         }
@@ -187,31 +193,6 @@ impl ValueTable {
             table: self,
             pending: Vec::new(),
         }
-    }
-
-    /// The positions `0..n` of the folded hashes `h32s`, in the order of the index buckets
-    /// they fall in (by blocks of buckets a few kilobytes long: a counting sort).
-    fn bucket_order(&self, h32s: impl ExactSizeIterator<Item = u32> + Clone) -> Vec<u32> {
-        // hashbrown keeps a power-of-two number of buckets, 8/7 of its capacity, and takes
-        // an entry's bucket from the low bits of its hash. Were this ever not so, the
-        // order would only be slower, never wrong.
-        let buckets = (self.index.capacity() * 8 / 7).next_power_of_two().max(1);
-        let blocks = (buckets / 512).clamp(1, 1 << 16);
-        let block = |h32: u32| (spread(h32) as usize & (buckets - 1)) * blocks / buckets;
-        let mut starts = vec![0u32; blocks + 1];
-        for h in h32s.clone() {
-            starts[block(h) + 1] += 1;
-        }
-        for b in 0..blocks {
-            starts[b + 1] += starts[b];
-        }
-        let mut order = vec![0u32; h32s.len()];
-        for (i, h) in h32s.enumerate() {
-            let b = block(h);
-            order[starts[b] as usize] = i as u32;
-            starts[b] += 1;
-        }
-        order
     }
 
     fn find(&self, h: u64, eq: impl Fn(&Value) -> bool) -> Option<u32> {
@@ -279,9 +260,12 @@ impl Drop for Batch<'_> {
         let pending = std::mem::take(&mut self.pending);
         let table = &mut *self.table;
         table.index.reserve(pending.len(), |&(_, h)| spread(h));
-        let order = table.bucket_order(pending.iter().map(|&(_, h)| h));
-        for i in order {
-            let (id, h32) = pending[i as usize];
+        let pending = crate::buckets::by_bucket(
+            &pending,
+            |&(_, h)| spread(h),
+            table.index.capacity(),
+        );
+        for (id, h32) in pending {
             table
                 .index
                 .insert_unique(spread(h32), (id, h32), |&(_, k)| spread(k));

@@ -63,6 +63,9 @@ mod tests {
             }
         }
         assert!(by_bucket(&[] as &[u32], |&i| u64::from(i), 0).is_empty());
-        assert_eq!(by_bucket(&[5u32, 1, 3], |&i| u64::from(i), 0), vec![5, 1, 3]);
+        assert_eq!(
+            by_bucket(&[5u32, 1, 3], |&i| u64::from(i), 0),
+            vec![5, 1, 3]
+        );
     }
 }

@@ -260,11 +260,8 @@ impl Drop for Batch<'_> {
         let pending = std::mem::take(&mut self.pending);
         let table = &mut *self.table;
         table.index.reserve(pending.len(), |&(_, h)| spread(h));
-        let pending = crate::buckets::by_bucket(
-            &pending,
-            |&(_, h)| spread(h),
-            table.index.capacity(),
-        );
+        let pending =
+            crate::buckets::by_bucket(&pending, |&(_, h)| spread(h), table.index.capacity());
         for (id, h32) in pending {
             table
                 .index
@@ -309,7 +306,10 @@ mod tests {
         let ids: Vec<String> = (0..5000).map(|i| format!("e{i}")).collect();
         let strs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let hashes: Vec<u64> = strs.iter().map(|s| hash_str(StrKind::Entity, s)).collect();
-        assert_eq!(t.lookup_strs(StrKind::Entity, &strs, &hashes), vec![None; 5000]);
+        assert_eq!(
+            t.lookup_strs(StrKind::Entity, &strs, &hashes),
+            vec![None; 5000]
+        );
         let mut got = Vec::new();
         {
             let mut b = t.batch();

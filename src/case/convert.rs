@@ -140,9 +140,7 @@ fn numbered(id: &[u8]) -> Option<(&[u8], u32)> {
     if digits > 1 && num[0] == b'0' {
         return None;
     }
-    let n = num
-        .iter()
-        .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let n = num.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
     Some((prefix, n))
 }
 
@@ -718,7 +716,10 @@ mod tests {
         let mut plain = FxHashMap::default();
         for n in 0..5000u32 {
             let id = format!("q{n}");
-            assert_eq!(seq.add(&Arc::from(id.as_str()), person, here(n), || 7 + n), Ok(7 + n));
+            assert_eq!(
+                seq.add(&Arc::from(id.as_str()), person, here(n), || 7 + n),
+                Ok(7 + n)
+            );
             plain.insert(id, (7 + n, person));
         }
         seq.finish();
@@ -737,7 +738,17 @@ mod tests {
             assert_eq!(map.get(id), Some(*want), "{id}");
             assert_eq!(map.loc(want.0).map(|_| ()), Some(()), "{id}");
         }
-        for id in ["p3001", "p900000001", "p07", "k25x25", "bob", "q1", "q5002", "q05", ""] {
+        for id in [
+            "p3001",
+            "p900000001",
+            "p07",
+            "k25x25",
+            "bob",
+            "q1",
+            "q5002",
+            "q05",
+            "",
+        ] {
             if !plain.contains_key(id) {
                 assert_eq!(map.get(id), None, "{id}");
             }

@@ -50,10 +50,7 @@ pub(crate) fn register(
     // in the order of its buckets: a large register is one walk of the table, not a
     // cache miss per id.
     let strs: Vec<&str> = ids.iter().map(|(id, _, _)| &**id).collect();
-    let hashes: Vec<u64> = strs
-        .iter()
-        .map(|s| hash_str(StrKind::Entity, s))
-        .collect();
+    let hashes: Vec<u64> = strs.iter().map(|s| hash_str(StrKind::Entity, s)).collect();
     let known = table.lookup_strs(StrKind::Entity, &strs, &hashes);
     drop(strs);
     let mut batch = table.batch();

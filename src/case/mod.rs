@@ -653,11 +653,7 @@ fn register_entities(
             };
             let (found, records) = match (&inp.doc, scanned) {
                 (Some(doc), _) => (
-                    toml_facts::entity_ids(
-                        &TomlFile::new(&inp.entry.display, inp.text),
-                        ctx,
-                        doc,
-                    ),
+                    toml_facts::entity_ids(&TomlFile::new(&inp.entry.display, inp.text), ctx, doc),
                     lazy[i].map(|_| Vec::new()),
                 ),
                 (None, Some((found, records))) => (found, records),

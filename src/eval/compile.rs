@@ -315,7 +315,7 @@ impl<'p> Cx<'p, '_> {
     }
 }
 
-fn step_lit(s: &Step) -> usize {
+pub(crate) fn step_lit(s: &Step) -> usize {
     match s {
         Step::Atom { lit, .. }
         | Step::Not { lit, .. }

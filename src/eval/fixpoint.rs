@@ -9,8 +9,8 @@ use super::provenance::Prov;
 use super::relation::Rel;
 use super::{EvalOptions, expr::ExprError};
 use crate::diag::Diagnostic;
-use crate::ir::{Program, RelId};
-use crate::plan::{Plan, StratumPlan};
+use crate::ir::{Literal, Program, RelId};
+use crate::plan::{Plan, Step, StratumPlan};
 use crate::value::Value;
 
 pub(crate) struct Engine<'p> {
@@ -30,11 +30,90 @@ struct Ready<'p> {
     clauses: Vec<(Compiled<'p>, Vec<AggState>)>,
 }
 
+/// Every (relation, key columns) the plan's joins and antijoins look up, once each.
+fn wanted_indexes(program: &Program, plan: &Plan) -> Vec<(usize, Vec<usize>)> {
+    fn walk(body: &[Literal], steps: &[Step], out: &mut Vec<(usize, Vec<usize>)>) {
+        for step in steps {
+            let want = match (step, body.get(super::compile::step_lit(step))) {
+                (Step::Atom { key, .. }, Some(Literal::Atom(a)))
+                | (Step::Not { key, .. }, Some(Literal::Not(a))) => (a.rel.0 as usize, key.clone()),
+                (Step::Aggregate { body: inner, .. }, Some(Literal::Aggregate { body, .. })) => {
+                    walk(body, inner, out);
+                    continue;
+                }
+                _ => continue,
+            };
+            if !out.contains(&want) {
+                out.push(want);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for cp in plan.strata.iter().flat_map(|s| &s.clauses) {
+        let body = &program.clause(cp.clause).body;
+        for v in &cp.variants {
+            walk(body, &v.steps, &mut out);
+        }
+    }
+    out
+}
+
+/// Builds the indexes `wanted` over the tuples there are now (the base facts), the
+/// relations shared out over the loading threads: what [`compile`] would build one after
+/// another, and then finds ready. Each relation's indexes are built by one thread, so
+/// the result is the same whatever the number of threads.
+fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)]) {
+    let mut jobs: Vec<(u64, &mut Rel, Vec<&[usize]>)> = rels
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, rel)| {
+            let cols: Vec<&[usize]> = wanted
+                .iter()
+                .filter(|(r, _)| *r == i)
+                .map(|(_, c)| c.as_slice())
+                .collect();
+            let cost = u64::from(rel.len()) * cols.len() as u64;
+            (cost > 0).then_some((cost, rel, cols))
+        })
+        .collect();
+    let threads = crate::case::threads().clamp(1, jobs.len().max(1));
+    if threads <= 1 {
+        for (_, rel, cols) in jobs {
+            for c in cols {
+                rel.index_for(c);
+            }
+        }
+        return;
+    }
+    // Largest first, each to the least loaded thread.
+    jobs.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut shares: Vec<(u64, Vec<(&mut Rel, Vec<&[usize]>)>)> =
+        (0..threads).map(|_| (0, Vec::new())).collect();
+    for (cost, rel, cols) in jobs {
+        if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
+            share.0 += cost;
+            share.1.push((rel, cols));
+        }
+    }
+    std::thread::scope(|s| {
+        for (_, share) in shares {
+            s.spawn(move || {
+                for (rel, cols) in share {
+                    for c in cols {
+                        rel.index_for(c);
+                    }
+                }
+            });
+        }
+    });
+}
+
 impl<'p> Engine<'p> {
     /// Compiles every stratum first, so all indexes exist before any tuple is derived
     /// and are then maintained as tuples arrive.
     pub(crate) fn run(&mut self, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
         let program = self.program;
+        build_indexes(&mut self.rels, &wanted_indexes(program, plan));
         let mut ready: Vec<Ready<'p>> = Vec::with_capacity(plan.strata.len());
         for s in &plan.strata {
             let clauses = s

@@ -58,6 +58,9 @@ fn wanted_indexes(program: &Program, plan: &Plan) -> Vec<(usize, Vec<usize>)> {
     out
 }
 
+/// A relation and the key columns of the indexes to build on it.
+type Job<'r> = (&'r mut Rel, Vec<&'r [usize]>);
+
 /// Builds the indexes `wanted` over the tuples there are now (the base facts), the
 /// relations shared out over the loading threads: what [`compile`] would build one after
 /// another, and then finds ready. Each relation's indexes are built by one thread, so
@@ -86,9 +89,8 @@ fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)]) {
         return;
     }
     // Largest first, each to the least loaded thread.
-    jobs.sort_by(|a, b| b.0.cmp(&a.0));
-    let mut shares: Vec<(u64, Vec<(&mut Rel, Vec<&[usize]>)>)> =
-        (0..threads).map(|_| (0, Vec::new())).collect();
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
+    let mut shares: Vec<(u64, Vec<Job<'_>>)> = (0..threads).map(|_| (0, Vec::new())).collect();
     for (cost, rel, cols) in jobs {
         if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
             share.0 += cost;

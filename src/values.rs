@@ -187,6 +187,38 @@ impl ValueTable {
         out
     }
 
+    /// The ids of `values`, which are distinct, adding the new ones in order: what
+    /// [`ValueTable::intern_owned`] of each gives, but for a large batch (a file's
+    /// table of names) the index is probed and filled in bucket order.
+    pub fn intern_distinct(&mut self, values: Vec<Value>) -> Vec<u32> {
+        if values.len() < 4096 {
+            return values.into_iter().map(|v| self.intern_owned(v)).collect();
+        }
+        let hashes: Vec<u64> = values.iter().map(hash_value).collect();
+        let mut ids: Vec<u32> = vec![u32::MAX; values.len()];
+        if !self.values.is_empty() {
+            let order: Vec<u32> = (0..values.len() as u32).collect();
+            let order = crate::buckets::by_bucket(
+                &order,
+                |&i| spread(fold(hashes[i as usize])),
+                self.index.capacity(),
+            );
+            for i in order {
+                let i = i as usize;
+                if let Some(id) = self.lookup_hashed(hashes[i], &values[i]) {
+                    ids[i] = id;
+                }
+            }
+        }
+        let mut batch = self.batch();
+        for ((v, h), id) in values.into_iter().zip(hashes).zip(&mut ids) {
+            if *id == u32::MAX {
+                *id = batch.push_new(h, v);
+            }
+        }
+        ids
+    }
+
     /// A batch of new values, indexed when the batch ends (see [`Batch`]).
     pub(crate) fn batch(&mut self) -> Batch<'_> {
         Batch {
@@ -326,5 +358,25 @@ mod tests {
         }
         assert_eq!(t.lookup_str(StrKind::Text, "e1"), Some(before));
         assert_eq!(t.len(), 5001);
+    }
+
+    #[test]
+    fn interning_distinct_values_at_once_gives_the_ids_of_one_at_a_time() {
+        for n in [10usize, 10_000] {
+            let mut one = ValueTable::new();
+            let mut all = ValueTable::new();
+            for t in [&mut one, &mut all] {
+                for i in 0..n / 2 {
+                    t.intern_str(StrKind::Text, &format!("v{}", i * 3));
+                }
+            }
+            let batch: Vec<Value> = (0..n).map(|i| Value::text(&format!("v{i}"))).collect();
+            let want: Vec<u32> = batch.iter().map(|v| one.intern(v)).collect();
+            assert_eq!(all.intern_distinct(batch.clone()), want);
+            for v in &batch {
+                assert_eq!(all.lookup(v), one.lookup(v));
+            }
+            assert_eq!(all.len(), one.len());
+        }
     }
 }

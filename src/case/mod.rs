@@ -789,12 +789,7 @@ fn add_flat(
     bulk: &mut bulk::BulkEntities,
 ) {
     let table = facts.values_mut();
-    let remap: Vec<u32> = flat
-        .local
-        .into_values()
-        .into_iter()
-        .map(|v| table.intern_owned(v))
-        .collect();
+    let remap: Vec<u32> = table.intern_distinct(flat.local.into_values());
     for id in &mut flat.ids {
         *id = if *id & GLOBAL != 0 {
             *id & !GLOBAL

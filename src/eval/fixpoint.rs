@@ -59,14 +59,30 @@ fn wanted_indexes(program: &Program, plan: &Plan) -> Vec<(usize, Vec<usize>)> {
 }
 
 /// A relation and the key columns of the indexes to build on it.
-type Job<'r> = (&'r mut Rel, Vec<&'r [usize]>);
+type Job<'r> = (&'r mut Rel, Vec<&'r [usize]>, bool);
+
+fn build(rel: &mut Rel, cols: &[&[usize]], freeze: bool) {
+    for c in cols {
+        match freeze {
+            true => rel.frozen_index_for(c),
+            false => rel.index_for(c),
+        };
+    }
+}
 
 /// Builds the indexes `wanted` over the tuples there are now (the base facts), the
 /// relations shared out over the loading threads: what [`compile`] would build one after
 /// another, and then finds ready. Each relation's indexes are built by one thread, so
 /// the result is the same whatever the number of threads.
-fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)]) {
-    let mut jobs: Vec<(u64, &mut Rel, Vec<&[usize]>)> = rels
+fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)], plan: &Plan) {
+    // Relations that clauses add to keep chains; the others' indexes are frozen.
+    let derived: Vec<usize> = plan
+        .strata
+        .iter()
+        .flat_map(|s| &s.rels)
+        .map(|r| r.0 as usize)
+        .collect();
+    let mut jobs: Vec<(u64, &mut Rel, Vec<&[usize]>, bool)> = rels
         .iter_mut()
         .enumerate()
         .filter_map(|(i, rel)| {
@@ -76,34 +92,30 @@ fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)]) {
                 .map(|(_, c)| c.as_slice())
                 .collect();
             let cost = u64::from(rel.len()) * cols.len() as u64;
-            (cost > 0).then_some((cost, rel, cols))
+            (cost > 0).then_some((cost, rel, cols, !derived.contains(&i)))
         })
         .collect();
     let threads = crate::case::threads().clamp(1, jobs.len().max(1));
     if threads <= 1 {
-        for (_, rel, cols) in jobs {
-            for c in cols {
-                rel.index_for(c);
-            }
+        for (_, rel, cols, freeze) in jobs {
+            build(rel, &cols, freeze);
         }
         return;
     }
     // Largest first, each to the least loaded thread.
     jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
     let mut shares: Vec<(u64, Vec<Job<'_>>)> = (0..threads).map(|_| (0, Vec::new())).collect();
-    for (cost, rel, cols) in jobs {
+    for (cost, rel, cols, freeze) in jobs {
         if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
             share.0 += cost;
-            share.1.push((rel, cols));
+            share.1.push((rel, cols, freeze));
         }
     }
     std::thread::scope(|s| {
         for (_, share) in shares {
             s.spawn(move || {
-                for (rel, cols) in share {
-                    for c in cols {
-                        rel.index_for(c);
-                    }
+                for (rel, cols, freeze) in share {
+                    build(rel, &cols, freeze);
                 }
             });
         }
@@ -115,7 +127,8 @@ impl<'p> Engine<'p> {
     /// and are then maintained as tuples arrive.
     pub(crate) fn run(&mut self, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
         let program = self.program;
-        build_indexes(&mut self.rels, &wanted_indexes(program, plan));
+        build_indexes(&mut self.rels, &wanted_indexes(program, plan), plan);
+        crate::timings::mark("evaluate: indexes built");
         let mut ready: Vec<Ready<'p>> = Vec::with_capacity(plan.strata.len());
         for s in &plan.strata {
             let clauses = s

@@ -9,7 +9,7 @@ use super::compile::{AggOp, CollectOp, Op, Src, Val};
 use super::expr::{self, ExprError, Scope};
 use super::intern::{Interner, UNBOUND};
 use super::provenance::Prov;
-use super::relation::{END, Rel, hash_key};
+use super::relation::{Rel, hash_key};
 use crate::diag::Span;
 use crate::ir::Literal;
 use crate::plan::Source;
@@ -176,8 +176,7 @@ impl<'p> Exec<'_, 'p> {
             return Ok(());
         }
         let ix = &r.indexes[*index];
-        let mut cur = ix.head(hash_key(key.iter().map(|s| self.src(s))));
-        while cur != END {
+        for cur in ix.candidates(hash_key(key.iter().map(|s| self.src(s)))) {
             if cur < lo {
                 break;
             }
@@ -188,7 +187,6 @@ impl<'p> Exec<'_, 'p> {
                     self.visit(r, cur, *rel, *slot, binds, checks, ops, k)?;
                 }
             }
-            cur = ix.next(cur);
         }
         Ok(())
     }
@@ -226,20 +224,15 @@ impl<'p> Exec<'_, 'p> {
             return hi > 0;
         }
         let ix = &r.indexes[index];
-        let mut cur = ix.head(hash_key(key.iter().map(|s| self.src(s))));
-        while cur != END {
-            if cur < hi
-                && ix
-                    .cols
-                    .iter()
-                    .zip(key)
-                    .all(|(&c, s)| r.tuple(cur)[c] == self.src(s))
-            {
-                return true;
-            }
-            cur = ix.next(cur);
-        }
-        false
+        ix.candidates(hash_key(key.iter().map(|s| self.src(s))))
+            .any(|cur| {
+                cur < hi
+                    && ix
+                        .cols
+                        .iter()
+                        .zip(key)
+                        .all(|(&c, s)| r.tuple(cur)[c] == self.src(s))
+            })
     }
 
     /// The id of a head term or assigned value; `None` when it has no value.

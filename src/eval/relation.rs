@@ -14,11 +14,121 @@ const NONE: u32 = u32::MAX;
 /// `next` to older tuples with the same hash (so a range read can stop early). The
 /// hash is folded to 32 bits to halve the table; readers compare the key columns of
 /// every tuple on a chain, so a collision costs a comparison, never a wrong answer.
+///
+/// An index built at once over a relation's tuples (base facts, before evaluation) is
+/// [`Frozen`] instead; it goes back to chains if a tuple is ever added.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Index {
     pub(crate) cols: Vec<usize>,
     heads: FxHashMap<u32, u32>,
     next: Vec<u32>,
+    frozen: Option<Frozen>,
+}
+
+/// An index over tuples that are all there: every tuple's (folded key hash, number),
+/// sorted by hash (a stable radix sort, so numbers ascend within a hash), and a
+/// directory from a hash's top `bits` to where its bucket starts. The tuples of a key
+/// are one contiguous run, found with one directory read and a search in a bucket of
+/// a few entries; building it is sequential passes, not a hash-table insert (a cache
+/// miss) per tuple.
+#[derive(Debug, Clone, Default)]
+struct Frozen {
+    bits: u32,
+    dir: Vec<u32>,
+    entries: Vec<(u32, u32)>,
+}
+
+impl Frozen {
+    /// Over tuples `0..n`, `key(t)` being tuple `t`'s folded key hash (computed twice:
+    /// no vector of hashes is held beside the entries). The entries are placed by their
+    /// top 11 bits in one pass, each such part then sorted where it lies: a peak of the
+    /// entries alone.
+    fn build(n: usize, key: impl Fn(usize) -> u32) -> Frozen {
+        let top = |h: u32| (h >> 21) as usize;
+        let mut starts = vec![0u32; 2049];
+        for t in 0..n {
+            starts[top(key(t)) + 1] += 1;
+        }
+        for d in 0..2048 {
+            starts[d + 1] += starts[d];
+        }
+        let bounds = starts.clone();
+        let mut entries = vec![(0u32, 0u32); n];
+        for t in 0..n {
+            let h = key(t);
+            let d = top(h);
+            entries[starts[d] as usize] = (h, t as u32);
+            starts[d] += 1;
+        }
+        // (hash, number) pairs are distinct, so this is the stable order by hash.
+        for w in bounds.windows(2) {
+            entries[w[0] as usize..w[1] as usize].sort_unstable();
+        }
+        // About two to four tuples a bucket.
+        let bits = match n {
+            0..=3 => 0,
+            _ => (usize::BITS - 1 - n.leading_zeros() - 1).min(31),
+        };
+        let bucket = |h: u32| {
+            if bits == 0 {
+                0
+            } else {
+                (h >> (32 - bits)) as usize
+            }
+        };
+        let mut dir = vec![0u32; (1usize << bits) + 1];
+        for &(h, _) in &entries {
+            dir[bucket(h) + 1] += 1;
+        }
+        for b in 0..(1usize << bits) {
+            dir[b + 1] += dir[b];
+        }
+        Frozen { bits, dir, entries }
+    }
+
+    /// The entries of hash `h32`, oldest tuple first.
+    fn run(&self, h32: u32) -> &[(u32, u32)] {
+        let b = if self.bits == 0 {
+            0
+        } else {
+            (h32 >> (32 - self.bits)) as usize
+        };
+        let (Some(&lo), Some(&hi)) = (self.dir.get(b), self.dir.get(b + 1)) else {
+            return &[];
+        };
+        let bucket = &self.entries[lo as usize..hi as usize];
+        let from = bucket.partition_point(|e| e.0 < h32);
+        let to = bucket.partition_point(|e| e.0 <= h32);
+        &bucket[from..to]
+    }
+}
+
+/// The tuples an index has under one key hash, newest first.
+pub(crate) enum Candidates<'a> {
+    Chain { next: &'a [u32], cur: u32 },
+    Run(&'a [(u32, u32)]),
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            Candidates::Chain { next, cur } => {
+                let c = *cur;
+                if c == NONE {
+                    return None;
+                }
+                *cur = next.get(c as usize).copied().unwrap_or(NONE);
+                Some(c)
+            }
+            Candidates::Run(run) => {
+                let (&(_, t), rest) = run.split_last()?;
+                *run = rest;
+                Some(t)
+            }
+        }
+    }
 }
 
 pub(crate) fn hash_key(vals: impl Iterator<Item = u32>) -> u64 {
@@ -40,23 +150,68 @@ impl Index {
             cols,
             heads: FxHashMap::default(),
             next: Vec::new(),
+            frozen: None,
+        }
+    }
+
+    /// Indexes tuples `0..len` of `data` (arity `arity`) at once, as a [`Frozen`] index.
+    fn freeze(&mut self, data: &[u32], arity: usize, len: u32) {
+        let cols = &self.cols;
+        let frozen = Frozen::build(len as usize, |t| {
+            let tuple = &data[t * arity..(t + 1) * arity];
+            fold(hash_key(cols.iter().map(|&c| tuple[c])))
+        });
+        self.heads = FxHashMap::default();
+        self.next = Vec::new();
+        self.frozen = Some(frozen);
+    }
+
+    /// Turns a frozen index back into chains, to add to it.
+    fn thaw(&mut self) {
+        let Some(frozen) = self.frozen.take() else {
+            return;
+        };
+        let mut keys = vec![0u32; frozen.entries.len()];
+        for &(h, t) in &frozen.entries {
+            keys[t as usize] = h;
+        }
+        drop(frozen);
+        self.heads.reserve(keys.len());
+        self.next.reserve(keys.len());
+        for (t, h) in keys.into_iter().enumerate() {
+            let prev = self.heads.insert(h, t as u32).unwrap_or(NONE);
+            self.next.push(prev);
+        }
+    }
+
+    /// The tuples whose key hashes as `h`, newest first.
+    pub(crate) fn candidates(&self, h: u64) -> Candidates<'_> {
+        match &self.frozen {
+            Some(f) => Candidates::Run(f.run(fold(h))),
+            None => Candidates::Chain {
+                next: &self.next,
+                cur: self.heads.get(&fold(h)).copied().unwrap_or(NONE),
+            },
         }
     }
 
     /// Adds tuple `idx` (tuples are added in index order).
     fn insert(&mut self, idx: u32, tuple: &[u32]) {
+        self.thaw();
         let h = hash_key(self.cols.iter().map(|&c| tuple[c]));
         let prev = self.heads.insert(fold(h), idx).unwrap_or(NONE);
         self.next.push(prev);
     }
 
     fn clear(&mut self) {
+        self.frozen = None;
         self.heads.clear();
         self.next.clear();
     }
 
-    /// The newest tuple whose key hashes as `h`, or `NONE`.
+    /// The newest tuple whose key hashes as `h`, or `NONE` (never frozen: the set index).
     pub(crate) fn head(&self, h: u64) -> u32 {
+        debug_assert!(self.frozen.is_none());
         self.heads.get(&fold(h)).copied().unwrap_or(NONE)
     }
 
@@ -208,10 +363,26 @@ impl Rel {
         self.indexes.len() - 1
     }
 
+    /// The slot of the index on `cols`, built at once as a [`Frozen`] index if new (and
+    /// not the set index, which tuples are added through).
+    pub(crate) fn frozen_index_for(&mut self, cols: &[usize]) -> usize {
+        if cols == self.indexes[0].cols || self.len == 0 {
+            return self.index_for(cols);
+        }
+        if let Some(i) = self.indexes.iter().position(|x| x.cols == cols) {
+            return i;
+        }
+        let mut ix = Index::new(cols.to_vec());
+        ix.freeze(&self.data, self.arity, self.len);
+        self.indexes.push(ix);
+        self.indexes.len() - 1
+    }
+
     /// Makes room for `n` more tuples in the data and the set index.
     pub(crate) fn reserve(&mut self, n: usize) {
         self.data.reserve(n * self.arity);
         for ix in &mut self.indexes {
+            ix.thaw();
             ix.heads.reserve(n);
             ix.next.reserve(n);
         }
@@ -346,5 +517,39 @@ mod tests {
         let mut unit = Rel::new(0);
         assert_eq!(unit.load_base(&[], 3), vec![true, false, false]);
         assert_eq!(unit.len(), 1);
+    }
+
+    /// A frozen index offers the same tuples in the same order as chains, for every key
+    /// (many tuples a key, one, none; colliding buckets), and stays right once thawed.
+    #[test]
+    fn frozen_indexes_answer_like_chains_and_thaw_on_insert() {
+        for n in [0u32, 1, 3, 5, 1000, 50_000] {
+            let mut ids = Vec::new();
+            for i in 0..n {
+                ids.extend_from_slice(&[i % 97, i, i % 3]);
+            }
+            let mut chains = Rel::new(3);
+            let mut frozen = Rel::new(3);
+            chains.load_base(&ids, n as usize);
+            frozen.load_base(&ids, n as usize);
+            let cols = [0usize, 2];
+            let a = chains.index_for(&cols);
+            let b = frozen.frozen_index_for(&cols);
+            let same = |chains: &Rel, frozen: &Rel| {
+                for k in 0..100u32 {
+                    for c in 0..4u32 {
+                        let h = hash_key([k, c].into_iter());
+                        let x: Vec<u32> = chains.indexes[a].candidates(h).collect();
+                        let y: Vec<u32> = frozen.indexes[b].candidates(h).collect();
+                        assert_eq!(x, y, "n={n} key=({k},{c})");
+                    }
+                }
+            };
+            same(&chains, &frozen);
+            chains.push(&[5, u32::MAX, 2]);
+            frozen.push(&[5, u32::MAX, 2]);
+            assert!(frozen.indexes[b].frozen.is_none() || n == 0);
+            same(&chains, &frozen);
+        }
     }
 }

@@ -552,4 +552,28 @@ mod tests {
             same(&chains, &frozen);
         }
     }
+
+    /// Runs are found whatever the spread of the hashes: skewed, all equal, at the ends.
+    #[test]
+    fn frozen_runs_are_found_for_skewed_hashes() {
+        let shapes: Vec<Vec<u32>> = vec![
+            vec![7; 1000],
+            (0..1000).map(|i| if i % 2 == 0 { 0 } else { u32::MAX }).collect(),
+            (0..1000).map(|i| i / 10).collect(),
+            (0..1000).map(|i| u32::MAX - (i % 3)).collect(),
+            (0..1000u32).map(|i| i.wrapping_mul(2_654_435_761)).collect(),
+        ];
+        for keys in shapes {
+            let f = Frozen::build(keys.len(), |t| keys[t]);
+            let mut probes: Vec<u32> = keys.clone();
+            probes.extend([0, 1, 6, 8, 50, u32::MAX, u32::MAX - 5, 1 << 31]);
+            for h in probes {
+                let want: Vec<u32> = (0..keys.len() as u32)
+                    .filter(|&t| keys[t as usize] == h)
+                    .collect();
+                let got: Vec<u32> = f.run(h).iter().map(|&(_, t)| t).collect();
+                assert_eq!(got, want, "hash {h}");
+            }
+        }
+    }
 }

@@ -12,11 +12,11 @@ use rustc_hash::FxHashSet;
 use crate::ir::{KindId, RelId, RelKind, Relation, Type};
 use crate::value::{Status, Value};
 
-use super::convert::{Ctx, absent, parse_status, point, unknown_field};
+use super::convert::{Ctx, Loc, absent, parse_status, point, unknown_field};
 use super::csv::{CsvReader, FieldPos};
 use super::errors::CaseError;
 use super::{Converted, FlatRows, GLOBAL, MAX_ERRORS_PER_FILE, Meta, Row, Staged};
-use crate::values::{StrKind, ValueTable};
+use crate::values::{StrKind, ValueTable, hash_str};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -87,35 +87,46 @@ fn header(
     (out.diags.len() == before).then_some(cols)
 }
 
-/// The entity ids in the id column of an entity CSV, with their places; with `records`,
-/// also each id's record line and start offset.
+/// The ids defined by an entity CSV file (file number `file` of the case), each with
+/// its kind, cell and the [`hash_str`] the value table files it under (computed here,
+/// on the reading thread); with `records`, each row's (line, start) too.
 pub(crate) fn entity_ids(
     text: &str,
     rel: &Relation,
     kind: KindId,
+    file: u32,
     mut records: Option<&mut Vec<(u32, u32)>>,
-) -> Vec<(Arc<str>, KindId, FieldPos)> {
+) -> (Vec<(Arc<str>, KindId, Loc)>, Vec<u64>) {
     let mut r = CsvReader::new(text);
     let mut out = Vec::new();
+    let mut hashes = Vec::new();
     let Some(id_name) = rel.fields.first().map(|f| f.name.as_str()) else {
-        return out;
+        return (out, hashes);
     };
     if r.next_record() != Ok(true) {
-        return out;
+        return (out, hashes);
     }
     let Some(col) = (0..r.width()).find(|&i| r.field(i).trim() == id_name) else {
-        return out;
+        return (out, hashes);
     };
+    let lines = text.bytes().filter(|&b| b == b'\n').count();
+    out.reserve(lines);
+    hashes.reserve(lines);
+    if let Some(recs) = records.as_deref_mut() {
+        recs.reserve(lines);
+    }
     while let Ok(true) = r.next_record() {
         let id = r.field(col).trim();
         if !id.is_empty() {
-            out.push((Arc::from(id), kind, r.pos(col)));
+            let pos = r.pos(col).into();
+            hashes.push(hash_str(StrKind::Entity, id));
+            out.push((Arc::from(id), kind, Loc::Here { file, pos }));
             if let Some(recs) = records.as_deref_mut() {
                 recs.push((r.record_line(), r.record_start() as u32));
             }
         }
     }
-    out
+    (out, hashes)
 }
 
 /// Whether an entity CSV can be loaded for its ids alone, its other fields read only

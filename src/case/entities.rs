@@ -35,13 +35,14 @@ pub(crate) fn prior(program: &Program, facts: &FactSet) -> EntityMap {
     map
 }
 
-/// Adds newly defined ids in order; a second definition is a `duplicate_id` pointing at
+/// Adds newly defined ids in order (`hashes`: their [`hash_str`]s, if computed already); a second definition is a `duplicate_id` pointing at
 /// it, with a note at the first. Returns each id's value id (`u32::MAX` for a
 /// duplicate).
 pub(crate) fn register(
     map: &mut EntityMap,
     table: &mut ValueTable,
     ids: Vec<(Arc<str>, KindId, Loc)>,
+    hashes: Option<Vec<u64>>,
     place: &dyn Fn(Loc) -> Place,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<u32> {
@@ -50,7 +51,10 @@ pub(crate) fn register(
     // in the order of its buckets: a large register is one walk of the table, not a
     // cache miss per id.
     let strs: Vec<&str> = ids.iter().map(|(id, _, _)| &**id).collect();
-    let hashes: Vec<u64> = strs.iter().map(|s| hash_str(StrKind::Entity, s)).collect();
+    let hashes: Vec<u64> = match hashes {
+        Some(h) if h.len() == ids.len() => h,
+        _ => strs.iter().map(|s| hash_str(StrKind::Entity, s)).collect(),
+    };
     let known = table.lookup_strs(StrKind::Entity, &strs, &hashes);
     drop(strs);
     let mut batch = table.batch();

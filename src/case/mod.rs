@@ -626,8 +626,8 @@ fn register_entities(
             return None;
         };
         let mut records = lazy[i].map(|_| Vec::new());
-        let ids = csv_facts::entity_ids(inp.text, rel, kind, records.as_mut());
-        Some((ids, records))
+        let (ids, hashes) = csv_facts::entity_ids(inp.text, rel, kind, i as u32, records.as_mut());
+        Some((ids, Some(hashes), records))
     };
     let scanned_csv = |i: usize, inp: &Input| match inp.doc {
         Some(_) => None,
@@ -651,29 +651,27 @@ fn register_entities(
                 true => rx.recv().ok().flatten(),
                 false => scanned_csv(i, inp),
             };
-            let (found, records) = match (&inp.doc, scanned) {
-                (Some(doc), _) => (
-                    toml_facts::entity_ids(&TomlFile::new(&inp.entry.display, inp.text), ctx, doc),
-                    lazy[i].map(|_| Vec::new()),
-                ),
-                (None, Some((found, records))) => (found, records),
-                (None, None) => (Vec::new(), lazy[i].map(|_| Vec::new())),
+            let (ids, hashes, records) = match (&inp.doc, scanned) {
+                (Some(doc), _) => {
+                    let file = i as u32;
+                    let found = toml_facts::entity_ids(
+                        &TomlFile::new(&inp.entry.display, inp.text),
+                        ctx,
+                        doc,
+                    );
+                    let ids = found
+                        .into_iter()
+                        .map(|(id, k, pos)| {
+                            let pos = pos.into();
+                            (id, k, Loc::Here { file, pos })
+                        })
+                        .collect();
+                    (ids, None, lazy[i].map(|_| Vec::new()))
+                }
+                (None, Some(scanned)) => scanned,
+                (None, None) => (Vec::new(), None, lazy[i].map(|_| Vec::new())),
             };
-            let file = i as u32;
-            let ids: Vec<_> = found
-                .into_iter()
-                .map(|(id, k, pos)| {
-                    (
-                        id,
-                        k,
-                        Loc::Here {
-                            file,
-                            pos: pos.into(),
-                        },
-                    )
-                })
-                .collect();
-            let values = entities::register(&mut ctx.entities, table, ids, &place, diags);
+            let values = entities::register(&mut ctx.entities, table, ids, hashes, &place, diags);
             if let Some(records) = records {
                 let rows: Vec<(u32, u32, u32)> = records
                     .into_iter()
@@ -686,14 +684,15 @@ fn register_entities(
         }
     });
     let ids = ftm::entity_ids(scan, ctx, inputs.len());
-    entities::register(&mut ctx.entities, table, ids, &place, diags);
+    entities::register(&mut ctx.entities, table, ids, None, &place, diags);
     lazy_rows
 }
 
-/// An entity CSV file's ids (each with its kind and cell) and, if it is loaded lazily,
-/// each row's (line, start).
+/// An entity CSV file's ids (each with its kind and cell), their hashes and, if it is
+/// loaded lazily, each row's (line, start).
 type Scanned = (
-    Vec<(Arc<str>, crate::ir::KindId, csv::FieldPos)>,
+    Vec<(Arc<str>, crate::ir::KindId, Loc)>,
+    Option<Vec<u64>>,
     Option<Vec<(u32, u32)>>,
 );
 

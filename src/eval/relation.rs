@@ -558,10 +558,14 @@ mod tests {
     fn frozen_runs_are_found_for_skewed_hashes() {
         let shapes: Vec<Vec<u32>> = vec![
             vec![7; 1000],
-            (0..1000).map(|i| if i % 2 == 0 { 0 } else { u32::MAX }).collect(),
+            (0..1000)
+                .map(|i| if i % 2 == 0 { 0 } else { u32::MAX })
+                .collect(),
             (0..1000).map(|i| i / 10).collect(),
             (0..1000).map(|i| u32::MAX - (i % 3)).collect(),
-            (0..1000u32).map(|i| i.wrapping_mul(2_654_435_761)).collect(),
+            (0..1000u32)
+                .map(|i| i.wrapping_mul(2_654_435_761))
+                .collect(),
         ];
         for keys in shapes {
             let f = Frozen::build(keys.len(), |t| keys[t]);

@@ -65,7 +65,7 @@ pub(crate) fn import(
         Loc::Earlier { .. } => Place::File(String::new()),
     };
     let mut table = crate::values::ValueTable::new();
-    entities::register(&mut ctx.entities, &mut table, ids, &place, &mut diags);
+    entities::register(&mut ctx.entities, &mut table, ids, None, &place, &mut diags);
     ctx.values = Arc::new(table);
     scan.ids = Vec::new();
     for entry in &entries {

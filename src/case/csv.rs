@@ -56,6 +56,19 @@ impl<'a> CsvReader<'a> {
         }
     }
 
+    /// A reader of `text` from byte `pos`, the start of line `line` (a record's start:
+    /// see [`chunks`]); positions stay those of the whole text.
+    pub fn resume(text: &'a str, pos: usize, line: u32) -> CsvReader<'a> {
+        CsvReader {
+            pos,
+            line,
+            line_start: pos,
+            record_line: line,
+            record_start: pos,
+            ..CsvReader::new(text)
+        }
+    }
+
     /// The whole text being read.
     pub fn text(&self) -> &'a str {
         self.text
@@ -231,6 +244,11 @@ impl<'a> CsvReader<'a> {
         self.record_start
     }
 
+    /// Where reading goes on: (byte offset, line).
+    pub fn resume_at(&self) -> (usize, u32) {
+        (self.pos, self.line)
+    }
+
     /// How many fields the current record has.
     pub fn width(&self) -> usize {
         self.fields.len()
@@ -252,6 +270,33 @@ impl<'a> CsvReader<'a> {
             None => self.fields.last().map(|f| f.pos).unwrap_or_default(),
         }
     }
+}
+
+/// Where to cut `text` (from byte `from`, the start of line `line`) into pieces of
+/// about `size` bytes that can be read apart: (start, line of the start, end), each
+/// starting at a record. Only a text with no quote and no carriage return is cut (a
+/// quoted field may hold a line break, and a lone CR ends a line too); any other is one
+/// piece.
+pub fn chunks(text: &str, from: usize, line: u32, size: usize) -> Vec<(usize, u32, usize)> {
+    let bytes = text.as_bytes();
+    let rest = &bytes[from.min(bytes.len())..];
+    if rest.len() <= size || rest.iter().any(|&b| b == b'"' || b == b'\r') {
+        return vec![(from, line, bytes.len())];
+    }
+    let mut out = Vec::new();
+    let (mut start, mut line) = (from, line);
+    while start < bytes.len() {
+        let mut end = (start + size).min(bytes.len());
+        // To just after the next line break.
+        end += bytes[end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len() - end, |p| p + 1);
+        out.push((start, line, end));
+        line += bytes[start..end].iter().filter(|&&b| b == b'\n').count() as u32;
+        start = end;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -302,5 +347,42 @@ mod tests {
         );
         let err = records("a\n\"x\"y,z\n").err();
         assert_eq!(err.map(|e| e.pos.start), Some(5));
+    }
+
+    /// Pieces read apart give the records, lines and offsets of one reading.
+    #[test]
+    fn case_csv_chunks_read_like_the_whole() {
+        let mut text = String::from("id,name\n");
+        for i in 0..500 {
+            text.push_str(&format!("p{i},Name {i}\n"));
+            if i % 97 == 0 {
+                text.push('\n');
+            }
+        }
+        let read = |r: &mut CsvReader| {
+            let mut out = Vec::new();
+            while let Ok(true) = r.next_record() {
+                out.push((
+                    r.record_line(),
+                    r.record_start(),
+                    r.field(0).to_string(),
+                    r.pos(1),
+                ));
+            }
+            out
+        };
+        let mut whole = CsvReader::new(&text);
+        let _ = whole.next_record();
+        let after_header = whole.record_start() + "id,name\n".len();
+        let want = read(&mut whole);
+        let pieces = chunks(&text, after_header, 2, 700);
+        assert!(pieces.len() > 5);
+        let mut got = Vec::new();
+        for (start, line, end) in pieces {
+            got.extend(read(&mut CsvReader::resume(&text[..end], start, line)));
+        }
+        assert_eq!(got, want);
+        assert_eq!(chunks("a\r\nb\r\n", 0, 1, 2), vec![(0, 1, 6)]);
+        assert_eq!(chunks("\"a\"\nb\n", 0, 1, 2), vec![(0, 1, 6)]);
     }
 }

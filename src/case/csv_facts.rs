@@ -87,46 +87,63 @@ fn header(
     (out.diags.len() == before).then_some(cols)
 }
 
-/// The ids defined by an entity CSV file (file number `file` of the case), each with
-/// its kind, cell and the [`hash_str`] the value table files it under (computed here,
-/// on the reading thread); with `records`, each row's (line, start) too.
+/// The column of an entity CSV's ids and where its first record starts (byte, line),
+/// if its header names the column.
+pub(crate) fn id_column(text: &str, rel: &Relation) -> Option<(usize, usize, u32)> {
+    let id_name = rel.fields.first()?.name.as_str();
+    let mut r = CsvReader::new(text);
+    if r.next_record() != Ok(true) {
+        return None;
+    }
+    let col = (0..r.width()).find(|&i| r.field(i).trim() == id_name)?;
+    let (start, line) = r.resume_at();
+    Some((col, start, line))
+}
+
+/// The ids an entity CSV defines in one piece of it: `text[..end]` read from byte
+/// `start` at line `line` (see [`super::csv::chunks`]).
+pub(crate) struct IdPiece {
+    /// Each id with its kind and cell (in file number `file` of the case).
+    pub ids: Vec<(Arc<str>, KindId, Loc)>,
+    /// Each id's [`hash_str`], the value table's (computed here, on a reading thread).
+    pub hashes: Vec<u64>,
+    /// Each row's (line, start), if asked for.
+    pub records: Option<Vec<(u32, u32)>>,
+}
+
+/// Reads the ids of column `col` of `text[start..]` ([`IdPiece`]).
 pub(crate) fn entity_ids(
     text: &str,
-    rel: &Relation,
+    (start, line): (usize, u32),
+    col: usize,
     kind: KindId,
     file: u32,
-    mut records: Option<&mut Vec<(u32, u32)>>,
-) -> (Vec<(Arc<str>, KindId, Loc)>, Vec<u64>) {
-    let mut r = CsvReader::new(text);
-    let mut out = Vec::new();
-    let mut hashes = Vec::new();
-    let Some(id_name) = rel.fields.first().map(|f| f.name.as_str()) else {
-        return (out, hashes);
+    records: bool,
+) -> IdPiece {
+    let mut r = CsvReader::resume(text, start, line);
+    let lines = text.as_bytes()[start.min(text.len())..]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    let mut piece = IdPiece {
+        ids: Vec::with_capacity(lines),
+        hashes: Vec::with_capacity(lines),
+        records: records.then(|| Vec::with_capacity(lines)),
     };
-    if r.next_record() != Ok(true) {
-        return (out, hashes);
-    }
-    let Some(col) = (0..r.width()).find(|&i| r.field(i).trim() == id_name) else {
-        return (out, hashes);
-    };
-    let lines = text.bytes().filter(|&b| b == b'\n').count();
-    out.reserve(lines);
-    hashes.reserve(lines);
-    if let Some(recs) = records.as_deref_mut() {
-        recs.reserve(lines);
-    }
     while let Ok(true) = r.next_record() {
         let id = r.field(col).trim();
         if !id.is_empty() {
             let pos = r.pos(col).into();
-            hashes.push(hash_str(StrKind::Entity, id));
-            out.push((Arc::from(id), kind, Loc::Here { file, pos }));
-            if let Some(recs) = records.as_deref_mut() {
+            piece.hashes.push(hash_str(StrKind::Entity, id));
+            piece
+                .ids
+                .push((Arc::from(id), kind, Loc::Here { file, pos }));
+            if let Some(recs) = &mut piece.records {
                 recs.push((r.record_line(), r.record_start() as u32));
             }
         }
     }
-    (out, hashes)
+    piece
 }
 
 /// Whether an entity CSV can be loaded for its ids alone, its other fields read only

@@ -617,68 +617,106 @@ fn register_entities(
         .sum();
     table.reserve(lines);
     ctx.entities.reserve(lines);
-    // The CSV files' ids are read on another thread, a file ahead of their registering
-    // here (which must go in definition order).
+    // The CSV files' ids are read in pieces on the loading threads while they are
+    // registered here, piece by piece in definition order.
     let program = ctx.program;
-    let scan_csv = |i: usize, inp: &Input| -> Option<Scanned> {
-        let rel = program.rel(program.rel_by_name(&inp.entry.stem)?);
-        let RelKind::Entity(kind) = rel.kind else {
-            return None;
+    let mut pieces: Vec<Piece> = Vec::new();
+    for (i, inp) in inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, inp)| inp.doc.is_none())
+    {
+        let Some(rel) = program.rel_by_name(&inp.entry.stem).map(|r| program.rel(r)) else {
+            continue;
         };
-        let mut records = lazy[i].map(|_| Vec::new());
-        let (ids, hashes) = csv_facts::entity_ids(inp.text, rel, kind, i as u32, records.as_mut());
-        Some((ids, Some(hashes), records))
+        let RelKind::Entity(kind) = rel.kind else {
+            continue;
+        };
+        if let Some((col, start, line)) = csv_facts::id_column(inp.text, rel) {
+            for (start, line, end) in csv::chunks(inp.text, start, line, ID_PIECE) {
+                pieces.push((i, (start, line), end, col, kind));
+            }
+        }
+    }
+    let read_piece = |p: usize| {
+        let (i, at, end, col, kind) = pieces[p];
+        let text = &inputs[i].text[..end];
+        csv_facts::entity_ids(text, at, col, kind, i as u32, lazy[i].is_some())
     };
-    let scanned_csv = |i: usize, inp: &Input| match inp.doc {
-        Some(_) => None,
-        None => scan_csv(i, inp),
-    };
+    let workers = if threads() > 1 { threads() } else { 0 };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let pieces = &pieces;
     std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Scanned>>(1);
-        if threads() > 1 {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, csv_facts::IdPiece)>();
+        for _ in 0..workers.min(pieces.len()) {
+            let (tx, next, read_piece) = (tx.clone(), &next, &read_piece);
             s.spawn(move || {
-                for (i, inp) in inputs.iter().enumerate() {
-                    if tx.send(scanned_csv(i, inp)).is_err() {
+                loop {
+                    let p = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if p >= pieces.len() || tx.send((p, read_piece(p))).is_err() {
                         break;
                     }
                 }
             });
-        } else {
-            drop(tx);
         }
-        for (i, inp) in inputs.iter().enumerate() {
-            let scanned = match threads() > 1 {
-                true => rx.recv().ok().flatten(),
-                false => scanned_csv(i, inp),
-            };
-            let (ids, hashes, records) = match (&inp.doc, scanned) {
-                (Some(doc), _) => {
-                    let file = i as u32;
-                    let found = toml_facts::entity_ids(
-                        &TomlFile::new(&inp.entry.display, inp.text),
-                        ctx,
-                        doc,
-                    );
-                    let ids = found
-                        .into_iter()
-                        .map(|(id, k, pos)| {
-                            let pos = pos.into();
-                            (id, k, Loc::Here { file, pos })
-                        })
-                        .collect();
-                    (ids, None, lazy[i].map(|_| Vec::new()))
+        drop(tx);
+        let mut arrived: Vec<Option<csv_facts::IdPiece>> =
+            (0..pieces.len()).map(|_| None).collect();
+        let mut piece_of = |p: usize| -> csv_facts::IdPiece {
+            if workers == 0 {
+                return read_piece(p);
+            }
+            while arrived[p].is_none() {
+                match rx.recv() {
+                    Ok((q, got)) => arrived[q] = Some(got),
+                    // A reader panicked: the scope passes the panic on.
+                    Err(_) => break,
                 }
-                (None, Some(scanned)) => scanned,
-                (None, None) => (Vec::new(), None, lazy[i].map(|_| Vec::new())),
-            };
-            let values = entities::register(&mut ctx.entities, table, ids, hashes, &place, diags);
-            if let Some(records) = records {
-                let rows: Vec<(u32, u32, u32)> = records
+            }
+            arrived[p].take().unwrap_or_else(|| csv_facts::IdPiece {
+                ids: Vec::new(),
+                hashes: Vec::new(),
+                records: None,
+            })
+        };
+        let mut p = 0;
+        for (i, inp) in inputs.iter().enumerate() {
+            let mut rows: Vec<(u32, u32, u32)> = Vec::new();
+            if let Some(doc) = &inp.doc {
+                let file = i as u32;
+                let found =
+                    toml_facts::entity_ids(&TomlFile::new(&inp.entry.display, inp.text), ctx, doc);
+                let ids = found
                     .into_iter()
-                    .zip(values)
-                    .filter(|(_, v)| *v != u32::MAX)
-                    .map(|((line, start), v)| (v, line, start))
+                    .map(|(id, k, pos)| {
+                        let pos = pos.into();
+                        (id, k, Loc::Here { file, pos })
+                    })
                     .collect();
+                entities::register(&mut ctx.entities, table, ids, None, &place, diags);
+            }
+            while p < pieces.len() && pieces[p].0 == i {
+                let piece = piece_of(p);
+                p += 1;
+                let values = entities::register(
+                    &mut ctx.entities,
+                    table,
+                    piece.ids,
+                    Some(piece.hashes),
+                    &place,
+                    diags,
+                );
+                if let Some(records) = piece.records {
+                    rows.extend(
+                        records
+                            .into_iter()
+                            .zip(values)
+                            .filter(|(_, v)| *v != u32::MAX)
+                            .map(|((line, start), v)| (v, line, start)),
+                    );
+                }
+            }
+            if lazy[i].is_some() {
                 lazy_rows.push(rows);
             }
         }
@@ -688,13 +726,11 @@ fn register_entities(
     lazy_rows
 }
 
-/// An entity CSV file's ids (each with its kind and cell), their hashes and, if it is
-/// loaded lazily, each row's (line, start).
-type Scanned = (
-    Vec<(Arc<str>, crate::ir::KindId, Loc)>,
-    Option<Vec<u64>>,
-    Option<Vec<(u32, u32)>>,
-);
+/// The size of the pieces entity CSV files are read in, in bytes.
+const ID_PIECE: usize = 4 << 20;
+
+/// A piece of an entity CSV file: (input, (start, line), end, id column, kind).
+type Piece = (usize, (usize, u32), usize, usize, crate::ir::KindId);
 
 /// The place of a location: in a loaded file, or the file and line of an earlier case.
 fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {

@@ -382,3 +382,35 @@ fn case_errors_from_all_files_are_sorted_and_facts_untouched() {
     assert_eq!(files, vec!["a.toml", "b.toml", "b.toml"]);
     assert!(facts.is_empty());
 }
+
+/// A large entity file is read in pieces on several threads: ids defined twice across
+/// pieces are still found, in file order, with the first definition's line.
+#[test]
+fn case_error_duplicate_ids_across_the_pieces_of_a_large_file() {
+    let n = 400_000u32; // about 11 MB: three pieces
+    let mut people = String::from("id,name\n");
+    for i in 0..n {
+        people.push_str(&format!("p{i},Person number {i}\n"));
+    }
+    people.push_str("p7,Again\n");
+    people.push_str(&format!("p{},Once more\n", n - 1));
+    let (loaded, _) = load(&[("person.csv", &people)]);
+    let all = loaded.err().unwrap_or_default();
+    let got: Vec<_> = all.iter().map(super::summary).collect();
+    let dup = |line, id: &str| {
+        let msg = format!("entity id `{id}` is defined twice");
+        p("duplicate_id", "person.csv", line, 1, &msg)
+    };
+    assert_eq!(
+        got,
+        vec![dup(n + 2, "p7"), dup(n + 3, &format!("p{}", n - 1))]
+    );
+    let first: Vec<u32> = all
+        .iter()
+        .filter_map(|d| match d.notes.first() {
+            Some((Place::Point { line, .. }, _)) => Some(*line),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(first, vec![9, n + 1]);
+}

@@ -81,6 +81,8 @@ pub(crate) struct EntityMap {
 #[derive(Debug, Clone)]
 struct Dense {
     prefix: Box<[u8]>,
+    /// [`prefix_key`] of `prefix`.
+    key: u64,
     kind: KindId,
     slots: Vec<u32>,
     affine: Option<(u32, u32)>,
@@ -129,6 +131,25 @@ fn may_grow(count: usize, n: u32) -> bool {
     (n as usize) < 4 * (count + 1) + 4096
 }
 
+/// A prefix of up to 7 bytes as one integer (bytes and length), so finding its array
+/// is a comparison of integers; `u64::MAX` for longer ones (compared as bytes).
+fn prefix_key(prefix: &[u8]) -> u64 {
+    if prefix.len() > 7 {
+        return u64::MAX;
+    }
+    prefix
+        .iter()
+        .rev()
+        .fold(prefix.len() as u64, |k, &b| (k << 8) | u64::from(b))
+}
+
+/// The array of `prefix` (whose [`prefix_key`] is `key`), if there is one.
+fn find_dense(dense: &[Dense], prefix: &[u8], key: u64) -> Option<usize> {
+    dense
+        .iter()
+        .position(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
+}
+
 /// `id` as a prefix and a number written in canonical decimal (one to nine digits, no
 /// leading zero): `p17` is (`p`, 17); `p017`, `p`, `17x` and `p1234567890` are not.
 fn numbered(id: &[u8]) -> Option<(&[u8], u32)> {
@@ -166,7 +187,8 @@ impl EntityMap {
     pub fn get(&self, id: &str) -> Option<(u32, KindId)> {
         let id = id.as_bytes();
         if let Some((prefix, n)) = numbered(id)
-            && let Some(d) = self.dense.iter().find(|d| *d.prefix == *prefix)
+            && let Some(d) = find_dense(&self.dense, prefix, prefix_key(prefix))
+                .map(|i| &self.dense[i])
             && let Some(value) = d.get(n)
         {
             return Some((value, d.kind));
@@ -220,11 +242,13 @@ impl EntityMap {
         let Some((prefix, n)) = numbered(id) else {
             return false;
         };
-        let d = match self.dense.iter().position(|d| *d.prefix == *prefix) {
+        let key = prefix_key(prefix);
+        let d = match find_dense(&self.dense, prefix, key) {
             Some(i) => &mut self.dense[i],
             None if self.dense.len() < MAX_DENSE_PREFIXES => {
                 self.dense.push(Dense {
                     prefix: prefix.into(),
+                    key,
                     kind,
                     slots: Vec::new(),
                     affine: None,

@@ -87,6 +87,15 @@ fn header(
     (out.diags.len() == before).then_some(cols)
 }
 
+/// `s.trim()`, without scanning for whitespace when `s` starts and ends with a printable
+/// ASCII byte (every byte from `!` to `~` is no part of any whitespace character).
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(b'!'..=b'~'), Some(b'!'..=b'~')) => s,
+        _ => s.trim(),
+    }
+}
+
 /// The column of an entity CSV's ids and where its first record starts (byte, line),
 /// if its header names the column.
 pub(crate) fn id_column(text: &str, rel: &Relation) -> Option<(usize, usize, u32)> {
@@ -131,7 +140,7 @@ pub(crate) fn entity_ids(
         records: records.then(|| Vec::with_capacity(lines)),
     };
     while let Ok(true) = r.next_record() {
-        let id = r.field(col).trim();
+        let id = trim(r.field(col));
         if !id.is_empty() {
             let pos = r.pos(col).into();
             piece.hashes.push(hash_str(StrKind::Entity, id));
@@ -297,7 +306,7 @@ fn flat_fact(
     ids.resize(rel.arity(), UNSET);
     let mut meta: Meta = (Vec::new(), Status::default(), None);
     for i in 0..r.width() {
-        let cell = r.field(i).trim();
+        let cell = trim(r.field(i));
         if cell.is_empty() {
             continue;
         }
@@ -356,7 +365,7 @@ fn fact(
     row.resize(rel.arity(), None);
     let mut meta: Meta = (Vec::new(), Status::default(), None);
     for i in 0..r.width() {
-        let cell = r.field(i).trim();
+        let cell = trim(r.field(i));
         if cell.is_empty() {
             continue;
         }

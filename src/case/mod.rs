@@ -352,13 +352,17 @@ pub fn load_case_with(
     // Shared while rows are converted; given back before facts are added.
     ctx.values = facts.values().clone();
     crate::timings::mark("load case: entity ids registered");
-    let mut converted = par_map(
-        &inputs.iter().zip(&lazy).collect::<Vec<_>>(),
-        |(inp, lazy)| match lazy {
-            Some(_) => Converted::default(),
-            None => convert_input(inp, &ctx),
-        },
-    );
+    // Largest files first, so no thread is left with a large one at the end.
+    let mut jobs: Vec<(usize, &Input)> = inputs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| lazy[*i].is_none())
+        .collect();
+    jobs.sort_by_key(|(_, inp)| std::cmp::Reverse(inp.text.len()));
+    let mut converted: Vec<Converted> = inputs.iter().map(|_| Converted::default()).collect();
+    for ((i, _), c) in jobs.iter().zip(par_map(&jobs, |(_, inp)| convert_input(inp, &ctx))) {
+        converted[*i] = c;
+    }
     for entry in &listing.ftm {
         converted.push(ftm::convert(entry, &mut scan, &ctx));
     }

@@ -213,12 +213,13 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
     let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
     let mut texts: Vec<TextCache> = (0..rel.arity()).map(|_| TextCache::default()).collect();
     let mut ids: Vec<u32> = Vec::with_capacity(rel.arity());
+    let mut days = DayCache::default();
     let mut errors = 0usize;
     loop {
         let problem = match r.next_record() {
             Ok(false) => break,
             Ok(true) => match &mut out.flat {
-                Some(flat) => match flat_fact(ctx, rel, &cols, &r, &mut ids, flat) {
+                Some(flat) => match flat_fact(ctx, rel, &cols, &r, &mut ids, flat, &mut days) {
                     Ok(()) => continue,
                     Err(b) => *b,
                 },
@@ -291,6 +292,52 @@ fn meta_cell(
 /// Not yet given a value in this row.
 const UNSET: u32 = u32::MAX;
 
+/// The file-local ids of the `YYYY-MM-DD` cells seen lately, by their eight digits: a
+/// date column repeats a few thousand days, so most cells are found here without being
+/// parsed, hashed as values or looked up in the file's table. Direct-mapped: a slot
+/// holds the last day that fell in it.
+struct DayCache {
+    slots: Vec<(u64, u32)>,
+}
+
+impl Default for DayCache {
+    fn default() -> DayCache {
+        DayCache {
+            slots: vec![(u64::MAX, 0); DayCache::SLOTS],
+        }
+    }
+}
+
+impl DayCache {
+    const SLOTS: usize = 4096;
+
+    /// The eight digits of a `YYYY-MM-DD` cell as one integer (not checked as digits:
+    /// only cells once converted without error are put in the cache).
+    fn key(cell: &str) -> Option<u64> {
+        let b = cell.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        Some(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[5], b[6], b[8], b[9]]))
+    }
+
+    fn slot(key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize
+    }
+
+    fn get(&self, cell: &str) -> Option<u32> {
+        let key = DayCache::key(cell)?;
+        let (k, id) = self.slots[DayCache::slot(key)];
+        (k == key).then_some(id)
+    }
+
+    fn put(&mut self, cell: &str, id: u32) {
+        if let Some(key) = DayCache::key(cell) {
+            self.slots[DayCache::slot(key)] = (key, id);
+        }
+    }
+}
+
 /// One row of a plain relation, straight to value ids in `flat`: entities by their id in
 /// the fact set's table, other values interned in the file's own. The first problem in
 /// the row is returned and nothing is added.
@@ -301,6 +348,7 @@ fn flat_fact(
     r: &CsvReader,
     ids: &mut Vec<u32>,
     flat: &mut FlatRows,
+    days: &mut DayCache,
 ) -> Res<()> {
     ids.clear();
     ids.resize(rel.arity(), UNSET);
@@ -327,6 +375,16 @@ fn flat_fact(
                         }
                     },
                     Type::Text | Type::Any => flat.local.intern_str(StrKind::Text, cell),
+                    Type::Date => match days.get(cell) {
+                        Some(id) => id,
+                        None => {
+                            let id = flat
+                                .local
+                                .intern_owned(ctx.parse_text(field, cell).map_err(at)?);
+                            days.put(cell, id);
+                            id
+                        }
+                    },
                     _ => flat
                         .local
                         .intern_owned(ctx.parse_text(field, cell).map_err(at)?),

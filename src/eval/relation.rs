@@ -64,10 +64,12 @@ impl Frozen {
         for w in bounds.windows(2) {
             entries[w[0] as usize..w[1] as usize].sort_unstable();
         }
-        // About two to four tuples a bucket.
+        // About two to four tuples a bucket, but no more than 2^15 buckets: a directory
+        // of 128 KiB at most stays in the cache, and within a larger bucket a hash is
+        // found by interpolation (see `run`).
         let bits = match n {
             0..=3 => 0,
-            _ => (usize::BITS - 1 - n.leading_zeros() - 1).min(31),
+            _ => (usize::BITS - 1 - n.leading_zeros() - 1).min(DIR_BITS),
         };
         let bucket = |h: u32| {
             if bits == 0 {
@@ -97,9 +99,61 @@ impl Frozen {
             return &[];
         };
         let bucket = &self.entries[lo as usize..hi as usize];
-        let from = bucket.partition_point(|e| e.0 < h32);
-        let to = bucket.partition_point(|e| e.0 <= h32);
-        &bucket[from..to]
+        if bucket.len() <= 8 {
+            let from = bucket.partition_point(|e| e.0 < h32);
+            let to = bucket.partition_point(|e| e.0 <= h32);
+            return &bucket[from..to];
+        }
+        // Hashes are uniform within the bucket's range: guess where `h32` falls, usually
+        // within a few entries (one cache line), and gallop from there.
+        let width = 32 - self.bits;
+        let offset = if width == 32 {
+            u64::from(h32)
+        } else {
+            u64::from(h32 & ((1u32 << width) - 1))
+        };
+        let guess = ((offset * bucket.len() as u64) >> width) as usize;
+        let from = first_at_least(bucket, h32, guess.min(bucket.len() - 1));
+        let len = bucket[from..].iter().take_while(|e| e.0 == h32).count();
+        &bucket[from..from + len]
+    }
+}
+
+/// Frozen directories have at most 2^`DIR_BITS` buckets.
+const DIR_BITS: u32 = 15;
+
+/// The first position of sorted `e` whose hash is at least `h`, galloping from `guess`
+/// (an index into `e`, which is not empty).
+fn first_at_least(e: &[(u32, u32)], h: u32, guess: usize) -> usize {
+    let n = e.len();
+    if e[guess].0 < h {
+        let (mut lo, mut step) = (guess + 1, 1);
+        let hi = loop {
+            let probe = lo + step - 1;
+            if probe >= n {
+                break n;
+            }
+            if e[probe].0 >= h {
+                break probe;
+            }
+            lo = probe + 1;
+            step *= 2;
+        };
+        lo + e[lo..hi].partition_point(|x| x.0 < h)
+    } else {
+        let (mut hi, mut step) = (guess, 1);
+        let lo = loop {
+            if hi < step {
+                break 0;
+            }
+            let probe = hi - step;
+            if e[probe].0 < h {
+                break probe + 1;
+            }
+            hi = probe;
+            step *= 2;
+        };
+        lo + e[lo..hi].partition_point(|x| x.0 < h)
     }
 }
 
@@ -556,7 +610,11 @@ mod tests {
     /// Runs are found whatever the spread of the hashes: skewed, all equal, at the ends.
     #[test]
     fn frozen_runs_are_found_for_skewed_hashes() {
+        let big: Vec<u32> = (0..300_000u32).map(|i| i.wrapping_mul(2_654_435_761) | 1).collect();
         let shapes: Vec<Vec<u32>> = vec![
+            big,
+            (0..300_000u32).map(|i| (i % 5000).wrapping_mul(2_654_435_761)).collect(),
+            (0..300_000u32).map(|i| i << 12).collect(),
             vec![7; 1000],
             (0..1000)
                 .map(|i| if i % 2 == 0 { 0 } else { u32::MAX })
@@ -569,7 +627,7 @@ mod tests {
         ];
         for keys in shapes {
             let f = Frozen::build(keys.len(), |t| keys[t]);
-            let mut probes: Vec<u32> = keys.clone();
+            let mut probes: Vec<u32> = keys.iter().step_by(keys.len() / 300 + 1).copied().collect();
             probes.extend([0, 1, 6, 8, 50, u32::MAX, u32::MAX - 5, 1 << 31]);
             for h in probes {
                 let want: Vec<u32> = (0..keys.len() as u32)

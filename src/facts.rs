@@ -252,7 +252,9 @@ impl FactSet {
 #[derive(Debug, Clone, Default)]
 pub struct Tuples {
     width: usize,
-    ids: Vec<u32>,
+    /// Shared with the evaluator, which reads base tuples where they are (copied only
+    /// if either side then changes them).
+    ids: std::sync::Arc<Vec<u32>>,
     origins: Vec<OriginId>,
 }
 
@@ -280,7 +282,7 @@ impl Tuples {
             self.width,
             "every tuple of a relation has the same length"
         );
-        self.ids.extend_from_slice(ids);
+        std::sync::Arc::make_mut(&mut self.ids).extend_from_slice(ids);
         self.origins.push(origin);
     }
 
@@ -310,18 +312,19 @@ impl Tuples {
             "every tuple of a relation has the same length"
         );
         assert_eq!(ids.len(), width * origins.len(), "one tuple per origin");
+        let all = std::sync::Arc::make_mut(&mut self.ids);
         if !swapped || width < 2 {
-            self.ids.extend_from_slice(ids);
+            all.extend_from_slice(ids);
             self.origins.extend_from_slice(origins);
             return;
         }
         for (t, &origin) in ids.chunks_exact(width).zip(origins) {
             if t[0] != t[1] {
-                self.ids.extend_from_slice(&[t[1], t[0]]);
-                self.ids.extend_from_slice(&t[2..]);
+                all.extend_from_slice(&[t[1], t[0]]);
+                all.extend_from_slice(&t[2..]);
                 self.origins.push(origin);
             }
-            self.ids.extend_from_slice(t);
+            all.extend_from_slice(t);
             self.origins.push(origin);
         }
     }
@@ -338,12 +341,17 @@ impl Tuples {
 
     /// Every value id of every tuple, in order (to rewrite ids in place).
     pub fn ids_mut(&mut self) -> &mut [u32] {
-        &mut self.ids
+        std::sync::Arc::make_mut(&mut self.ids).as_mut_slice()
+    }
+
+    /// Every value id of every tuple, shared (see [`Tuples`]).
+    pub(crate) fn shared_ids(&self) -> std::sync::Arc<Vec<u32>> {
+        self.ids.clone()
     }
 
     /// Room for `n` more tuples of `width` values.
     pub fn reserve(&mut self, n: usize, width: usize) {
-        self.ids.reserve(n * width);
+        std::sync::Arc::make_mut(&mut self.ids).reserve(n * width);
         self.origins.reserve(n);
     }
 }

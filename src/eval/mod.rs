@@ -224,7 +224,7 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
                     }
                 }
             } else {
-                let keep = rel.load_base(tuples.ids(), tuples.len());
+                let keep = rel.load_shared(&tuples.shared_ids(), tuples.len());
                 if provenance {
                     for (o, _) in tuples.origins().iter().zip(keep).filter(|(_, k)| *k) {
                         prov.push_base(*o);

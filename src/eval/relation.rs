@@ -5,6 +5,7 @@
 //! previous iteration's), in one vector: datafrog's stable/recent as two index ranges.
 
 use std::hash::Hasher;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHasher};
 
@@ -282,14 +283,16 @@ pub(crate) const END: u32 = NONE;
 #[derive(Debug, Clone)]
 pub(crate) struct Rel {
     pub(crate) arity: usize,
-    data: Vec<u32>,
+    /// Shared with the fact set for base facts stored as they are (see
+    /// [`Rel::load_shared`]); copied on the first write.
+    data: Arc<Vec<u32>>,
     len: u32,
     /// Tuples `[0, stable)` are stable, `[stable, recent)` recent.
     pub(crate) stable: u32,
     pub(crate) recent: u32,
     pub(crate) indexes: Vec<Index>,
     /// Whether the set index (slot 0) covers every tuple; base facts stored by
-    /// [`Rel::load_base`] leave it to be built when first needed.
+    /// [`Rel::load_shared`] leave it to be built when first needed.
     set_ready: bool,
 }
 
@@ -297,7 +300,7 @@ impl Rel {
     pub(crate) fn new(arity: usize) -> Rel {
         Rel {
             arity,
-            data: Vec::new(),
+            data: Arc::default(),
             len: 0,
             stable: 0,
             recent: 0,
@@ -315,7 +318,43 @@ impl Rel {
     /// with a small table (tuples are compared only when their 64-bit hashes are equal).
     /// No index is built: the set index is built by [`Rel::ensure_set`] if a lookup ever
     /// needs it.
+    #[cfg(test)]
     pub(crate) fn load_base(&mut self, ids: &[u32], n: usize) -> Vec<bool> {
+        let keep = self.repeats(ids, n);
+        self.fill(ids, &keep);
+        keep
+    }
+
+    /// Stores `n` base tuples (the fact set's own vector of ids) as [`Rel::load_base`]
+    /// does; when no tuple repeats, the relation reads that vector as it is, sharing it
+    /// rather than copying it (a later write copies it first).
+    pub(crate) fn load_shared(&mut self, ids: &Arc<Vec<u32>>, n: usize) -> Vec<bool> {
+        let keep = self.repeats(ids, n);
+        if ids.len() == n * self.arity && keep.iter().all(|&k| k) {
+            self.data = ids.clone();
+            self.len = n as u32;
+            self.set_ready = false;
+        } else {
+            self.fill(ids, &keep);
+        }
+        keep
+    }
+
+    /// Stores the tuples of `ids` that `keep` says, in order, into the empty relation.
+    fn fill(&mut self, ids: &[u32], keep: &[bool]) {
+        let width = self.arity;
+        let kept = keep.iter().filter(|&&k| k).count();
+        let data = Arc::make_mut(&mut self.data);
+        data.reserve(kept * width);
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            data.extend_from_slice(&ids[i * width..(i + 1) * width]);
+        }
+        self.len = kept as u32;
+        self.set_ready = false;
+    }
+
+    /// Which of the `n` tuples of `ids` to keep: the first of each repeated one.
+    fn repeats(&self, ids: &[u32], n: usize) -> Vec<bool> {
         let width = self.arity;
         debug_assert!(self.len == 0 && ids.len() == n * width);
         let tuple = |i: usize| &ids[i * width..(i + 1) * width];
@@ -365,17 +404,10 @@ impl Rel {
                 }
             }
         }
-        let kept = keep.iter().filter(|&&k| k).count();
-        self.data.reserve(kept * width);
-        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
-            self.data.extend_from_slice(tuple(i));
-        }
-        self.len = kept as u32;
-        self.set_ready = false;
         keep
     }
 
-    /// Builds the set index if [`Rel::load_base`] left it out.
+    /// Builds the set index if [`Rel::load_shared`] left it out.
     pub(crate) fn ensure_set(&mut self) {
         if self.set_ready {
             return;
@@ -434,7 +466,7 @@ impl Rel {
 
     /// Makes room for `n` more tuples in the data and the set index.
     pub(crate) fn reserve(&mut self, n: usize) {
-        self.data.reserve(n * self.arity);
+        Arc::make_mut(&mut self.data).reserve(n * self.arity);
         for ix in &mut self.indexes {
             ix.thaw();
             ix.heads.reserve(n);
@@ -468,7 +500,7 @@ impl Rel {
     pub(crate) fn push(&mut self, tuple: &[u32]) -> u32 {
         self.ensure_set();
         let idx = self.len;
-        self.data.extend_from_slice(tuple);
+        Arc::make_mut(&mut self.data).extend_from_slice(tuple);
         self.len += 1;
         let s = idx as usize * self.arity;
         for ix in &mut self.indexes {
@@ -497,7 +529,7 @@ impl Rel {
         }
         next.push(*head);
         *head = idx;
-        self.data.extend_from_slice(tuple);
+        Arc::make_mut(&mut self.data).extend_from_slice(tuple);
         self.len += 1;
         let s = idx as usize * arity;
         for ix in &mut self.indexes[1..] {
@@ -508,7 +540,10 @@ impl Rel {
 
     /// Empties the relation, keeping its indexes' columns and capacity.
     pub(crate) fn clear(&mut self) {
-        self.data.clear();
+        match Arc::get_mut(&mut self.data) {
+            Some(data) => data.clear(),
+            None => self.data = Arc::default(),
+        }
         self.len = 0;
         self.stable = 0;
         self.recent = 0;
@@ -637,5 +672,26 @@ mod tests {
                 assert_eq!(got, want, "hash {h}");
             }
         }
+    }
+
+    /// Base tuples without repeats are shared with the fact set, not copied; adding to
+    /// the relation copies them first, leaving the fact set's untouched. With repeats
+    /// they are copied, as by `load_base`.
+    #[test]
+    fn base_tuples_are_shared_until_written() {
+        let ids = Arc::new(vec![1, 2, 3, 4, 5, 6]);
+        let mut rel = Rel::new(2);
+        assert_eq!(rel.load_shared(&ids, 3), vec![true; 3]);
+        assert!(Arc::ptr_eq(&rel.data, &ids));
+        assert_eq!(rel.insert(&[7, 8]), Some(3));
+        assert!(!Arc::ptr_eq(&rel.data, &ids));
+        assert_eq!(*ids, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(rel.tuple(3), &[7, 8]);
+        assert_eq!(rel.position(&[3, 4]), Some(1));
+        let repeated = Arc::new(vec![1, 2, 1, 2, 5, 6]);
+        let mut rel = Rel::new(2);
+        assert_eq!(rel.load_shared(&repeated, 3), vec![true, false, true]);
+        assert!(!Arc::ptr_eq(&rel.data, &repeated));
+        assert_eq!((rel.len(), rel.tuple(1)), (2, &[5u32, 6][..]));
     }
 }

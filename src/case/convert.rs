@@ -187,8 +187,8 @@ impl EntityMap {
     pub fn get(&self, id: &str) -> Option<(u32, KindId)> {
         let id = id.as_bytes();
         if let Some((prefix, n)) = numbered(id)
-            && let Some(d) = find_dense(&self.dense, prefix, prefix_key(prefix))
-                .map(|i| &self.dense[i])
+            && let Some(d) =
+                find_dense(&self.dense, prefix, prefix_key(prefix)).map(|i| &self.dense[i])
             && let Some(value) = d.get(n)
         {
             return Some((value, d.kind));

@@ -318,7 +318,9 @@ impl DayCache {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        Some(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[5], b[6], b[8], b[9]]))
+        Some(u64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[5], b[6], b[8], b[9],
+        ]))
     }
 
     fn slot(key: u64) -> usize {

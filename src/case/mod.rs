@@ -360,7 +360,10 @@ pub fn load_case_with(
         .collect();
     jobs.sort_by_key(|(_, inp)| std::cmp::Reverse(inp.text.len()));
     let mut converted: Vec<Converted> = inputs.iter().map(|_| Converted::default()).collect();
-    for ((i, _), c) in jobs.iter().zip(par_map(&jobs, |(_, inp)| convert_input(inp, &ctx))) {
+    for ((i, _), c) in jobs
+        .iter()
+        .zip(par_map(&jobs, |(_, inp)| convert_input(inp, &ctx)))
+    {
         converted[*i] = c;
     }
     for entry in &listing.ftm {

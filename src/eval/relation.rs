@@ -645,10 +645,14 @@ mod tests {
     /// Runs are found whatever the spread of the hashes: skewed, all equal, at the ends.
     #[test]
     fn frozen_runs_are_found_for_skewed_hashes() {
-        let big: Vec<u32> = (0..300_000u32).map(|i| i.wrapping_mul(2_654_435_761) | 1).collect();
+        let big: Vec<u32> = (0..300_000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761) | 1)
+            .collect();
         let shapes: Vec<Vec<u32>> = vec![
             big,
-            (0..300_000u32).map(|i| (i % 5000).wrapping_mul(2_654_435_761)).collect(),
+            (0..300_000u32)
+                .map(|i| (i % 5000).wrapping_mul(2_654_435_761))
+                .collect(),
             (0..300_000u32).map(|i| i << 12).collect(),
             vec![7; 1000],
             (0..1000)

@@ -170,11 +170,17 @@ impl ValueTable {
         strs: &[&str],
         hashes: &[u64],
     ) -> Vec<Option<u32>> {
-        let mut out = vec![None; strs.len()];
+        self.find_many(hashes, |i, x| is_str(kind, strs[i], x))
+    }
+
+    /// The id of each `i`th value looked for (its hash `hashes[i]`, `eq(i, _)` telling it
+    /// from others), where present, probing the index in the order of its buckets.
+    fn find_many(&self, hashes: &[u64], eq: impl Fn(usize, &Value) -> bool) -> Vec<Option<u32>> {
+        let mut out = vec![None; hashes.len()];
         if self.values.is_empty() {
             return out;
         }
-        let order: Vec<u32> = (0..strs.len() as u32).collect();
+        let order: Vec<u32> = (0..hashes.len() as u32).collect();
         let order = crate::buckets::by_bucket(
             &order,
             |&i| spread(fold(hashes[i as usize])),
@@ -182,7 +188,7 @@ impl ValueTable {
         );
         for i in order {
             let i = i as usize;
-            out[i] = self.find(hashes[i], |x| is_str(kind, strs[i], x));
+            out[i] = self.find(hashes[i], |x| eq(i, x));
         }
         out
     }
@@ -195,28 +201,14 @@ impl ValueTable {
             return values.into_iter().map(|v| self.intern_owned(v)).collect();
         }
         let hashes: Vec<u64> = values.iter().map(hash_value).collect();
-        let mut ids: Vec<u32> = vec![u32::MAX; values.len()];
-        if !self.values.is_empty() {
-            let order: Vec<u32> = (0..values.len() as u32).collect();
-            let order = crate::buckets::by_bucket(
-                &order,
-                |&i| spread(fold(hashes[i as usize])),
-                self.index.capacity(),
-            );
-            for i in order {
-                let i = i as usize;
-                if let Some(id) = self.lookup_hashed(hashes[i], &values[i]) {
-                    ids[i] = id;
-                }
-            }
-        }
+        let known = self.find_many(&hashes, |i, x| *x == values[i]);
         let mut batch = self.batch();
-        for ((v, h), id) in values.into_iter().zip(hashes).zip(&mut ids) {
-            if *id == u32::MAX {
-                *id = batch.push_new(h, v);
-            }
-        }
-        ids
+        values
+            .into_iter()
+            .zip(hashes)
+            .zip(known)
+            .map(|((v, h), id)| id.unwrap_or_else(|| batch.push_new(h, v)))
+            .collect()
     }
 
     /// A batch of new values, indexed when the batch ends (see [`Batch`]).

@@ -698,3 +698,37 @@ fn audit_reads_only_what_the_rules_use_and_finds_the_same() {
         md.describe()
     );
 }
+
+/// Loading and evaluating on several threads (rule blocks side by side, files and
+/// indexes shared out) gives the report of one thread byte for byte: the workload's
+/// multi-block rules, with every finding's evidence and derivation.
+#[test]
+fn reports_do_not_depend_on_the_number_of_threads() {
+    for q in ["q2", "q4", "q1"] {
+        let rules = format!("benches/workload/{q}.coi");
+        let args = [
+            "audit",
+            "tests/sql_audit/workload",
+            "--rules",
+            &rules,
+            "--format",
+            "json",
+        ];
+        let run = |threads: &str| {
+            let run = probity_with(&args, |c| {
+                c.env("PROBITY_THREADS", threads);
+            });
+            assert_code(&run, 0);
+            run
+        };
+        let (one, four) = (run("1"), run("4"));
+        let strip = |s: &str| -> String {
+            s.lines()
+                .filter(|l| !l.contains("\"generated\""))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(one.stdout.contains("\"evidence\""), "{}", one.describe());
+        assert_eq!(strip(&one.stdout), strip(&four.stdout), "{q}");
+    }
+}

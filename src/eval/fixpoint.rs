@@ -4,8 +4,8 @@
 
 use super::compile::{Compiled, compile};
 use super::intern::{Interner, UNBOUND};
-use super::join::{AggState, Exec, Fail, Pending};
-use super::provenance::Prov;
+use super::join::{AggState, Exec, Fail, Pending, derivation_order};
+use super::provenance::{BASE, Prov};
 use super::relation::Rel;
 use super::{EvalOptions, expr::ExprError};
 use crate::diag::Diagnostic;
@@ -178,46 +178,206 @@ impl<'p> Engine<'p> {
     }
 
     /// One round: every clause variant (the delta variants when `delta`, else the rest).
+    ///
+    /// Consecutive variants of different clauses without aggregates run side by side on
+    /// the loading threads, each into a pending relation of its own, merged afterwards in
+    /// variant order as [`Exec::reconsider`] would have (new tuples in order, a tuple both
+    /// derived keeping the least derivation): the same tuples, order and derivations as
+    /// one after another. If a variant computes a value (its interned ids would depend on
+    /// the schedule), fails, or the batch could pass the tuple budget, the batch is run
+    /// again one variant after another, which decides.
     fn iterate(&mut self, ready: &mut Ready<'p>, delta: bool) -> Result<(), Box<Diagnostic>> {
-        for (c, aggs) in &mut ready.clauses {
-            for (d, ops) in &c.variants {
-                if d.is_some() != delta {
-                    continue;
-                }
-                let head = c.head.0 as usize;
-                let budget = self
-                    .opts
-                    .max_tuples
-                    .saturating_sub(self.derived + self.pending_len());
-                let mut exec = Exec {
-                    rels: &self.rels,
-                    provs: &self.prov,
-                    values: &mut self.values,
-                    params: self.params,
-                    out: &mut self.pending[head],
-                    aggs,
-                    head,
-                    head_vals: &c.head_vals,
-                    clause: c.clause.0,
-                    top_atoms: &c.top_atoms,
-                    env: vec![UNBOUND; c.nvars],
-                    prem: vec![(0, 0); c.nslots],
-                    buf: Vec::with_capacity(c.head_vals.len()),
-                    prem_buf: Vec::new(),
-                    budget,
-                    max_agg_bindings: self.opts.max_tuples,
-                    provenance: self.opts.provenance,
-                    max_agg_premises: self.opts.max_aggregate_premises,
-                };
-                match exec.run(ops, 0) {
-                    Ok(()) => {}
-                    Err(Fail::Expr(e)) => return Err(Box::new(self.expr_error(c.head, e))),
-                    Err(Fail::Limit) => return Err(Box::new(self.tuple_limit(c.head))),
-                    Err(Fail::AggLimit) => return Err(Box::new(self.agg_limit(c.head))),
+        let runs: Vec<(usize, usize)> = ready
+            .clauses
+            .iter()
+            .enumerate()
+            .flat_map(|(ci, (c, _))| {
+                c.variants
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, (d, _))| d.is_some() == delta)
+                    .map(move |(vi, _)| (ci, vi))
+            })
+            .collect();
+        let threads = crate::case::threads();
+        let aggregates: Vec<bool> = ready.clauses.iter().map(|(c, _)| c.naggs > 0).collect();
+        let alone = |ci: usize| aggregates[ci];
+        let mut k = 0;
+        while k < runs.len() {
+            let mut end = k + 1;
+            if threads > 1 && !alone(runs[k].0) {
+                while end < runs.len()
+                    && end - k < threads
+                    && !alone(runs[end].0)
+                    && !runs[k..end].iter().any(|r| r.0 == runs[end].0)
+                {
+                    end += 1;
                 }
             }
+            if end - k < 2 || !self.run_side_by_side(ready, &runs[k..end]) {
+                for &(ci, vi) in &runs[k..end] {
+                    self.run_variant(ready, ci, vi)?;
+                }
+            }
+            k = end;
         }
         Ok(())
+    }
+
+    /// Runs `batch` (variants of distinct clauses) on threads of their own and merges
+    /// their tuples; `false` (nothing changed) if the batch must run one by one instead.
+    fn run_side_by_side(&mut self, ready: &Ready<'p>, batch: &[(usize, usize)]) -> bool {
+        let budget = self
+            .opts
+            .max_tuples
+            .saturating_sub(self.derived + self.pending_len());
+        let (rels, provs, params, opts) = (&self.rels, &self.prov, self.params, self.opts);
+        let values = &self.values;
+        let results: Vec<Option<Pending>> = std::thread::scope(|s| {
+            let workers: Vec<_> = batch
+                .iter()
+                .map(|&(ci, vi)| {
+                    s.spawn(move || {
+                        let c = &ready.clauses[ci].0;
+                        let ops = &c.variants[vi].1;
+                        let head = c.head.0 as usize;
+                        let mut values = values.clone();
+                        let before = values.len();
+                        let mut out = Pending {
+                            rel: Rel::new(rels[head].arity),
+                            prov: Prov::default(),
+                        };
+                        let mut aggs = Vec::new();
+                        let mut exec = Exec {
+                            rels,
+                            provs,
+                            values: &mut values,
+                            params,
+                            out: &mut out,
+                            aggs: &mut aggs,
+                            head,
+                            head_vals: &c.head_vals,
+                            clause: c.clause.0,
+                            top_atoms: &c.top_atoms,
+                            env: vec![UNBOUND; c.nvars],
+                            prem: vec![(0, 0); c.nslots],
+                            buf: Vec::with_capacity(c.head_vals.len()),
+                            prem_buf: Vec::new(),
+                            budget,
+                            max_agg_bindings: opts.max_tuples,
+                            provenance: opts.provenance,
+                            max_agg_premises: opts.max_aggregate_premises,
+                        };
+                        let ok = exec.run(ops, 0).is_ok();
+                        (ok && values.len() == before).then_some(out)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let Some(outs) = results.into_iter().collect::<Option<Vec<Pending>>>() else {
+            return false;
+        };
+        if outs.iter().map(|o| u64::from(o.rel.len())).sum::<u64>() > budget {
+            return false;
+        }
+        for (&(ci, _), from) in batch.iter().zip(outs) {
+            let head = ready.clauses[ci].0.head.0 as usize;
+            self.merge(head, &from);
+        }
+        true
+    }
+
+    /// Adds a variant's pending tuples, derived apart, to the round's (see `iterate`).
+    fn merge(&mut self, head: usize, from: &Pending) {
+        let provenance = self.opts.provenance;
+        for t in 0..from.rel.len() {
+            let tuple = from.rel.tuple(t);
+            let into = &mut self.pending[head];
+            if into.rel.insert(tuple).is_some() {
+                if provenance {
+                    into.prov.copy_from(&from.prov, t as usize);
+                }
+                continue;
+            }
+            if !provenance {
+                continue;
+            }
+            let (Some(at), Some(new)) = (into.rel.position(tuple), from.prov.get(t as usize))
+            else {
+                continue;
+            };
+            let Some(old) = into.prov.get(at as usize) else {
+                continue;
+            };
+            if old.clause == BASE || old.clause < new.clause {
+                continue;
+            }
+            let new_prems = &from.prov.prems[new.prem as usize..(new.prem + new.nprem) as usize];
+            if old.clause == new.clause {
+                let old_prems =
+                    &into.prov.prems[old.prem as usize..(old.prem + old.nprem) as usize];
+                let keep = match old_prems.get(..new_prems.len()) {
+                    Some(recorded) => {
+                        derivation_order(&self.rels, &self.prov, &self.values, new_prems, recorded)
+                            != std::cmp::Ordering::Less
+                    }
+                    None => true,
+                };
+                if keep {
+                    continue;
+                }
+            }
+            let binds = &from.prov.binds[new.bind as usize..(new.bind + new.nbind) as usize];
+            self.pending[head]
+                .prov
+                .replace(at as usize, new.clause, binds, new_prems);
+        }
+    }
+
+    /// Runs one clause variant into the round's pending tuples.
+    fn run_variant(
+        &mut self,
+        ready: &mut Ready<'p>,
+        ci: usize,
+        vi: usize,
+    ) -> Result<(), Box<Diagnostic>> {
+        let (c, aggs) = &mut ready.clauses[ci];
+        let ops = &c.variants[vi].1;
+        let head = c.head.0 as usize;
+        let budget = self
+            .opts
+            .max_tuples
+            .saturating_sub(self.derived + self.pending_len());
+        let mut exec = Exec {
+            rels: &self.rels,
+            provs: &self.prov,
+            values: &mut self.values,
+            params: self.params,
+            out: &mut self.pending[head],
+            aggs,
+            head,
+            head_vals: &c.head_vals,
+            clause: c.clause.0,
+            top_atoms: &c.top_atoms,
+            env: vec![UNBOUND; c.nvars],
+            prem: vec![(0, 0); c.nslots],
+            buf: Vec::with_capacity(c.head_vals.len()),
+            prem_buf: Vec::new(),
+            budget,
+            max_agg_bindings: self.opts.max_tuples,
+            provenance: self.opts.provenance,
+            max_agg_premises: self.opts.max_aggregate_premises,
+        };
+        match exec.run(ops, 0) {
+            Ok(()) => Ok(()),
+            Err(Fail::Expr(e)) => Err(Box::new(self.expr_error(c.head, e))),
+            Err(Fail::Limit) => Err(Box::new(self.tuple_limit(c.head))),
+            Err(Fail::AggLimit) => Err(Box::new(self.agg_limit(c.head))),
+        }
     }
 
     fn pending_len(&self) -> u64 {

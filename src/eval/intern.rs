@@ -49,6 +49,11 @@ impl Interner {
         self.base_len + self.extra.intern_hashed(h, v)
     }
 
+    /// How many values have ids.
+    pub(crate) fn len(&self) -> usize {
+        self.base_len as usize + self.extra.len()
+    }
+
     /// The id of a value, if it was ever interned.
     pub(crate) fn lookup(&self, v: &Value) -> Option<u32> {
         let h = hash_value(v);

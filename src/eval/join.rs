@@ -59,6 +59,35 @@ pub(crate) struct AggState {
     current: usize,
 }
 
+/// Two derivations of one block (their premises `a` and `b`): by their atoms' fact ids
+/// (none for a derived premise), then by their atoms' values.
+pub(crate) fn derivation_order(
+    rels: &[Rel],
+    provs: &[Prov],
+    values: &Interner,
+    a: &[(u32, u32)],
+    b: &[(u32, u32)],
+) -> std::cmp::Ordering {
+    let fact = |&(rel, index): &(u32, u32)| {
+        provs
+            .get(rel as usize)
+            .and_then(|p| p.get(index as usize))
+            .filter(|r| r.clause == super::provenance::BASE)
+            .map(|r| r.bind)
+    };
+    let facts = a.iter().map(fact).cmp(b.iter().map(fact));
+    facts.then_with(|| {
+        let vals = |&(rel, index): &(u32, u32)| {
+            rels[rel as usize]
+                .tuple(index)
+                .iter()
+                .map(|&id| values.get(id).cloned())
+                .collect::<Vec<_>>()
+        };
+        a.iter().map(vals).cmp(b.iter().map(vals))
+    })
+}
+
 /// Everything a clause run reads and writes.
 pub(crate) struct Exec<'a, 'p> {
     pub(crate) rels: &'a [Rel],
@@ -362,24 +391,7 @@ impl<'p> Exec<'_, 'p> {
     /// Two derivations of one block: by their atoms' fact ids (none for a derived
     /// premise), then by their atoms' values.
     fn derivation_order(&self, a: &[(u32, u32)], b: &[(u32, u32)]) -> std::cmp::Ordering {
-        let fact = |&(rel, index): &(u32, u32)| {
-            self.provs
-                .get(rel as usize)
-                .and_then(|p| p.get(index as usize))
-                .filter(|r| r.clause == super::provenance::BASE)
-                .map(|r| r.bind)
-        };
-        let facts = a.iter().map(fact).cmp(b.iter().map(fact));
-        facts.then_with(|| {
-            let values = |&(rel, index): &(u32, u32)| {
-                self.rels[rel as usize]
-                    .tuple(index)
-                    .iter()
-                    .map(|&id| self.values.get(id).cloned())
-                    .collect::<Vec<_>>()
-            };
-            a.iter().map(values).cmp(b.iter().map(values))
-        })
+        derivation_order(self.rels, self.provs, self.values, a, b)
     }
 
     fn push_aggregate_premises(&mut self) {

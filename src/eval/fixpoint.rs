@@ -30,6 +30,41 @@ struct Ready<'p> {
     clauses: Vec<(Compiled<'p>, Vec<AggState>)>,
 }
 
+/// What every run of a clause reads: the relations, their derivations, the parameters
+/// and the options.
+type Shared<'a> = (&'a [Rel], &'a [Prov], &'a [Value], &'a EvalOptions);
+
+/// A run of clause `c` into `out`, with `budget` tuples left.
+fn exec<'a, 'p>(
+    c: &'a Compiled<'p>,
+    (rels, provs, params, opts): Shared<'a>,
+    values: &'a mut Interner,
+    out: &'a mut Pending,
+    aggs: &'a mut Vec<AggState>,
+    budget: u64,
+) -> Exec<'a, 'p> {
+    Exec {
+        rels,
+        provs,
+        values,
+        params,
+        out,
+        aggs,
+        head: c.head.0 as usize,
+        head_vals: &c.head_vals,
+        clause: c.clause.0,
+        top_atoms: &c.top_atoms,
+        env: vec![UNBOUND; c.nvars],
+        prem: vec![(0, 0); c.nslots],
+        buf: Vec::with_capacity(c.head_vals.len()),
+        prem_buf: Vec::new(),
+        budget,
+        max_agg_bindings: opts.max_tuples,
+        provenance: opts.provenance,
+        max_agg_premises: opts.max_aggregate_premises,
+    }
+}
+
 /// Every (relation, key columns) the plan's joins and antijoins look up, once each.
 fn wanted_indexes(program: &Program, plan: &Plan) -> Vec<(usize, Vec<usize>)> {
     fn walk(body: &[Literal], steps: &[Step], out: &mut Vec<(usize, Vec<usize>)>) {
@@ -231,7 +266,7 @@ impl<'p> Engine<'p> {
             .opts
             .max_tuples
             .saturating_sub(self.derived + self.pending_len());
-        let (rels, provs, params, opts) = (&self.rels, &self.prov, self.params, self.opts);
+        let (rels, provs, params, opts) = (&self.rels[..], &self.prov[..], self.params, self.opts);
         let values = &self.values;
         let results: Vec<Option<Pending>> = std::thread::scope(|s| {
             let workers: Vec<_> = batch
@@ -248,26 +283,8 @@ impl<'p> Engine<'p> {
                             prov: Prov::default(),
                         };
                         let mut aggs = Vec::new();
-                        let mut exec = Exec {
-                            rels,
-                            provs,
-                            values: &mut values,
-                            params,
-                            out: &mut out,
-                            aggs: &mut aggs,
-                            head,
-                            head_vals: &c.head_vals,
-                            clause: c.clause.0,
-                            top_atoms: &c.top_atoms,
-                            env: vec![UNBOUND; c.nvars],
-                            prem: vec![(0, 0); c.nslots],
-                            buf: Vec::with_capacity(c.head_vals.len()),
-                            prem_buf: Vec::new(),
-                            budget,
-                            max_agg_bindings: opts.max_tuples,
-                            provenance: opts.provenance,
-                            max_agg_premises: opts.max_aggregate_premises,
-                        };
+                        let shared = (rels, provs, params, opts);
+                        let mut exec = exec(c, shared, &mut values, &mut out, &mut aggs, budget);
                         let ok = exec.run(ops, 0).is_ok();
                         (ok && values.len() == before).then_some(out)
                     })
@@ -352,26 +369,9 @@ impl<'p> Engine<'p> {
             .opts
             .max_tuples
             .saturating_sub(self.derived + self.pending_len());
-        let mut exec = Exec {
-            rels: &self.rels,
-            provs: &self.prov,
-            values: &mut self.values,
-            params: self.params,
-            out: &mut self.pending[head],
-            aggs,
-            head,
-            head_vals: &c.head_vals,
-            clause: c.clause.0,
-            top_atoms: &c.top_atoms,
-            env: vec![UNBOUND; c.nvars],
-            prem: vec![(0, 0); c.nslots],
-            buf: Vec::with_capacity(c.head_vals.len()),
-            prem_buf: Vec::new(),
-            budget,
-            max_agg_bindings: self.opts.max_tuples,
-            provenance: self.opts.provenance,
-            max_agg_premises: self.opts.max_aggregate_premises,
-        };
+        let shared = (&self.rels[..], &self.prov[..], self.params, self.opts);
+        let out = &mut self.pending[head];
+        let mut exec = exec(c, shared, &mut self.values, out, aggs, budget);
         match exec.run(ops, 0) {
             Ok(()) => Ok(()),
             Err(Fail::Expr(e)) => Err(Box::new(self.expr_error(c.head, e))),

@@ -2,7 +2,7 @@
 //! joins against the previous iteration's new tuples (`recent`), collects `to_add`
 //! (here: [`Pending`]), then `changed()` moves recent into stable and the new into recent.
 
-use super::compile::{Compiled, compile};
+use super::compile::{Compiled, Op, Val, compile};
 use super::intern::{Interner, UNBOUND};
 use super::join::{AggState, Exec, Fail, Pending, derivation_order};
 use super::provenance::{BASE, Prov};
@@ -28,6 +28,18 @@ pub(crate) struct Engine<'p> {
 /// A stratum's clauses, compiled, with their aggregate caches.
 struct Ready<'p> {
     clauses: Vec<(Compiled<'p>, Vec<AggState>)>,
+}
+
+/// Whether a clause may compute values (assignments, aggregates, a head term that is
+/// an expression): interned in the run's order, their ids would depend on the schedule,
+/// so such a clause never runs side by side.
+fn computes(c: &Compiled<'_>) -> bool {
+    c.naggs > 0
+        || c.head_vals.iter().any(|v| matches!(v, Val::Expr(_)))
+        || c.variants.iter().any(|(_, ops)| {
+            ops.iter()
+                .any(|o| matches!(o, Op::Assign { .. } | Op::Agg(_) | Op::Collect(_)))
+        })
 }
 
 /// What every run of a clause reads: the relations, their derivations, the parameters
@@ -214,13 +226,13 @@ impl<'p> Engine<'p> {
 
     /// One round: every clause variant (the delta variants when `delta`, else the rest).
     ///
-    /// Consecutive variants of different clauses without aggregates run side by side on
-    /// the loading threads, each into a pending relation of its own, merged afterwards in
+    /// Consecutive variants of different clauses that compute no values run side by side
+    /// on the loading threads, each into a pending relation of its own, merged afterwards in
     /// variant order as [`Exec::reconsider`] would have (new tuples in order, a tuple both
     /// derived keeping the least derivation): the same tuples, order and derivations as
-    /// one after another. If a variant computes a value (its interned ids would depend on
-    /// the schedule), fails, or the batch could pass the tuple budget, the batch is run
-    /// again one variant after another, which decides.
+    /// one after another. If a variant still interns a value (checked after the run), fails,
+    /// or the batch could pass the tuple budget, the batch is run again one variant after
+    /// another, which decides.
     fn iterate(&mut self, ready: &mut Ready<'p>, delta: bool) -> Result<(), Box<Diagnostic>> {
         let runs: Vec<(usize, usize)> = ready
             .clauses
@@ -235,8 +247,8 @@ impl<'p> Engine<'p> {
             })
             .collect();
         let threads = crate::case::threads();
-        let aggregates: Vec<bool> = ready.clauses.iter().map(|(c, _)| c.naggs > 0).collect();
-        let alone = |ci: usize| aggregates[ci];
+        let computes: Vec<bool> = ready.clauses.iter().map(|(c, _)| computes(c)).collect();
+        let alone = |ci: usize| computes[ci];
         let mut k = 0;
         while k < runs.len() {
             let mut end = k + 1;

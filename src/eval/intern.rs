@@ -17,7 +17,9 @@ pub(crate) struct Interner {
     base: Arc<ValueTable>,
     /// `base.len()`: the id of `extra`'s first value.
     base_len: u32,
-    extra: ValueTable,
+    /// Shared, so a copy for a run on another thread costs nothing until it adds a value
+    /// (see `fixpoint::Engine::iterate`).
+    extra: Arc<ValueTable>,
 }
 
 impl Interner {
@@ -26,7 +28,7 @@ impl Interner {
         Interner {
             base_len: base.len() as u32,
             base,
-            extra: ValueTable::new(),
+            extra: Arc::default(),
         }
     }
 
@@ -37,7 +39,7 @@ impl Interner {
         }
         match self.extra.lookup_hashed(h, v) {
             Some(id) => self.base_len + id,
-            None => self.base_len + self.extra.intern_hashed(h, v.clone()),
+            None => self.base_len + Arc::make_mut(&mut self.extra).intern_hashed(h, v.clone()),
         }
     }
 
@@ -46,7 +48,7 @@ impl Interner {
         if let Some(id) = self.base.lookup_hashed(h, &v) {
             return id;
         }
-        self.base_len + self.extra.intern_hashed(h, v)
+        self.base_len + Arc::make_mut(&mut self.extra).intern_hashed(h, v)
     }
 
     /// How many values have ids.

@@ -91,6 +91,14 @@ struct Plan {
 }
 
 impl Plan {
+    /// The aggregates' ranges of `row`'s block, each with the key its rows are found
+    /// under (the block, the aggregate's place, the row's values of its group).
+    fn ranges_of<'a>(&'a self, row: &'a Row) -> impl Iterator<Item = (RangeKey, &'a Why)> {
+        let whys = self.ranges.get(&row.clause).into_iter().flatten();
+        whys.enumerate()
+            .map(move |(k, w)| ((row.clause, k, row.key(&w.key)), w))
+    }
+
     /// The derivations query of `w` (or `sql`, filtered from it) as sent: reduced to the
     /// least derivation per tuple outside recursion.
     fn derivations(&self, d: Dialect, w: &Why, sql: &str) -> String {
@@ -295,14 +303,7 @@ impl Found {
     fn derivations(&mut self, p: &Program, plan: &Plan, rows: Vec<Row>) {
         for row in rows {
             self.want_premises(p, &row);
-            for (k, w) in plan
-                .ranges
-                .get(&row.clause)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                let key = (row.clause, k, row.key(&w.key));
+            for (key, _) in plan.ranges_of(&row) {
                 if self.asked_ranges.insert(key.clone()) {
                     self.wanted_ranges.push(key);
                 }

@@ -12,14 +12,8 @@ const MAX_AGG_PREMISES: usize = 100;
 /// the cap were taken, then cut at the cap.
 fn all_premises(plan: &Plan, found: &Found, row: &Row) -> Vec<(RelId, Option<u32>, Vec<Value>)> {
     let mut out: Vec<_> = row.premises().collect();
-    for (k, w) in plan
-        .ranges
-        .get(&row.clause)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let Some(rows) = found.ranges.get(&(row.clause, k, row.key(&w.key))) else {
+    for (key, w) in plan.ranges_of(row) {
+        let Some(rows) = found.ranges.get(&key) else {
             continue;
         };
         let locals: Vec<Part> = w

@@ -446,6 +446,17 @@ fn test_of_the_shipped_rules_passes() {
 }
 
 #[test]
+fn the_shipped_rules_pass_with_every_clause_split_over_threads() {
+    let plain = probity(&["test"]);
+    let split = probity_with(&["test"], |c| {
+        c.env("PROBITY_THREADS", "3");
+        c.env("PROBITY_SPLIT_MIN", "1");
+    });
+    assert_code(&split, 0);
+    assert_eq!(plain.stdout, split.stdout, "{}", split.describe());
+}
+
+#[test]
 fn a_failing_test_exits_1_and_shows_expected_and_got() {
     let dir = scratch("failing-test");
     let path = dir.join("failing.coi");
@@ -704,7 +715,7 @@ fn audit_reads_only_what_the_rules_use_and_finds_the_same() {
 /// multi-block rules, with every finding's evidence and derivation.
 #[test]
 fn reports_do_not_depend_on_the_number_of_threads() {
-    for q in ["q2", "q4", "q1"] {
+    for q in ["q2", "q4", "q1", "q3"] {
         let rules = format!("benches/workload/{q}.coi");
         let args = [
             "audit",
@@ -714,9 +725,11 @@ fn reports_do_not_depend_on_the_number_of_threads() {
             "--format",
             "json",
         ];
+        // With four threads every clause run is split too, however small.
         let run = |threads: &str| {
             let run = probity_with(&args, |c| {
                 c.env("PROBITY_THREADS", threads);
+                c.env("PROBITY_SPLIT_MIN", "1");
             });
             assert_code(&run, 0);
             run

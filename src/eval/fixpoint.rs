@@ -74,7 +74,56 @@ fn exec<'a, 'p>(
         max_agg_bindings: opts.max_tuples,
         provenance: opts.provenance,
         max_agg_premises: opts.max_aggregate_premises,
+        outer: None,
     }
+}
+
+/// Value ids of a run on an interner of its own, as the round's interner numbers them:
+/// ids from `from` on are the run's own values, `ids[id - from]` theirs in the round.
+struct Remap {
+    from: u32,
+    ids: Vec<u32>,
+}
+
+impl Remap {
+    /// No change: the run's interner was the round's.
+    const SAME: Remap = Remap {
+        from: u32::MAX,
+        ids: Vec::new(),
+    };
+
+    fn map(&self, id: u32) -> u32 {
+        match id.checked_sub(self.from) {
+            Some(i) => self.ids.get(i as usize).copied().unwrap_or(id),
+            None => id,
+        }
+    }
+
+    /// Interns into `into`, in their order, the values `run` added after its first
+    /// `from`; so they are numbered as if the run had interned them into `into`.
+    fn intern(into: &mut Interner, run: &Interner, from: usize) -> Remap {
+        let ids = (from..run.len())
+            .map(|id| match run.get(id as u32) {
+                Some(v) => into.intern(v),
+                None => UNBOUND,
+            })
+            .collect();
+        Remap {
+            from: from as u32,
+            ids,
+        }
+    }
+}
+
+/// The default [`super::EvalOptions::split_min`]: outer scans of fewer tuples run whole,
+/// as splitting one costs a thread per part. `PROBITY_SPLIT_MIN` sets it (1 splits every
+/// run, for tests).
+pub(crate) fn split_min() -> u32 {
+    std::env::var("PROBITY_SPLIT_MIN")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(16_384)
 }
 
 /// Every (relation, key columns) the plan's joins and antijoins look up, once each.
@@ -121,7 +170,7 @@ fn build(rel: &mut Rel, cols: &[&[usize]], freeze: bool) {
 /// relations shared out over the loading threads: what [`compile`] would build one after
 /// another, and then finds ready. Each relation's indexes are built by one thread, so
 /// the result is the same whatever the number of threads.
-fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)], plan: &Plan) {
+fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)], plan: &Plan, threads: usize) {
     // Relations that clauses add to keep chains; the others' indexes are frozen.
     let derived: Vec<usize> = plan
         .strata
@@ -142,7 +191,7 @@ fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)], plan: &Plan) 
             (cost > 0).then_some((cost, rel, cols, !derived.contains(&i)))
         })
         .collect();
-    let threads = crate::case::threads().clamp(1, jobs.len().max(1));
+    let threads = threads.clamp(1, jobs.len().max(1));
     if threads <= 1 {
         for (_, rel, cols, freeze) in jobs {
             build(rel, &cols, freeze);
@@ -174,7 +223,12 @@ impl<'p> Engine<'p> {
     /// and are then maintained as tuples arrive.
     pub(crate) fn run(&mut self, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
         let program = self.program;
-        build_indexes(&mut self.rels, &wanted_indexes(program, plan), plan);
+        build_indexes(
+            &mut self.rels,
+            &wanted_indexes(program, plan),
+            plan,
+            self.opts.threads,
+        );
         crate::timings::mark("evaluate: indexes built");
         let mut ready: Vec<Ready<'p>> = Vec::with_capacity(plan.strata.len());
         for s in &plan.strata {
@@ -246,7 +300,7 @@ impl<'p> Engine<'p> {
                     .map(move |(vi, _)| (ci, vi))
             })
             .collect();
-        let threads = crate::case::threads();
+        let threads = self.opts.threads;
         let computes: Vec<bool> = ready.clauses.iter().map(|(c, _)| computes(c)).collect();
         let alone = |ci: usize| computes[ci];
         let mut k = 0;
@@ -263,7 +317,9 @@ impl<'p> Engine<'p> {
             }
             if end - k < 2 || !self.run_side_by_side(ready, &runs[k..end]) {
                 for &(ci, vi) in &runs[k..end] {
-                    self.run_variant(ready, ci, vi)?;
+                    if !self.run_split(ready, ci, vi, threads) {
+                        self.run_variant(ready, ci, vi)?;
+                    }
                 }
             }
             k = end;
@@ -315,20 +371,104 @@ impl<'p> Engine<'p> {
         }
         for (&(ci, _), from) in batch.iter().zip(outs) {
             let head = ready.clauses[ci].0.head.0 as usize;
-            self.merge(head, &from);
+            self.merge(head, &from, &Remap::SAME);
+        }
+        true
+    }
+
+    /// Runs one clause variant in `threads` parts, each walking a slice of the outer
+    /// scan (the first op that reads a relation whole) with a copy of the interner, and
+    /// merges the parts in order: the tuples, order and derivations of one run (see
+    /// `iterate`), and the values the parts computed numbered as one run would have
+    /// (each part's new values interned after the earlier parts', in its order).
+    /// `false` (nothing changed) if the variant must run whole: too few outer tuples, an
+    /// aggregate, a part that fails, or parts that could pass the tuple budget.
+    fn run_split(&mut self, ready: &Ready<'p>, ci: usize, vi: usize, threads: usize) -> bool {
+        let c = &ready.clauses[ci].0;
+        let ops = &c.variants[vi].1;
+        if threads < 2 || c.naggs > 0 {
+            return false;
+        }
+        let Some(outer) = ops.iter().find(|o| matches!(o, Op::Scan { .. })) else {
+            return false;
+        };
+        let Op::Scan {
+            rel, source, key, ..
+        } = outer
+        else {
+            return false;
+        };
+        let (lo, hi) = super::join::range(&self.rels[*rel], *source);
+        if !key.is_empty() || hi - lo < self.opts.split_min.max(1) {
+            return false;
+        }
+        let budget = self
+            .opts
+            .max_tuples
+            .saturating_sub(self.derived + self.pending_len());
+        let (rels, provs, params, opts) = (&self.rels[..], &self.prov[..], self.params, self.opts);
+        let values = &self.values;
+        let head = c.head.0 as usize;
+        let n = u64::from(hi - lo);
+        let parts = threads as u64;
+        let bound = |i: u64| lo + (n * i / parts) as u32;
+        let part = |i: u64| {
+            let mut values = values.clone();
+            let mut out = Pending {
+                rel: Rel::new(rels[head].arity),
+                prov: Prov::default(),
+            };
+            let mut aggs = Vec::new();
+            let shared = (rels, provs, params, opts);
+            let mut exec = exec(c, shared, &mut values, &mut out, &mut aggs, budget);
+            exec.outer = Some((outer, bound(i), bound(i + 1)));
+            let ok = exec.run(ops, 0).is_ok();
+            ok.then_some((out, values))
+        };
+        let results: Vec<Option<(Pending, Interner)>> = std::thread::scope(|s| {
+            let workers: Vec<_> = (1..parts).map(|i| s.spawn(move || part(i))).collect();
+            let first = part(0);
+            std::iter::once(first)
+                .chain(
+                    workers
+                        .into_iter()
+                        .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                )
+                .collect()
+        });
+        let Some(outs) = results.into_iter().collect::<Option<Vec<_>>>() else {
+            return false;
+        };
+        if outs
+            .iter()
+            .map(|(o, _)| u64::from(o.rel.len()))
+            .sum::<u64>()
+            > budget
+        {
+            return false;
+        }
+        let before = self.values.len();
+        for (out, values) in outs {
+            let remap = Remap::intern(&mut self.values, &values, before);
+            drop(values);
+            self.merge(head, &out, &remap);
         }
         true
     }
 
     /// Adds a variant's pending tuples, derived apart, to the round's (see `iterate`).
-    fn merge(&mut self, head: usize, from: &Pending) {
+    fn merge(&mut self, head: usize, from: &Pending, remap: &Remap) {
         let provenance = self.opts.provenance;
+        let mut buf: Vec<u32> = Vec::with_capacity(from.rel.arity);
         for t in 0..from.rel.len() {
-            let tuple = from.rel.tuple(t);
+            buf.clear();
+            buf.extend(from.rel.tuple(t).iter().map(|&id| remap.map(id)));
+            let tuple = &buf[..];
             let into = &mut self.pending[head];
             if into.rel.insert(tuple).is_some() {
                 if provenance {
-                    into.prov.copy_from(&from.prov, t as usize);
+                    into.prov
+                        .copy_mapped(&from.prov, t as usize, |id| remap.map(id));
                 }
                 continue;
             }
@@ -360,10 +500,14 @@ impl<'p> Engine<'p> {
                     continue;
                 }
             }
-            let binds = &from.prov.binds[new.bind as usize..(new.bind + new.nbind) as usize];
+            let binds: Vec<u32> = from.prov.binds
+                [new.bind as usize..(new.bind + new.nbind) as usize]
+                .iter()
+                .map(|&id| remap.map(id))
+                .collect();
             self.pending[head]
                 .prov
-                .replace(at as usize, new.clause, binds, new_prems);
+                .replace(at as usize, new.clause, &binds, new_prems);
         }
     }
 

@@ -111,9 +111,13 @@ pub(crate) struct Exec<'a, 'p> {
     pub(crate) max_agg_bindings: u64,
     pub(crate) provenance: bool,
     pub(crate) max_agg_premises: usize,
+    /// A part of a run split over threads: this scan op walks only tuples `lo..hi`
+    /// (see `fixpoint::Engine::run_split`).
+    pub(crate) outer: Option<(&'a Op<'p>, u32, u32)>,
 }
 
-fn range(r: &Rel, s: Source) -> (u32, u32) {
+/// The tuples of `r` a scan from `s` reads.
+pub(crate) fn range(r: &Rel, s: Source) -> (u32, u32) {
     match s {
         Source::Full | Source::StableRecent => (0, r.recent),
         Source::Delta => (r.stable, r.recent),
@@ -197,7 +201,10 @@ impl<'p> Exec<'_, 'p> {
         };
         let rels = self.rels;
         let r = &rels[*rel];
-        let (lo, hi) = range(r, *source);
+        let (lo, hi) = match self.outer {
+            Some((op, lo, hi)) if std::ptr::eq(op, &ops[k]) => (lo, hi),
+            _ => range(r, *source),
+        };
         if key.is_empty() {
             for idx in lo..hi {
                 self.visit(r, idx, *rel, *slot, binds, checks, ops, k)?;

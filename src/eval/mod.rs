@@ -58,6 +58,12 @@ pub struct EvalOptions {
     /// Leave out the base relations no clause reads: the rules' results are the same,
     /// but [`Database`] then holds no tuples for those relations.
     pub skip_unread: bool,
+    /// Threads to evaluate on: independent clauses run side by side, and a clause whose
+    /// outer scan reads at least `split_min` tuples is split over them. The results never
+    /// depend on either.
+    pub threads: usize,
+    /// Fewest outer tuples for which one clause run is split over `threads`.
+    pub split_min: u32,
 }
 
 impl Default for EvalOptions {
@@ -68,6 +74,8 @@ impl Default for EvalOptions {
             provenance: true,
             max_aggregate_premises: 100,
             skip_unread: false,
+            threads: crate::case::threads(),
+            split_min: fixpoint::split_min(),
         }
     }
 }
@@ -202,7 +210,7 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
         .map(|(i, ((rel, prov), tuples))| (rel, prov, tuples, heads[i]))
         .collect();
     jobs.sort_by_key(|(_, _, t, _)| std::cmp::Reverse(t.len()));
-    let threads = crate::case::threads().clamp(1, jobs.len().max(1));
+    let threads = opts.threads.clamp(1, jobs.len().max(1));
     let mut shares: Vec<(usize, Vec<StoreJob>)> = (0..threads).map(|_| (0, Vec::new())).collect();
     for job in jobs {
         if let Some(least) = shares.iter_mut().min_by_key(|(load, _)| *load) {

@@ -100,6 +100,12 @@ impl Prov {
 
     /// Copies record `i` of `other` to the end of `self`.
     pub(crate) fn copy_from(&mut self, other: &Prov, i: usize) {
+        self.copy_mapped(other, i, |id| id);
+    }
+
+    /// [`Prov::copy_from`], each bound value id passed through `map` (a record derived
+    /// with an interner of its own, see `fixpoint::Engine::run_split`).
+    pub(crate) fn copy_mapped(&mut self, other: &Prov, i: usize, map: impl Fn(u32) -> u32) {
         let Some(r) = other.get(i) else { return };
         if r.clause == BASE {
             self.push_base(OriginId(r.bind));
@@ -107,7 +113,11 @@ impl Prov {
         }
         let b = &other.binds[r.bind as usize..(r.bind + r.nbind) as usize];
         let p = &other.prems[r.prem as usize..(r.prem + r.nprem) as usize];
+        let at = self.binds.len();
         self.push(r.clause, b, p);
+        for id in &mut self.binds[at..] {
+            *id = map(*id);
+        }
     }
 
     pub(crate) fn clear(&mut self) {

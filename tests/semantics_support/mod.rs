@@ -79,16 +79,37 @@ pub fn run_with(
             probity::resolve::parse_param_override(&program, o).map_err(|d| codes(&[d]))?;
         params[id.0 as usize] = v;
     }
-    let db = eval::evaluate(&program, &facts, &params, &EvalOptions::default())
-        .map_err(|d| codes(&d))?;
-    Ok(db
-        .tuples(id)
-        .into_iter()
-        .map(|(_, t)| {
-            let vs: Vec<String> = t.iter().map(ToString::to_string).collect();
-            vs.join(" ")
-        })
-        .collect())
+    // The sorted rows, and every relation's tuples in their order with their derivations.
+    let rows = |opts: &EvalOptions| -> Result<(Vec<String>, Vec<String>), String> {
+        let db = eval::evaluate(&program, &facts, &params, opts).map_err(|d| codes(&d))?;
+        let rows = db
+            .tuples(id)
+            .into_iter()
+            .map(|(_, t)| {
+                let vs: Vec<String> = t.iter().map(ToString::to_string).collect();
+                vs.join(" ")
+            })
+            .collect();
+        let all = (0..program.relations.len() as u32)
+            .map(probity::ir::RelId)
+            .flat_map(|r| (0..db.len(r) as u32).map(move |i| (r, i)))
+            .map(|(r, i)| format!("{:?} {:?}", db.tuple(r, i), db.derivation(r, i)))
+            .collect();
+        Ok((rows, all))
+    };
+    let one = rows(&EvalOptions {
+        threads: 1,
+        ..EvalOptions::default()
+    });
+    // Every clause run split over three threads, however small: the same tuples in the
+    // same order, or the same errors.
+    let split = rows(&EvalOptions {
+        threads: 3,
+        split_min: 1,
+        ..EvalOptions::default()
+    });
+    assert_eq!(one, split, "`{rel}` split over threads");
+    one.map(|(rows, _)| rows)
 }
 
 /// The codes of the errors among `diags`, sorted and deduplicated, joined by `, `.

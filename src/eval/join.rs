@@ -116,6 +116,25 @@ pub(crate) struct Exec<'a, 'p> {
     pub(crate) outer: Option<(&'a Op<'p>, u32, u32)>,
 }
 
+/// Tuples whose next lookups are warmed together (see [`Exec::warm`]).
+const AHEAD: u32 = 16;
+
+/// A lookup's key (of up to four columns), taken from a tuple about to be visited.
+struct Ahead {
+    rel: usize,
+    index: usize,
+    len: usize,
+    key: [KeyPart; 4],
+}
+
+#[derive(Clone, Copy)]
+enum KeyPart {
+    /// Column of the tuple.
+    Col(usize),
+    /// Fixed while the scan runs.
+    Fixed(u32),
+}
+
 /// The tuples of `r` a scan from `s` reads.
 pub(crate) fn range(r: &Rel, s: Source) -> (u32, u32) {
     match s {
@@ -206,25 +225,124 @@ impl<'p> Exec<'_, 'p> {
             _ => range(r, *source),
         };
         if key.is_empty() {
-            for idx in lo..hi {
-                self.visit(r, idx, *rel, *slot, binds, checks, ops, k)?;
+            let ahead = self.ahead(ops, k, binds);
+            let mut at = lo;
+            while at < hi {
+                let end = hi.min(at + AHEAD);
+                if let Some(a) = &ahead {
+                    self.warm(a, r, at..end);
+                }
+                for idx in at..end {
+                    self.visit(r, idx, *rel, *slot, binds, checks, ops, k)?;
+                }
+                at = end;
             }
             return Ok(());
         }
         let ix = &r.indexes[*index];
-        for cur in ix.candidates(hash_key(key.iter().map(|s| self.src(s)))) {
-            if cur < lo {
-                break;
+        let mut found = ix.candidates(hash_key(key.iter().map(|s| self.src(s))));
+        let mut batch = [0u32; AHEAD as usize];
+        let mut ahead: Option<Option<Ahead>> = None;
+        loop {
+            // The next few tuples in range, their next lookups warmed first.
+            let mut n = 0;
+            let mut older = false;
+            for cur in found.by_ref() {
+                if cur < lo {
+                    older = true;
+                    break;
+                }
+                if cur < hi {
+                    batch[n] = cur;
+                    n += 1;
+                    if n == batch.len() {
+                        break;
+                    }
+                }
             }
-            if cur < hi {
+            if n > 1
+                && let Some(a) = ahead.get_or_insert_with(|| self.ahead(ops, k, binds))
+            {
+                self.warm(a, r, batch[..n].iter().copied());
+            }
+            for &cur in &batch[..n] {
                 let t = r.tuple(cur);
                 let hit = ix.cols.iter().zip(key).all(|(&c, s)| t[c] == self.src(s));
                 if hit {
                     self.visit(r, cur, *rel, *slot, binds, checks, ops, k)?;
                 }
             }
+            if n < batch.len() || older {
+                return Ok(());
+            }
         }
-        Ok(())
+    }
+
+    /// The lookup that follows scan `ops[k]` (past ops that bind nothing), if its key is
+    /// known from a tuple of the scan: constants, variables bound before, and the scan's
+    /// own `binds`.
+    fn ahead(&self, ops: &[Op<'p>], k: usize, binds: &[(usize, u32)]) -> Option<Ahead> {
+        let next = ops[k + 1..]
+            .iter()
+            .find(|o| !matches!(o, Op::Filter(_) | Op::SameVars { .. }))?;
+        let (rel, index, key) = match next {
+            Op::Scan {
+                rel, index, key, ..
+            }
+            | Op::Anti { rel, index, key } => (*rel, *index, key),
+            _ => return None,
+        };
+        if key.is_empty() || key.len() > 4 {
+            return None;
+        }
+        let mut a = Ahead {
+            rel,
+            index,
+            len: key.len(),
+            key: [KeyPart::Fixed(0); 4],
+        };
+        for (part, s) in a.key.iter_mut().zip(key) {
+            *part = match *s {
+                Src::Var(v) => match binds.iter().find(|b| b.1 == v) {
+                    Some(&(c, _)) => KeyPart::Col(c),
+                    None => KeyPart::Fixed(self.src(s)),
+                },
+                Src::Const(c) => KeyPart::Fixed(c),
+            };
+        }
+        Some(a)
+    }
+
+    /// Looks up, for each of tuples `idxs` of `r`, the key `a` of the next lookup, and
+    /// reads the first tuple found: the cache misses of a batch of lookups are waited
+    /// for together, not one after another.
+    fn warm(&self, a: &Ahead, r: &Rel, idxs: impl Iterator<Item = u32>) {
+        let to = &self.rels[a.rel];
+        let ix = &to.indexes[a.index];
+        let mut hashes = [0u64; AHEAD as usize];
+        let mut n = 0;
+        for idx in idxs.take(hashes.len()) {
+            let t = r.tuple(idx);
+            hashes[n] = hash_key(a.key[..a.len].iter().map(|p| match *p {
+                KeyPart::Col(c) => t[c],
+                KeyPart::Fixed(v) => v,
+            }));
+            n += 1;
+        }
+        // First the entries the searches start at, then (those now at hand) the first
+        // tuple each search finds: no read waits for a read of its own round, and no
+        // branch on data not yet read.
+        let mut sum = 0u32;
+        for &h in &hashes[..n] {
+            sum = sum.wrapping_add(ix.touch_first(h));
+        }
+        for &h in &hashes[..n] {
+            let cand = ix.touch(h);
+            if cand < to.len() {
+                sum = sum.wrapping_add(to.tuple(cand)[0]);
+            }
+        }
+        std::hint::black_box(sum);
     }
 
     #[expect(

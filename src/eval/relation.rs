@@ -89,6 +89,27 @@ impl Frozen {
         Frozen { bits, dir, entries }
     }
 
+    /// The entry where [`Frozen::run`] starts looking for hash `h32`: a read that
+    /// depends on no other read of the entries, so many can wait for memory at once.
+    fn guess(&self, h32: u32) -> u32 {
+        let b = if self.bits == 0 {
+            0
+        } else {
+            (h32 >> (32 - self.bits)) as usize
+        };
+        let (Some(&lo), Some(&hi)) = (self.dir.get(b), self.dir.get(b + 1)) else {
+            return 0;
+        };
+        let width = 32 - self.bits;
+        let offset = if width == 32 {
+            u64::from(h32)
+        } else {
+            u64::from(h32 & ((1u32 << width) - 1))
+        };
+        let guess = lo as usize + ((offset * u64::from(hi - lo)) >> width) as usize;
+        self.entries.get(guess).map_or(0, |e| e.1)
+    }
+
     /// The entries of hash `h32`, oldest tuple first.
     fn run(&self, h32: u32) -> &[(u32, u32)] {
         let b = if self.bits == 0 {
@@ -247,6 +268,24 @@ impl Index {
                 next: &self.next,
                 cur: self.heads.get(&fold(h)).copied().unwrap_or(NONE),
             },
+        }
+    }
+
+    /// Reads the entry of a frozen index where the search for key hash `h` starts (see
+    /// [`Frozen::guess`]), to have it in the cache: its tuple number, or 0.
+    pub(crate) fn touch_first(&self, h: u64) -> u32 {
+        match &self.frozen {
+            Some(f) => f.guess(fold(h)),
+            None => 0,
+        }
+    }
+
+    /// Reads where the tuples of key hash `h` are, for nothing but to have it in the
+    /// cache when [`Index::candidates`] is asked: the newest such tuple's number, or 0.
+    pub(crate) fn touch(&self, h: u64) -> u32 {
+        match &self.frozen {
+            Some(f) => f.run(fold(h)).last().map_or(0, |e| e.1),
+            None => self.heads.get(&fold(h)).copied().unwrap_or(0),
         }
     }
 

@@ -130,10 +130,7 @@ pub(crate) fn entity_ids(
     records: bool,
 ) -> IdPiece {
     let mut r = CsvReader::resume(text, start, line);
-    let lines = text.as_bytes()[start.min(text.len())..]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count();
+    let lines = super::csv::count_lines(&text.as_bytes()[start.min(text.len())..]);
     let mut piece = IdPiece {
         ids: Vec::with_capacity(lines),
         hashes: Vec::with_capacity(lines),
@@ -193,7 +190,7 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
     let Some(cols) = header(path, &mut r, rel, &mut out) else {
         return out;
     };
-    let lines = text.bytes().filter(|&b| b == b'\n').count();
+    let lines = super::csv::count_lines(text.as_bytes());
     let plain =
         !rel.fields.iter().any(|f| f.list) && ctx.program.rel_by_name("same_as") != Some(rel_id);
     if plain {

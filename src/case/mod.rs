@@ -620,7 +620,7 @@ fn register_entities(
                 .rel_by_name(&inp.entry.stem)
                 .is_some_and(|r| matches!(ctx.program.rel(r).kind, RelKind::Entity(_)))
         })
-        .map(|inp| inp.text.bytes().filter(|&b| b == b'\n').count())
+        .map(|inp| csv::count_lines(inp.text.as_bytes()))
         .sum();
     table.reserve(lines);
     ctx.entities.reserve(lines);

@@ -24,6 +24,72 @@ pub struct ValueTable {
     values: Vec<Value>,
     /// (id, [`fold`] of the value's hash).
     index: HashTable<(u32, u32)>,
+    /// Entity ids written as a prefix and a number, found by number rather than in
+    /// `index` (see [`Numbered`]); each value is in one of the two.
+    numbered: Vec<Numbered>,
+}
+
+/// The entity ids `prefix` + a number ([`numbered`]) in the table: `ids[n]` is the
+/// value id of number `n`, or [`NO_ID`]. A register's ids (`p1` … `p1000000`) are
+/// kept here, four bytes each, and found by parsing the number: no hash, no probe of
+/// the index. A number too far past the others for the array goes to the index, and
+/// then `spilled` says the index must be asked too.
+#[derive(Debug, Clone)]
+struct Numbered {
+    prefix: Box<[u8]>,
+    /// [`prefix_key`] of `prefix`.
+    key: u64,
+    ids: Vec<u32>,
+    count: usize,
+    spilled: bool,
+}
+
+const NO_ID: u32 = u32::MAX;
+
+/// At most this many prefixes are numbered; ids of further prefixes are hashed.
+pub(crate) const MAX_NUMBERED_PREFIXES: usize = 16;
+
+/// An array of numbered ids may grow to hold number `n` while at least a quarter of it
+/// would be used (or it stays small), so memory is bounded by the ids it holds.
+pub(crate) fn may_grow(count: usize, n: u32) -> bool {
+    (n as usize) < 4 * (count + 1) + 4096
+}
+
+/// A prefix of up to 7 bytes as one integer (bytes and length), so finding its array
+/// is a comparison of integers; `u64::MAX` for longer ones (compared as bytes).
+pub(crate) fn prefix_key(prefix: &[u8]) -> u64 {
+    if prefix.len() > 7 {
+        return u64::MAX;
+    }
+    prefix
+        .iter()
+        .rev()
+        .fold(prefix.len() as u64, |k, &b| (k << 8) | u64::from(b))
+}
+
+/// `id` as a prefix and a number written in canonical decimal (one to nine digits, no
+/// leading zero): `p17` is (`p`, 17); `p017`, `p`, `17x` and `p1234567890` are not.
+pub(crate) fn numbered(id: &[u8]) -> Option<(&[u8], u32)> {
+    let digits = id.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    let (prefix, num) = id.split_at(id.len() - digits);
+    if digits > 1 && num[0] == b'0' {
+        return None;
+    }
+    let n = num.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    Some((prefix, n))
+}
+
+/// What the numbered ids say of an entity id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ByNumber {
+    Found(u32),
+    /// Not in the table.
+    Absent,
+    /// Not numbered here: the index decides.
+    AskIndex,
 }
 
 /// A 64-bit hash as the 32 bits the table keeps.
@@ -89,16 +155,92 @@ impl ValueTable {
         self.values.is_empty()
     }
 
-    /// Room for `n` more values.
+    /// Room for `n` more values (the index grows when values go to it: numbered entity
+    /// ids, the usual large batch, need none).
     pub fn reserve(&mut self, n: usize) {
         self.values.reserve(n);
-        self.index.reserve(n, |&(_, h)| spread(h));
+    }
+
+    /// Where the numbered ids have entity id `id`.
+    fn by_number(&self, id: &str) -> ByNumber {
+        if self.numbered.is_empty() {
+            return ByNumber::AskIndex;
+        }
+        let Some((prefix, n)) = numbered(id.as_bytes()) else {
+            return ByNumber::AskIndex;
+        };
+        let key = prefix_key(prefix);
+        let Some(d) = self
+            .numbered
+            .iter()
+            .find(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
+        else {
+            return ByNumber::AskIndex;
+        };
+        match d.ids.get(n as usize) {
+            Some(&v) if v != NO_ID => ByNumber::Found(v),
+            _ if d.spilled => ByNumber::AskIndex,
+            _ => ByNumber::Absent,
+        }
+    }
+
+    /// [`ValueTable::by_number`] of a value (`AskIndex` for any but an entity id).
+    fn value_by_number(&self, v: &Value) -> ByNumber {
+        match v {
+            Value::Entity(s) => self.by_number(s),
+            _ => ByNumber::AskIndex,
+        }
+    }
+
+    /// Keeps new value `v` with id `id` among the numbered ids if it is a numbered entity
+    /// id whose array may hold it (`true`), else marks its prefix as spilled (`false`:
+    /// the caller indexes it).
+    fn number(&mut self, v: &Value, id: u32) -> bool {
+        let Value::Entity(s) = v else {
+            return false;
+        };
+        let Some((prefix, n)) = numbered(s.as_bytes()) else {
+            return false;
+        };
+        let key = prefix_key(prefix);
+        let at = match self
+            .numbered
+            .iter()
+            .position(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
+        {
+            Some(at) => at,
+            None if self.numbered.len() < MAX_NUMBERED_PREFIXES => {
+                self.numbered.push(Numbered {
+                    prefix: prefix.into(),
+                    key,
+                    ids: Vec::new(),
+                    count: 0,
+                    spilled: false,
+                });
+                self.numbered.len() - 1
+            }
+            None => return false,
+        };
+        let d = &mut self.numbered[at];
+        let n = n as usize;
+        if n >= d.ids.len() {
+            if !may_grow(d.count, n as u32) {
+                d.spilled = true;
+                return false;
+            }
+            // Doubling, so a register read in order grows its array in few steps.
+            let len = (n + 1).max(d.ids.len() * 2).min(4 * (d.count + 1) + 4096);
+            d.ids.resize(len.max(n + 1), NO_ID);
+        }
+        d.ids[n] = id;
+        d.count += 1;
+        true
     }
 
     /// The id of `v`, adding it if new.
     pub fn intern(&mut self, v: &Value) -> u32 {
         let h = hash_value(v);
-        match self.find(h, |x| x == v) {
+        match self.find_value(h, v) {
             Some(id) => id,
             None => self.insert_new(h, v.clone()),
         }
@@ -113,7 +255,7 @@ impl ValueTable {
     /// The id of the text or entity id `s`, adding it if new (allocating only then).
     pub fn intern_str(&mut self, kind: StrKind, s: &str) -> u32 {
         let h = hash_str(kind, s);
-        match self.find(h, |x| is_str(kind, s, x)) {
+        match self.find_str(h, kind, s) {
             Some(id) => id,
             None => self.insert_new(
                 h,
@@ -127,7 +269,7 @@ impl ValueTable {
 
     /// The id of `v` (whose [`hash_value`] is `h`), if it is in the table.
     pub(crate) fn lookup_hashed(&self, h: u64, v: &Value) -> Option<u32> {
-        self.find(h, |x| x == v)
+        self.find_value(h, v)
     }
 
     /// The id of `v` (whose [`hash_value`] is `h`), adding it (moved) if new.
@@ -137,12 +279,12 @@ impl ValueTable {
 
     /// The id of `v`, if it is in the table.
     pub fn lookup(&self, v: &Value) -> Option<u32> {
-        self.find(hash_value(v), |x| x == v)
+        self.find_value(hash_value(v), v)
     }
 
     /// The id of the text or entity id `s`, if it is in the table.
     pub fn lookup_str(&self, kind: StrKind, s: &str) -> Option<u32> {
-        self.find(hash_str(kind, s), |x| is_str(kind, s, x))
+        self.find_str(hash_str(kind, s), kind, s)
     }
 
     /// The value of `id`.
@@ -170,17 +312,36 @@ impl ValueTable {
         strs: &[&str],
         hashes: &[u64],
     ) -> Vec<Option<u32>> {
-        self.find_many(hashes, |i, x| is_str(kind, strs[i], x))
+        let by_number = |i: usize| match kind {
+            StrKind::Entity => self.by_number(strs[i]),
+            StrKind::Text => ByNumber::AskIndex,
+        };
+        self.find_many(hashes, by_number, |i, x| is_str(kind, strs[i], x))
     }
 
     /// The id of each `i`th value looked for (its hash `hashes[i]`, `eq(i, _)` telling it
     /// from others), where present, probing the index in the order of its buckets.
-    fn find_many(&self, hashes: &[u64], eq: impl Fn(usize, &Value) -> bool) -> Vec<Option<u32>> {
+    fn find_many(
+        &self,
+        hashes: &[u64],
+        by_number: impl Fn(usize) -> ByNumber,
+        eq: impl Fn(usize, &Value) -> bool,
+    ) -> Vec<Option<u32>> {
         let mut out = vec![None; hashes.len()];
         if self.values.is_empty() {
             return out;
         }
-        let order: Vec<u32> = (0..hashes.len() as u32).collect();
+        let mut order: Vec<u32> = Vec::with_capacity(hashes.len());
+        for (i, slot) in out.iter_mut().enumerate() {
+            match by_number(i) {
+                ByNumber::Found(id) => *slot = Some(id),
+                ByNumber::Absent => {}
+                ByNumber::AskIndex => order.push(i as u32),
+            }
+        }
+        if self.index.is_empty() {
+            return out;
+        }
         let order = crate::buckets::by_bucket(
             &order,
             |&i| spread(fold(hashes[i as usize])),
@@ -201,7 +362,11 @@ impl ValueTable {
             return values.into_iter().map(|v| self.intern_owned(v)).collect();
         }
         let hashes: Vec<u64> = values.iter().map(hash_value).collect();
-        let known = self.find_many(&hashes, |i, x| *x == values[i]);
+        let known = self.find_many(
+            &hashes,
+            |i| self.value_by_number(&values[i]),
+            |i, x| *x == values[i],
+        );
         let mut batch = self.batch();
         values
             .into_iter()
@@ -219,6 +384,28 @@ impl ValueTable {
         }
     }
 
+    /// The id of `v` (hash `h`), if it is in the table.
+    fn find_value(&self, h: u64, v: &Value) -> Option<u32> {
+        match self.value_by_number(v) {
+            ByNumber::Found(id) => Some(id),
+            ByNumber::Absent => None,
+            ByNumber::AskIndex => self.find(h, |x| x == v),
+        }
+    }
+
+    /// The id of the text or entity id `s` (hash `h`), if it is in the table.
+    fn find_str(&self, h: u64, kind: StrKind, s: &str) -> Option<u32> {
+        let by_number = match kind {
+            StrKind::Entity => self.by_number(s),
+            StrKind::Text => ByNumber::AskIndex,
+        };
+        match by_number {
+            ByNumber::Found(id) => Some(id),
+            ByNumber::Absent => None,
+            ByNumber::AskIndex => self.find(h, |x| is_str(kind, s, x)),
+        }
+    }
+
     fn find(&self, h: u64, eq: impl Fn(&Value) -> bool) -> Option<u32> {
         let values = &self.values;
         let h32 = fold(h);
@@ -231,8 +418,14 @@ impl ValueTable {
 
     /// The id of `v` (hash `h`), added if new: one probe sequence either way.
     fn entry(&mut self, h: u64, v: Value) -> u32 {
+        if let Value::Entity(_) = v {
+            return match self.find_value(h, &v) {
+                Some(id) => id,
+                None => self.insert_new(h, v),
+            };
+        }
         let h32 = fold(h);
-        let ValueTable { values, index } = self;
+        let ValueTable { values, index, .. } = self;
         let found = index.entry(
             spread(h32),
             |&(id, kept)| kept == h32 && values[id as usize] == v,
@@ -251,6 +444,10 @@ impl ValueTable {
 
     fn insert_new(&mut self, h: u64, v: Value) -> u32 {
         let id = self.values.len() as u32;
+        if self.number(&v, id) {
+            self.values.push(v);
+            return id;
+        }
         self.values.push(v);
         let h32 = fold(h);
         self.index
@@ -273,8 +470,10 @@ impl Batch<'_> {
     /// batch), with its [`hash_value`] `h`: its new id.
     pub(crate) fn push_new(&mut self, h: u64, v: Value) -> u32 {
         let id = self.table.values.len() as u32;
+        if !self.table.number(&v, id) {
+            self.pending.push((id, fold(h)));
+        }
         self.table.values.push(v);
-        self.pending.push((id, fold(h)));
         id
     }
 }
@@ -321,6 +520,64 @@ mod tests {
             assert_eq!(t.lookup(&Value::text(&format!("t{i}"))), Some(*id));
         }
         assert_eq!(t.len(), 4 + 10_000);
+    }
+
+    #[test]
+    fn numbered_entity_ids_are_found_whichever_way_they_came_in() {
+        let mut t = ValueTable::new();
+        let text = t.intern_str(StrKind::Text, "p3");
+        let p3 = t.intern_str(StrKind::Entity, "p3");
+        assert_ne!(text, p3);
+        // In the array, beyond it (spilled to the index), not numbered, other prefixes
+        // (more than get arrays), a leading zero.
+        let mut ids = vec![("p3".to_string(), p3)];
+        for s in [
+            "p0",
+            "p1",
+            "p900000000",
+            "p017",
+            "x",
+            "p",
+            "q12",
+            "GB-12",
+            "p2",
+        ] {
+            ids.push((s.to_string(), t.intern(&Value::entity(s))));
+        }
+        for k in 0..40 {
+            let s = format!("k{k}x{}", k * 3);
+            ids.push((s.clone(), t.intern_owned(Value::entity(&s))));
+        }
+        {
+            let mut b = t.batch();
+            for n in 10..6000u32 {
+                let s = format!("p{n}");
+                let v = Value::entity(&s);
+                ids.push((s, b.push_new(hash_value(&v), v)));
+            }
+        }
+        let far: Vec<Value> = (0..5000)
+            .map(|n| Value::entity(&format!("z{}", n * 1000)))
+            .collect();
+        let far_ids = t.intern_distinct(far.clone());
+        ids.extend(far.iter().map(|v| v.to_string()).zip(far_ids));
+        let mut seen = std::collections::HashSet::new();
+        for (s, id) in &ids {
+            assert!(seen.insert(*id), "{s} has an id of its own");
+            assert_eq!(t.get(*id), Some(&Value::entity(s)), "{s}");
+            assert_eq!(t.lookup_str(StrKind::Entity, s), Some(*id), "{s}");
+            assert_eq!(t.lookup(&Value::entity(s)), Some(*id), "{s}");
+            assert_eq!(t.intern_str(StrKind::Entity, s), *id, "{s}");
+        }
+        let strs: Vec<&str> = ids.iter().map(|(s, _)| s.as_str()).collect();
+        let hashes: Vec<u64> = strs.iter().map(|s| hash_str(StrKind::Entity, s)).collect();
+        let want: Vec<Option<u32>> = ids.iter().map(|(_, id)| Some(*id)).collect();
+        assert_eq!(t.lookup_strs(StrKind::Entity, &strs, &hashes), want);
+        assert_eq!(t.lookup_str(StrKind::Text, "p3"), Some(text));
+        for absent in ["p4", "p5999999", "p6000", "z1", "k1x4", "p00"] {
+            assert_eq!(t.lookup_str(StrKind::Entity, absent), None, "{absent}");
+        }
+        assert_eq!(t.len(), ids.len() + 1);
     }
 
     #[test]

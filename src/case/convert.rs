@@ -8,7 +8,7 @@ use crate::diag::{Place, did_you_mean};
 use crate::facts::FieldValue;
 use crate::ir::{Field, KindId, Program, RelId, RelKind, Relation, Type, Validity};
 use crate::value::{Date, Decimal, Duration, Status, Value};
-use crate::values::ValueTable;
+use crate::values::{ValueTable, may_grow, numbered, prefix_key};
 
 use super::errors::CaseError;
 
@@ -123,46 +123,13 @@ impl Dense {
 const EMPTY: u32 = u32::MAX;
 
 /// At most this many prefixes get arrays; ids of further prefixes are hashed.
-const MAX_DENSE_PREFIXES: usize = 16;
-
-/// An array may grow to hold number `n` while at least a quarter of it would be used (or
-/// it stays small), so memory is bounded by the ids it holds.
-fn may_grow(count: usize, n: u32) -> bool {
-    (n as usize) < 4 * (count + 1) + 4096
-}
-
-/// A prefix of up to 7 bytes as one integer (bytes and length), so finding its array
-/// is a comparison of integers; `u64::MAX` for longer ones (compared as bytes).
-fn prefix_key(prefix: &[u8]) -> u64 {
-    if prefix.len() > 7 {
-        return u64::MAX;
-    }
-    prefix
-        .iter()
-        .rev()
-        .fold(prefix.len() as u64, |k, &b| (k << 8) | u64::from(b))
-}
+const MAX_DENSE_PREFIXES: usize = crate::values::MAX_NUMBERED_PREFIXES;
 
 /// The array of `prefix` (whose [`prefix_key`] is `key`), if there is one.
 fn find_dense(dense: &[Dense], prefix: &[u8], key: u64) -> Option<usize> {
     dense
         .iter()
         .position(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
-}
-
-/// `id` as a prefix and a number written in canonical decimal (one to nine digits, no
-/// leading zero): `p17` is (`p`, 17); `p017`, `p`, `17x` and `p1234567890` are not.
-fn numbered(id: &[u8]) -> Option<(&[u8], u32)> {
-    let digits = id.iter().rev().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || digits > 9 {
-        return None;
-    }
-    let (prefix, num) = id.split_at(id.len() - digits);
-    if digits > 1 && num[0] == b'0' {
-        return None;
-    }
-    let n = num.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-    Some((prefix, n))
 }
 
 /// One entity id in [`EntityMap`]'s hash table: the id (inline if short), its value id

@@ -210,13 +210,13 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
     let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
     let mut texts: Vec<TextCache> = (0..rel.arity()).map(|_| TextCache::default()).collect();
     let mut ids: Vec<u32> = Vec::with_capacity(rel.arity());
-    let mut days = DayCache::default();
+    let mut columns = Columns::new(rel);
     let mut errors = 0usize;
     loop {
         let problem = match r.next_record() {
             Ok(false) => break,
             Ok(true) => match &mut out.flat {
-                Some(flat) => match flat_fact(ctx, rel, &cols, &r, &mut ids, flat, &mut days) {
+                Some(flat) => match flat_fact(ctx, rel, &cols, &r, &mut ids, flat, &mut columns) {
                     Ok(()) => continue,
                     Err(b) => *b,
                 },
@@ -289,50 +289,124 @@ fn meta_cell(
 /// Not yet given a value in this row.
 const UNSET: u32 = u32::MAX;
 
-/// The file-local ids of the `YYYY-MM-DD` cells seen lately, by their eight digits: a
-/// date column repeats a few thousand days, so most cells are found here without being
-/// parsed, hashed as values or looked up in the file's table. Direct-mapped: a slot
-/// holds the last day that fell in it.
-struct DayCache {
-    slots: Vec<(u64, u32)>,
+/// The file-local ids of the short cells seen lately in one column: a date, number or
+/// code column repeats a few thousand values, so most cells are found here by their
+/// bytes without being parsed, hashed as values or looked up in the file's table.
+/// Direct-mapped: a slot holds the last cell that fell in it. Cells of up to 15 bytes
+/// are kept, as one integer (the bytes and the length); only cells once converted
+/// without error are put in.
+struct CellCache {
+    slots: Vec<(u128, u32)>,
 }
 
-impl Default for DayCache {
-    fn default() -> DayCache {
-        DayCache {
-            slots: vec![(u64::MAX, 0); DayCache::SLOTS],
+impl Default for CellCache {
+    fn default() -> CellCache {
+        CellCache {
+            slots: vec![(0, 0); CellCache::SLOTS],
         }
     }
 }
 
-impl DayCache {
-    const SLOTS: usize = 4096;
+impl CellCache {
+    const SLOTS: usize = 2048;
 
-    /// The eight digits of a `YYYY-MM-DD` cell as one integer (not checked as digits:
-    /// only cells once converted without error are put in the cache).
-    fn key(cell: &str) -> Option<u64> {
+    /// The cell as one integer, if it has at most 15 bytes (never 0: the length is in
+    /// the top byte, and an empty cell is never looked up).
+    fn key(cell: &str) -> Option<u128> {
+        let b = cell.as_bytes();
+        if b.is_empty() || b.len() > 15 {
+            return None;
+        }
+        let mut buf = [0u8; 16];
+        buf[..b.len()].copy_from_slice(b);
+        buf[15] = b.len() as u8;
+        Some(u128::from_le_bytes(buf))
+    }
+
+    fn slot(key: u128) -> usize {
+        let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+        (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - 11)) as usize
+    }
+
+    fn get(&self, key: Option<u128>) -> Option<u32> {
+        let key = key?;
+        let (k, id) = self.slots[CellCache::slot(key)];
+        (k == key).then_some(id)
+    }
+
+    fn put(&mut self, key: Option<u128>, id: u32) {
+        if let Some(key) = key {
+            self.slots[CellCache::slot(key)] = (key, id);
+        }
+    }
+}
+
+/// The file-local ids of a date column's `YYYY-MM-DD` cells of the years 1800 to 2199,
+/// by day: a column of dates spread over decades holds more distinct days than a
+/// [`CellCache`] keeps, and every one is found here after its first cell (parsed then,
+/// and put in only if it is a date).
+#[derive(Default)]
+struct DayTable {
+    ids: Vec<u32>,
+}
+
+impl DayTable {
+    const FIRST_YEAR: u32 = 1800;
+    const YEARS: u32 = 400;
+
+    /// The slot of a cell of ten bytes `YYYY-MM-DD` in range, its month 1 to 12 and its
+    /// day 1 to 31 (each such cell has a slot of its own).
+    fn slot(cell: &str) -> Option<usize> {
         let b = cell.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        Some(u64::from_le_bytes([
-            b[0], b[1], b[2], b[3], b[5], b[6], b[8], b[9],
-        ]))
+        let digit = |i: usize| b[i].is_ascii_digit().then(|| u32::from(b[i] - b'0'));
+        let y = digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?;
+        let m = digit(5)? * 10 + digit(6)?;
+        let d = digit(8)? * 10 + digit(9)?;
+        let y = y
+            .checked_sub(DayTable::FIRST_YEAR)
+            .filter(|&y| y < DayTable::YEARS)?;
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return None;
+        }
+        Some(((y * 12 + m - 1) * 31 + d - 1) as usize)
     }
 
-    fn slot(key: u64) -> usize {
-        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize
+    fn get(&self, slot: Option<usize>) -> Option<u32> {
+        self.ids.get(slot?).copied().filter(|&id| id != u32::MAX)
     }
 
-    fn get(&self, cell: &str) -> Option<u32> {
-        let key = DayCache::key(cell)?;
-        let (k, id) = self.slots[DayCache::slot(key)];
-        (k == key).then_some(id)
+    fn put(&mut self, slot: Option<usize>, id: u32) {
+        let Some(slot) = slot else { return };
+        if self.ids.is_empty() {
+            self.ids = vec![u32::MAX; (DayTable::YEARS * 12 * 31) as usize];
+        }
+        self.ids[slot] = id;
     }
+}
 
-    fn put(&mut self, cell: &str, id: u32) {
-        if let Some(key) = DayCache::key(cell) {
-            self.slots[DayCache::slot(key)] = (key, id);
+/// Per field of a relation: its [`CellCache`] or [`DayTable`], and the id of its absent
+/// value once interned.
+struct Columns {
+    cells: Vec<CellCache>,
+    days: Vec<DayTable>,
+    absent: Vec<Option<u32>>,
+}
+
+impl Columns {
+    fn new(rel: &Relation) -> Columns {
+        let date = |f: &crate::ir::Field| matches!(f.ty, Type::Date);
+        Columns {
+            cells: (rel.fields.iter())
+                .map(|f| match date(f) {
+                    true => CellCache { slots: Vec::new() },
+                    false => CellCache::default(),
+                })
+                .collect(),
+            days: rel.fields.iter().map(|_| DayTable::default()).collect(),
+            absent: vec![None; rel.arity()],
         }
     }
 }
@@ -347,7 +421,7 @@ fn flat_fact(
     r: &CsvReader,
     ids: &mut Vec<u32>,
     flat: &mut FlatRows,
-    days: &mut DayCache,
+    columns: &mut Columns,
 ) -> Res<()> {
     ids.clear();
     ids.resize(rel.arity(), UNSET);
@@ -373,20 +447,40 @@ fn flat_fact(
                                 .unwrap_or_else(|| ctx.wrong_type(field, &format!("`{cell}`")))));
                         }
                     },
-                    Type::Text | Type::Any => flat.local.intern_str(StrKind::Text, cell),
-                    Type::Date => match days.get(cell) {
-                        Some(id) => id,
-                        None => {
-                            let id = flat
-                                .local
-                                .intern_owned(ctx.parse_text(field, cell).map_err(at)?);
-                            days.put(cell, id);
-                            id
+                    Type::Date => {
+                        let slot = DayTable::slot(cell);
+                        match columns.days[*f].get(slot) {
+                            Some(id) => id,
+                            None => {
+                                let v = ctx.parse_text(field, cell).map_err(at)?;
+                                let day = matches!(v, Value::Date(_));
+                                let id = flat.local.intern_owned(v);
+                                if day {
+                                    columns.days[*f].put(slot, id);
+                                }
+                                id
+                            }
                         }
-                    },
-                    _ => flat
-                        .local
-                        .intern_owned(ctx.parse_text(field, cell).map_err(at)?),
+                    }
+                    _ => {
+                        let key = CellCache::key(cell);
+                        let cache = &mut columns.cells[*f];
+                        match cache.get(key) {
+                            Some(id) => id,
+                            None => {
+                                let id = match field.ty {
+                                    Type::Text | Type::Any => {
+                                        flat.local.intern_str(StrKind::Text, cell)
+                                    }
+                                    _ => flat
+                                        .local
+                                        .intern_owned(ctx.parse_text(field, cell).map_err(at)?),
+                                };
+                                cache.put(key, id);
+                                id
+                            }
+                        }
+                    }
                 };
             }
             other => meta_cell(ctx, other, cell, cols.len(), &mut meta).map_err(at)?,
@@ -399,9 +493,16 @@ fn flat_fact(
         if !rel.fields[i].optional {
             return Err(missing(rel, i, cols, r));
         }
-        *id = match absent(rel, i) {
-            FieldValue::One(v) => flat.local.intern_owned(v),
-            FieldValue::Many(_) => flat.local.intern_owned(Value::None),
+        *id = match columns.absent[i] {
+            Some(id) => id,
+            None => {
+                let id = match absent(rel, i) {
+                    FieldValue::One(v) => flat.local.intern_owned(v),
+                    FieldValue::Many(_) => flat.local.intern_owned(Value::None),
+                };
+                columns.absent[i] = Some(id);
+                id
+            }
         };
     }
     flat.push(ids, r.record_line(), meta);

@@ -2,7 +2,7 @@
 
 use crate::value::Status;
 
-use super::{PEOPLE, ok, tuples};
+use super::{PEOPLE, ok, problems, tuples};
 
 #[test]
 fn case_csv_bom_crlf_quotes_and_line_numbers() {
@@ -54,6 +54,45 @@ fn case_csv_relations_with_open_ends_and_lists() {
         tuples(&facts, "meeting"),
         vec!["m1,2025-01-02,ann", "m1,2025-01-02,acme"]
     );
+}
+
+#[test]
+fn case_csv_repeated_cells_convert_as_their_first() {
+    // Days in and out of the day table's years, repeated; titles repeated; a day that
+    // fills the slot arithmetic's corners (31st of December, 1st of January).
+    let mut roles = String::from("person,org,title,from,until\n");
+    for i in 0..3 {
+        roles += &format!("ann,acme,Chair,1799-12-31,2020-02-29\nbob,acme,Chair{i},2200-01-01,\n");
+        roles += "ann,acme,  Chair ,1800-01-01,2199-12-31\nbob,acme,,2021-01-01,2020-12-31\nbob,acme,,2021-01-21,2020-02-01\n";
+    }
+    let (_, facts) = ok(&[("people.toml", PEOPLE), ("role.csv", &roles)]);
+    let want = vec![
+        "ann,acme,Chair,1799-12-31,2020-02-29",
+        "ann,acme,Chair,1800-01-01,2199-12-31",
+        "bob,acme,Chair0,2200-01-01,+inf",
+        "bob,acme,Chair1,2200-01-01,+inf",
+        "bob,acme,Chair2,2200-01-01,+inf",
+        "bob,acme,none,2021-01-01,2020-12-31",
+        "bob,acme,none,2021-01-21,2020-02-01",
+    ];
+    let mut got = tuples(&facts, "role");
+    got.sort();
+    got.dedup();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn case_csv_a_bad_day_after_good_ones_of_its_column_is_an_error() {
+    let roles = "person,org,title,from,until\n\
+        ann,acme,,2020-01-31,2021-01-01\n\
+        ann,acme,,2020-02-31,\n\
+        ann,acme,,2020-13-01,\n\
+        ann,acme,,2020-00-10,\n\
+        ann,acme,,2020-01-31,2021-01-00\n";
+    let got = problems(&[("people.toml", PEOPLE), ("role.csv", roles)]);
+    let lines: Vec<(String, u32)> = got.iter().map(|p| (p.0.clone(), p.2)).collect();
+    let bad = |line| ("bad_date".to_string(), line);
+    assert_eq!(lines, vec![bad(3), bad(4), bad(5), bad(6)], "{got:#?}");
 }
 
 #[test]

@@ -300,6 +300,25 @@ impl Tuples {
     /// with `swapped`, each tuple whose first two ids differ is preceded by a copy with
     /// those two swapped (as [`FactSet::add`] does for a symmetric relation). Panics as
     /// [`Tuples::push`].
+    /// [`Tuples::extend_flat`] from vectors of the caller's: into an empty relation (the
+    /// usual case: a relation's one file), they are moved, not copied.
+    pub fn extend_owned(
+        &mut self,
+        width: usize,
+        ids: Vec<u32>,
+        origins: Vec<OriginId>,
+        swapped: bool,
+    ) {
+        let fresh = self.origins.is_empty() && self.ids.is_empty();
+        if !fresh || (swapped && width >= 2) || origins.is_empty() {
+            return self.extend_flat(width, &ids, &origins, swapped);
+        }
+        assert_eq!(ids.len(), width * origins.len(), "one tuple per origin");
+        self.width = width;
+        self.ids = std::sync::Arc::new(ids);
+        self.origins = origins;
+    }
+
     pub fn extend_flat(&mut self, width: usize, ids: &[u32], origins: &[OriginId], swapped: bool) {
         if origins.is_empty() {
             return;

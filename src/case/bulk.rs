@@ -65,8 +65,8 @@ impl BulkEntities {
     }
 
     /// Records an entity of lazy file `file` whose record starts at byte `start`.
-    pub fn push_lazy(&mut self, value: u32, file: u32, start: u32, kind: &str, origin: OriginId) {
-        let kind = self.kind(kind);
+    /// `kind`: its number from [`Self::kind`].
+    pub fn push_lazy(&mut self, value: u32, file: u32, start: u32, kind: u32, origin: OriginId) {
         self.rows.push(Row {
             value,
             name: start,
@@ -76,7 +76,8 @@ impl BulkEntities {
         });
     }
 
-    fn kind(&mut self, kind: &str) -> u32 {
+    /// The number of entity kind `kind`, added if new.
+    pub fn kind(&mut self, kind: &str) -> u32 {
         match self.kinds.iter().position(|k| k == kind) {
             Some(k) => k as u32,
             None => {

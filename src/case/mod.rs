@@ -445,6 +445,7 @@ pub fn load_case_with(
         let meta = facts.add_meta(display, Vec::new(), Status::default(), None);
         facts.reserve_origins(rows.len());
         case.bulk.reserve(rows.len());
+        let kind = case.bulk.kind(kind);
         for (value, line, start) in rows {
             let origin = facts.add_origin_at(meta, line);
             case.bulk.push_lazy(value, file, start, kind, origin);
@@ -862,8 +863,10 @@ fn add_flat(
     }
     let symmetric = rel.symmetric;
     let tuples = &mut facts.tuples[flat.rel.0 as usize];
-    tuples.reserve(origins.len() * if symmetric { 2 } else { 1 }, flat.width);
-    tuples.extend_flat(flat.width, &flat.ids, &origins, symmetric);
+    if symmetric || !tuples.is_empty() {
+        tuples.reserve(origins.len() * if symmetric { 2 } else { 1 }, flat.width);
+    }
+    tuples.extend_owned(flat.width, flat.ids, origins, symmetric);
 }
 
 /// Adds one file's staged facts with their origins, and records entities for display.

@@ -161,6 +161,56 @@ impl ValueTable {
         self.values.reserve(n);
     }
 
+    /// The array of numbered ids of `prefix`, made if there is room, with room for
+    /// numbers up to `max` as [`may_grow`] allows once `more` more ids are in: `None`
+    /// if ids of `prefix` cannot all be kept by number (the caller then interns each).
+    pub(crate) fn numbered_room(&mut self, prefix: &[u8], more: usize, max: u32) -> Option<usize> {
+        let key = prefix_key(prefix);
+        let at = match self
+            .numbered
+            .iter()
+            .position(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
+        {
+            Some(at) => at,
+            None if self.numbered.len() < MAX_NUMBERED_PREFIXES => {
+                self.numbered.push(Numbered {
+                    prefix: prefix.into(),
+                    key,
+                    ids: Vec::new(),
+                    count: 0,
+                    spilled: false,
+                });
+                self.numbered.len() - 1
+            }
+            None => return None,
+        };
+        let d = &mut self.numbered[at];
+        if d.spilled || !may_grow(d.count + more, max) {
+            return None;
+        }
+        if max as usize >= d.ids.len() {
+            d.ids.resize(max as usize + 1, NO_ID);
+        }
+        Some(at)
+    }
+
+    /// The value id of number `n` of array `at` ([`ValueTable::numbered_room`]), if any.
+    pub(crate) fn numbered_get(&self, at: usize, n: u32) -> Option<u32> {
+        let id = *self.numbered.get(at)?.ids.get(n as usize)?;
+        (id != NO_ID).then_some(id)
+    }
+
+    /// Adds entity id `v`, number `n` of array `at` (made room for by
+    /// [`ValueTable::numbered_room`], and not in the table): its new id.
+    pub(crate) fn push_numbered(&mut self, at: usize, n: u32, v: Value) -> u32 {
+        let id = self.values.len() as u32;
+        let d = &mut self.numbered[at];
+        d.ids[n as usize] = id;
+        d.count += 1;
+        self.values.push(v);
+        id
+    }
+
     /// Where the numbered ids have entity id `id`.
     fn by_number(&self, id: &str) -> ByNumber {
         if self.numbered.is_empty() {

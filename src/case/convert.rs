@@ -242,6 +242,63 @@ impl EntityMap {
         true
     }
 
+    /// The array of ids `prefix` + a number of kind `kind`, made if there is room, with
+    /// room for numbers up to `max` once `more` more ids are in: `None` if the ids
+    /// cannot all go there (the caller then adds each with [`EntityMap::add`]).
+    pub(crate) fn dense_room(
+        &mut self,
+        prefix: &[u8],
+        kind: KindId,
+        more: usize,
+        max: u32,
+    ) -> Option<usize> {
+        // An id in the hash table might be one of these (a number once too far for the
+        // array): each id must then be looked for there too.
+        if !self.by_id.is_empty() {
+            return None;
+        }
+        let key = prefix_key(prefix);
+        let at = match find_dense(&self.dense, prefix, key) {
+            Some(at) => at,
+            None if self.dense.len() < MAX_DENSE_PREFIXES => {
+                self.dense.push(Dense {
+                    prefix: prefix.into(),
+                    key,
+                    kind,
+                    slots: Vec::new(),
+                    affine: None,
+                    count: 0,
+                });
+                self.dense.len() - 1
+            }
+            None => return None,
+        };
+        let d = &mut self.dense[at];
+        if d.kind != kind || !may_grow(d.count + more, max) {
+            return None;
+        }
+        d.expand();
+        if max as usize >= d.slots.len() {
+            d.slots.resize(max as usize + 1, EMPTY);
+        }
+        Some(at)
+    }
+
+    /// The value id of number `n` of array `at` ([`EntityMap::dense_room`]), if defined.
+    pub(crate) fn dense_get(&self, at: usize, n: u32) -> Option<u32> {
+        self.dense.get(at)?.get(n)
+    }
+
+    /// Defines number `n` of array `at` (not defined yet) as value id `value`, at `loc`.
+    pub(crate) fn add_numbered(&mut self, at: usize, n: u32, value: u32, loc: Loc) {
+        let d = &mut self.dense[at];
+        d.slots[n as usize] = value;
+        d.count += 1;
+        self.sorted =
+            self.locs.is_empty() || (self.sorted && self.locs[self.locs.len() - 1].0 < value);
+        self.locs.push((value, loc));
+    }
+
     /// Room for `n` more ids: their definitions now, hash slots when the first id that
     /// is not numbered arrives (numbered ids, the usual case, need none).
     pub fn reserve(&mut self, n: usize) {

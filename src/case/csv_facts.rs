@@ -118,6 +118,9 @@ pub(crate) struct IdPiece {
     pub hashes: Vec<u64>,
     /// Each row's (line, start), if asked for.
     pub records: Option<Vec<(u32, u32)>>,
+    /// When every id is one prefix and a number ([`crate::values::numbered`]): the
+    /// prefix and each id's number (then `hashes` is left empty).
+    pub numbers: Option<(Box<[u8]>, Vec<u32>)>,
 }
 
 /// Reads the ids of column `col` of `text[start..]` ([`IdPiece`]).
@@ -133,14 +136,34 @@ pub(crate) fn entity_ids(
     let lines = super::csv::count_lines(&text.as_bytes()[start.min(text.len())..]);
     let mut piece = IdPiece {
         ids: Vec::with_capacity(lines),
-        hashes: Vec::with_capacity(lines),
+        hashes: Vec::new(),
         records: records.then(|| Vec::with_capacity(lines)),
+        numbers: None,
     };
+    // The numbers while every id so far has the first one's prefix.
+    let mut prefix: Option<Box<[u8]>> = None;
+    let mut numbers: Option<Vec<u32>> = Some(Vec::with_capacity(lines));
     while let Ok(true) = r.next_record() {
         let id = trim(r.field(col));
         if !id.is_empty() {
             let pos = r.pos(col).into();
-            piece.hashes.push(hash_str(StrKind::Entity, id));
+            if let Some(ns) = &mut numbers {
+                match crate::values::numbered(id.as_bytes()) {
+                    Some((p, n)) if prefix.as_deref().is_none_or(|q| q == p) => {
+                        prefix.get_or_insert_with(|| p.into());
+                        ns.push(n);
+                    }
+                    _ => {
+                        numbers = None;
+                        piece.hashes = (piece.ids.iter())
+                            .map(|(id, _, _)| hash_str(StrKind::Entity, id))
+                            .collect();
+                    }
+                }
+            }
+            if numbers.is_none() {
+                piece.hashes.push(hash_str(StrKind::Entity, id));
+            }
             piece
                 .ids
                 .push((Arc::from(id), kind, Loc::Here { file, pos }));
@@ -149,6 +172,7 @@ pub(crate) fn entity_ids(
             }
         }
     }
+    piece.numbers = prefix.zip(numbers);
     piece
 }
 

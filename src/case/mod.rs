@@ -685,6 +685,7 @@ fn register_entities(
                 ids: Vec::new(),
                 hashes: Vec::new(),
                 records: None,
+                numbers: None,
             })
         };
         let mut p = 0;
@@ -706,11 +707,12 @@ fn register_entities(
             while p < pieces.len() && pieces[p].0 == i {
                 let piece = piece_of(p);
                 p += 1;
-                let values = entities::register(
+                let values = entities::register_numbered(
                     &mut ctx.entities,
                     table,
                     piece.ids,
                     Some(piece.hashes),
+                    piece.numbers,
                     &place,
                     diags,
                 );

@@ -414,3 +414,28 @@ fn case_error_duplicate_ids_across_the_pieces_of_a_large_file() {
         .collect();
     assert_eq!(first, vec![9, n + 1]);
 }
+
+/// An id whose number was too far for the array when first defined is kept apart; a
+/// second definition in a later piece, when the array could hold it, is still found.
+#[test]
+fn case_error_duplicate_of_a_far_numbered_id_in_a_later_piece() {
+    let n = 400_000u32;
+    let mut people = String::from("id,name\np900000,Far\n");
+    for i in 0..n {
+        people.push_str(&format!("p{i},Person number {i}\n"));
+    }
+    people.push_str("p900000,Again\n");
+    let (loaded, _) = load(&[("person.csv", &people)]);
+    let all = loaded.err().unwrap_or_default();
+    let got: Vec<_> = all.iter().map(super::summary).collect();
+    let msg = "entity id `p900000` is defined twice";
+    assert_eq!(got, vec![p("duplicate_id", "person.csv", n + 3, 1, msg)]);
+    assert!(
+        matches!(
+            all[0].notes.first(),
+            Some((Place::Point { line: 2, .. }, _))
+        ),
+        "{:?}",
+        all[0].notes
+    );
+}

@@ -95,7 +95,9 @@ impl BulkEntities {
     /// Ends loading: the value table the ids name, and the rows sorted for lookup.
     pub fn finish(&mut self, values: Arc<ValueTable>) {
         self.values = values;
-        self.rows.sort_unstable_by_key(|r| r.value);
+        // Stable: the rows are a few ascending runs (one per file), which a merge sort
+        // takes in one pass each; and of an id given twice the first row is kept.
+        self.rows.sort_by_key(|r| r.value);
         self.rows.dedup_by_key(|r| r.value);
     }
 

@@ -221,7 +221,8 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
         out.flat = Some(FlatRows {
             rel: rel_id,
             width: rel.arity(),
-            ids: Vec::with_capacity(lines * rel.arity()),
+            ids: Vec::with_capacity(lines * rel.arity() * if rel.symmetric { 2 } else { 1 }),
+            twice: rel.symmetric.then(|| Vec::with_capacity(lines)),
             local: ValueTable::new(),
             lines: Vec::with_capacity(lines),
             meta: Vec::with_capacity(lines),

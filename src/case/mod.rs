@@ -230,7 +230,11 @@ pub(crate) struct Converted {
 pub(crate) struct FlatRows {
     pub rel: RelId,
     pub width: usize,
+    /// The tuples: one per row, or for a `symmetric` relation each row whose first two
+    /// ids differ as two, the swapped tuple first (as [`FactSet::add`] adds them).
     pub ids: Vec<u32>,
+    /// Per row, with `symmetric`: whether it gave two tuples.
+    pub twice: Option<Vec<bool>>,
     pub local: crate::values::ValueTable,
     pub lines: Vec<u32>,
     pub meta: Vec<u32>,
@@ -260,6 +264,14 @@ impl FlatRows {
                 }
             },
         };
+        if let Some(twice) = &mut self.twice {
+            let two = ids.len() >= 2 && ids[0] != ids[1];
+            if two {
+                self.ids.extend_from_slice(&[ids[1], ids[0]]);
+                self.ids.extend_from_slice(&ids[2..]);
+            }
+            twice.push(two);
+        }
         self.ids.extend_from_slice(ids);
         self.lines.push(line);
         self.meta.push(id);
@@ -863,12 +875,25 @@ fn add_flat(
             bulk.push(ids[0], name.map(|i| ids[i]), kind, origin);
         }
     }
-    let symmetric = rel.symmetric;
+    // A symmetric relation's rows are doubled already: each tuple's origin is its row's.
+    let origins = match &flat.twice {
+        Some(twice) => {
+            let mut each = Vec::with_capacity(flat.ids.len() / flat.width.max(1));
+            for (&o, &two) in origins.iter().zip(twice) {
+                if two {
+                    each.push(o);
+                }
+                each.push(o);
+            }
+            each
+        }
+        None => origins,
+    };
     let tuples = &mut facts.tuples[flat.rel.0 as usize];
-    if symmetric || !tuples.is_empty() {
-        tuples.reserve(origins.len() * if symmetric { 2 } else { 1 }, flat.width);
+    if !tuples.is_empty() {
+        tuples.reserve(origins.len(), flat.width);
     }
-    tuples.extend_owned(flat.width, flat.ids, origins, symmetric);
+    tuples.extend_owned(flat.width, flat.ids, origins, false);
 }
 
 /// Adds one file's staged facts with their origins, and records entities for display.

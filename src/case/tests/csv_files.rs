@@ -2,7 +2,7 @@
 
 use crate::value::Status;
 
-use super::{PEOPLE, ok, problems, tuples};
+use super::{PEOPLE, ok, problems, program, tuples};
 
 #[test]
 fn case_csv_bom_crlf_quotes_and_line_numbers() {
@@ -93,6 +93,28 @@ fn case_csv_a_bad_day_after_good_ones_of_its_column_is_an_error() {
     let lines: Vec<(String, u32)> = got.iter().map(|p| (p.0.clone(), p.2)).collect();
     let bad = |line| ("bad_date".to_string(), line);
     assert_eq!(lines, vec![bad(3), bad(4), bad(5), bad(6)], "{got:#?}");
+}
+
+#[test]
+fn case_csv_symmetric_rows_give_both_directions_with_their_line() {
+    let pairs = "a,b\nann,bob\nann,ann\nacme,bob\n";
+    let toml = "[[associate]]\na = \"bob\"\nb = \"acme\"\n";
+    let (_, facts) = ok(&[
+        ("people.toml", PEOPLE),
+        ("associate.csv", pairs),
+        ("z.toml", toml),
+    ]);
+    assert_eq!(
+        tuples(&facts, "associate"),
+        vec![
+            "bob,ann", "ann,bob", "ann,ann", "bob,acme", "acme,bob", "acme,bob", "bob,acme"
+        ]
+    );
+    let rel = program()
+        .rel_by_name("associate")
+        .map_or(0, |r| r.0 as usize);
+    let lines: Vec<u32> = facts.rows(rel).map(|(_, o)| facts.origin(o).line).collect();
+    assert_eq!(lines, vec![2, 2, 3, 4, 4, 1, 1]);
 }
 
 #[test]

@@ -281,8 +281,25 @@ impl FlatRows {
 /// A data file read into memory (parsed, for TOML).
 struct Input<'a> {
     entry: &'a Entry,
+    /// Empty for a `deferred` file.
     text: &'a str,
     doc: Option<DeTable<'a>>,
+    /// A CSV file of a plain relation, read only when it is converted (see
+    /// [`deferred`]).
+    deferred: bool,
+}
+
+/// Whether file `e` is a CSV file of a plain relation (not an entity, not `same_as`):
+/// its text is needed only while its rows are converted, so it is read then, on the
+/// converting thread, and freed after. The texts of a case are then not all held at once.
+fn deferred(program: &Program, e: &Entry) -> bool {
+    e.kind == Kind::Csv
+        && program
+            .rel_by_name("same_as")
+            .is_none_or(|s| program.rel(s).name != e.stem)
+        && program
+            .rel_by_name(&e.stem)
+            .is_some_and(|r| program.rel(r).kind == RelKind::Base)
 }
 
 /// Loads the case folder `dir` into `facts`, checked against `program`'s schema.
@@ -327,14 +344,18 @@ pub fn load_case_with(
         return Err(vec![CaseError::MissingCaseToml.at(Place::File(path))]);
     };
     // Read (and checked as UTF-8) on all cores; problems kept in file order.
+    // Deferred files are read when converted.
     let entries: Vec<&Entry> = std::iter::once(case_entry).chain(&listing.data).collect();
-    let texts: Vec<Option<String>> = par_map(&entries, |e| files::read(e))
-        .into_iter()
-        .map(|r| r.map_err(|d| diags.push(*d)).ok())
-        .collect();
+    let texts: Vec<Option<String>> = par_map(&entries, |e| match deferred(program, e) {
+        true => Ok(String::new()),
+        false => files::read(e),
+    })
+    .into_iter()
+    .map(|r| r.map_err(|d| diags.push(*d)).ok())
+    .collect();
     crate::timings::mark("load case: files read");
     let (manifest, manifest_read) = read_manifest(case_entry, texts[0].as_deref(), &mut diags);
-    let inputs = parse_inputs(&listing.data, &texts[1..], &mut diags);
+    let inputs = parse_inputs(program, &listing.data, &texts[1..], &mut diags);
     let mut scan = ftm::scan(&listing.ftm, &mut diags);
     let mut manifest = manifest;
     add_ftm_sources(&mut manifest, &scan, case_entry, &mut diags);
@@ -370,7 +391,11 @@ pub fn load_case_with(
         .enumerate()
         .filter(|(i, _)| lazy[*i].is_none())
         .collect();
-    jobs.sort_by_key(|(_, inp)| std::cmp::Reverse(inp.text.len()));
+    let size = |inp: &Input| match inp.deferred {
+        true => std::fs::metadata(&inp.entry.path).map_or(0, |m| m.len() as usize),
+        false => inp.text.len(),
+    };
+    jobs.sort_by_cached_key(|(_, inp)| std::cmp::Reverse(size(inp)));
     let mut converted: Vec<Converted> = inputs.iter().map(|_| Converted::default()).collect();
     for ((i, _), c) in jobs
         .iter()
@@ -529,6 +554,7 @@ fn read_manifest(
 /// Parses the TOML inputs; files that could not be read or parsed are left out (their
 /// problems are reported).
 fn parse_inputs<'a>(
+    program: &Program,
     data: &'a [Entry],
     texts: &'a [Option<String>],
     diags: &mut Vec<Diagnostic>,
@@ -548,7 +574,13 @@ fn parse_inputs<'a>(
                 }
             },
         };
-        inputs.push(Input { entry, text, doc });
+        let deferred = deferred(program, entry);
+        inputs.push(Input {
+            entry,
+            text,
+            doc,
+            deferred,
+        });
     }
     inputs
 }
@@ -773,6 +805,21 @@ fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {
 
 fn convert_input(inp: &Input, ctx: &Ctx) -> Converted {
     let path = &inp.entry.display;
+    if inp.deferred {
+        return match files::read(inp.entry) {
+            Ok(text) => match ctx.relation(&inp.entry.stem) {
+                Ok(rel) => csv_facts::convert(path, &text, rel, ctx),
+                Err(e) => Converted {
+                    diags: vec![e.at(Place::File(path.to_string()))],
+                    ..Converted::default()
+                },
+            },
+            Err(d) => Converted {
+                diags: vec![*d],
+                ..Converted::default()
+            },
+        };
+    }
     match &inp.doc {
         Some(doc) => toml_facts::convert(&TomlFile::new(path, inp.text), doc, ctx),
         None => match ctx.relation(&inp.entry.stem) {

@@ -439,3 +439,31 @@ fn case_error_duplicate_of_a_far_numbered_id_in_a_later_piece() {
         all[0].notes
     );
 }
+
+/// A plain relation's CSV file is read only when its rows are converted: a file that is
+/// not UTF-8, or cannot be read, is still reported, with the other files' problems.
+#[test]
+fn case_error_relation_csv_read_late_is_still_checked() {
+    let dir = folder(&[("case.toml", CASE_TOML), ("people.toml", PEOPLE)]);
+    let _ = std::fs::write(
+        dir.join("role.csv"),
+        b"person,org,title\nann,acme,\xffChair\n",
+    );
+    let _ = std::fs::write(dir.join("associate.csv"), "a,b\nann,nobody\n");
+    #[cfg(unix)]
+    let _ = std::os::unix::fs::symlink(dir.join("gone"), dir.join("holding.csv"));
+    let program = program();
+    let mut facts = FactSet::new(&program);
+    let got = load_case(&dir, &program, &mut facts)
+        .err()
+        .unwrap_or_default();
+    let got: Vec<_> = got.iter().map(super::summary).collect();
+    let codes: Vec<(&str, &str)> = got.iter().map(|p| (p.0.as_str(), p.1.as_str())).collect();
+    let mut want = vec![("unknown_entity", "associate.csv")];
+    #[cfg(unix)]
+    want.push(("unreadable_file", "holding.csv"));
+    want.push(("invalid_utf8", "role.csv"));
+    assert_eq!(codes, want, "{got:#?}");
+    assert_eq!((got[want.len() - 1].2, got[want.len() - 1].3), (2, 10));
+    assert!(facts.tuples.iter().all(|t| t.is_empty()), "facts untouched");
+}

@@ -161,29 +161,37 @@ impl ValueTable {
         self.values.reserve(n);
     }
 
+    /// The array of numbered ids of `prefix`, if there is one.
+    fn find_numbered(&self, prefix: &[u8]) -> Option<usize> {
+        let key = prefix_key(prefix);
+        self.numbered
+            .iter()
+            .position(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
+    }
+
+    /// The array of numbered ids of `prefix`, made if there is room for one more.
+    fn numbered_array(&mut self, prefix: &[u8]) -> Option<usize> {
+        if let Some(at) = self.find_numbered(prefix) {
+            return Some(at);
+        }
+        if self.numbered.len() >= MAX_NUMBERED_PREFIXES {
+            return None;
+        }
+        self.numbered.push(Numbered {
+            prefix: prefix.into(),
+            key: prefix_key(prefix),
+            ids: Vec::new(),
+            count: 0,
+            spilled: false,
+        });
+        Some(self.numbered.len() - 1)
+    }
+
     /// The array of numbered ids of `prefix`, made if there is room, with room for
     /// numbers up to `max` as [`may_grow`] allows once `more` more ids are in: `None`
     /// if ids of `prefix` cannot all be kept by number (the caller then interns each).
     pub(crate) fn numbered_room(&mut self, prefix: &[u8], more: usize, max: u32) -> Option<usize> {
-        let key = prefix_key(prefix);
-        let at = match self
-            .numbered
-            .iter()
-            .position(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
-        {
-            Some(at) => at,
-            None if self.numbered.len() < MAX_NUMBERED_PREFIXES => {
-                self.numbered.push(Numbered {
-                    prefix: prefix.into(),
-                    key,
-                    ids: Vec::new(),
-                    count: 0,
-                    spilled: false,
-                });
-                self.numbered.len() - 1
-            }
-            None => return None,
-        };
+        let at = self.numbered_array(prefix)?;
         let d = &mut self.numbered[at];
         if d.spilled || !may_grow(d.count + more, max) {
             return None;
@@ -219,12 +227,7 @@ impl ValueTable {
         let Some((prefix, n)) = numbered(id.as_bytes()) else {
             return ByNumber::AskIndex;
         };
-        let key = prefix_key(prefix);
-        let Some(d) = self
-            .numbered
-            .iter()
-            .find(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
-        else {
+        let Some(d) = self.find_numbered(prefix).map(|at| &self.numbered[at]) else {
             return ByNumber::AskIndex;
         };
         match d.ids.get(n as usize) {
@@ -252,24 +255,8 @@ impl ValueTable {
         let Some((prefix, n)) = numbered(s.as_bytes()) else {
             return false;
         };
-        let key = prefix_key(prefix);
-        let at = match self
-            .numbered
-            .iter()
-            .position(|d| d.key == key && (key != u64::MAX || *d.prefix == *prefix))
-        {
-            Some(at) => at,
-            None if self.numbered.len() < MAX_NUMBERED_PREFIXES => {
-                self.numbered.push(Numbered {
-                    prefix: prefix.into(),
-                    key,
-                    ids: Vec::new(),
-                    count: 0,
-                    spilled: false,
-                });
-                self.numbered.len() - 1
-            }
-            None => return false,
+        let Some(at) = self.numbered_array(prefix) else {
+            return false;
         };
         let d = &mut self.numbered[at];
         let n = n as usize;

@@ -203,29 +203,37 @@ impl EntityMap {
         Ok(value)
     }
 
+    /// The array of ids `prefix` + a number, made (for `kind`) if there is room for one
+    /// more; an existing one may be of another kind.
+    fn dense_array(&mut self, prefix: &[u8], kind: KindId) -> Option<usize> {
+        let key = prefix_key(prefix);
+        if let Some(at) = find_dense(&self.dense, prefix, key) {
+            return Some(at);
+        }
+        if self.dense.len() >= MAX_DENSE_PREFIXES {
+            return None;
+        }
+        self.dense.push(Dense {
+            prefix: prefix.into(),
+            key,
+            kind,
+            slots: Vec::new(),
+            affine: None,
+            count: 0,
+        });
+        Some(self.dense.len() - 1)
+    }
+
     /// Puts the new id `id` in an array if it is numbered, its prefix has one (or may
     /// get one) of its kind, and the array may hold its number.
     fn add_dense(&mut self, id: &[u8], kind: KindId, value: u32) -> bool {
         let Some((prefix, n)) = numbered(id) else {
             return false;
         };
-        let key = prefix_key(prefix);
-        let d = match find_dense(&self.dense, prefix, key) {
-            Some(i) => &mut self.dense[i],
-            None if self.dense.len() < MAX_DENSE_PREFIXES => {
-                self.dense.push(Dense {
-                    prefix: prefix.into(),
-                    key,
-                    kind,
-                    slots: Vec::new(),
-                    affine: None,
-                    count: 0,
-                });
-                let last = self.dense.len() - 1;
-                &mut self.dense[last]
-            }
-            None => return false,
+        let Some(at) = self.dense_array(prefix, kind) else {
+            return false;
         };
+        let d = &mut self.dense[at];
         if d.kind != kind {
             return false;
         }
@@ -257,22 +265,7 @@ impl EntityMap {
         if !self.by_id.is_empty() {
             return None;
         }
-        let key = prefix_key(prefix);
-        let at = match find_dense(&self.dense, prefix, key) {
-            Some(at) => at,
-            None if self.dense.len() < MAX_DENSE_PREFIXES => {
-                self.dense.push(Dense {
-                    prefix: prefix.into(),
-                    key,
-                    kind,
-                    slots: Vec::new(),
-                    affine: None,
-                    count: 0,
-                });
-                self.dense.len() - 1
-            }
-            None => return None,
-        };
+        let at = self.dense_array(prefix, kind)?;
         let d = &mut self.dense[at];
         if d.kind != kind || !may_grow(d.count + more, max) {
             return None;

@@ -78,6 +78,29 @@ fn exec<'a, 'p>(
     }
 }
 
+/// Runs variant `vi` of clause `c` apart (on another thread): into a pending relation
+/// of its own, with a copy of the interner, its outer scan limited to `slice` if given
+/// (see `Exec::outer`). Both are returned, or `None` if the run fails.
+fn run_apart<'a, 'p>(
+    c: &'a Compiled<'p>,
+    vi: usize,
+    shared: Shared<'a>,
+    values: &Interner,
+    budget: u64,
+    slice: Option<(&'a Op<'p>, u32, u32)>,
+) -> Option<(Pending, Interner)> {
+    let mut values = values.clone();
+    let mut out = Pending {
+        rel: Rel::new(shared.0[c.head.0 as usize].arity),
+        prov: Prov::default(),
+    };
+    let mut aggs = Vec::new();
+    let mut exec = exec(c, shared, &mut values, &mut out, &mut aggs, budget);
+    exec.outer = slice;
+    let ok = exec.run(&c.variants[vi].1, 0).is_ok();
+    ok.then_some((out, values))
+}
+
 /// Value ids of a run on an interner of its own, as the round's interner numbers them:
 /// ids from `from` on are the run's own values, `ids[id - from]` theirs in the round.
 struct Remap {
@@ -330,10 +353,7 @@ impl<'p> Engine<'p> {
     /// Runs `batch` (variants of distinct clauses) on threads of their own and merges
     /// their tuples; `false` (nothing changed) if the batch must run one by one instead.
     fn run_side_by_side(&mut self, ready: &Ready<'p>, batch: &[(usize, usize)]) -> bool {
-        let budget = self
-            .opts
-            .max_tuples
-            .saturating_sub(self.derived + self.pending_len());
+        let budget = self.budget();
         let (rels, provs, params, opts) = (&self.rels[..], &self.prov[..], self.params, self.opts);
         let values = &self.values;
         let results: Vec<Option<Pending>> = std::thread::scope(|s| {
@@ -342,19 +362,9 @@ impl<'p> Engine<'p> {
                 .map(|&(ci, vi)| {
                     s.spawn(move || {
                         let c = &ready.clauses[ci].0;
-                        let ops = &c.variants[vi].1;
-                        let head = c.head.0 as usize;
-                        let mut values = values.clone();
-                        let before = values.len();
-                        let mut out = Pending {
-                            rel: Rel::new(rels[head].arity),
-                            prov: Prov::default(),
-                        };
-                        let mut aggs = Vec::new();
                         let shared = (rels, provs, params, opts);
-                        let mut exec = exec(c, shared, &mut values, &mut out, &mut aggs, budget);
-                        let ok = exec.run(ops, 0).is_ok();
-                        (ok && values.len() == before).then_some(out)
+                        let (out, after) = run_apart(c, vi, shared, values, budget, None)?;
+                        (after.len() == values.len()).then_some(out)
                     })
                 })
                 .collect();
@@ -402,10 +412,7 @@ impl<'p> Engine<'p> {
         if !key.is_empty() || hi - lo < self.opts.split_min.max(1) {
             return false;
         }
-        let budget = self
-            .opts
-            .max_tuples
-            .saturating_sub(self.derived + self.pending_len());
+        let budget = self.budget();
         let (rels, provs, params, opts) = (&self.rels[..], &self.prov[..], self.params, self.opts);
         let values = &self.values;
         let head = c.head.0 as usize;
@@ -413,17 +420,9 @@ impl<'p> Engine<'p> {
         let parts = threads as u64;
         let bound = |i: u64| lo + (n * i / parts) as u32;
         let part = |i: u64| {
-            let mut values = values.clone();
-            let mut out = Pending {
-                rel: Rel::new(rels[head].arity),
-                prov: Prov::default(),
-            };
-            let mut aggs = Vec::new();
             let shared = (rels, provs, params, opts);
-            let mut exec = exec(c, shared, &mut values, &mut out, &mut aggs, budget);
-            exec.outer = Some((outer, bound(i), bound(i + 1)));
-            let ok = exec.run(ops, 0).is_ok();
-            ok.then_some((out, values))
+            let slice = Some((outer, bound(i), bound(i + 1)));
+            run_apart(c, vi, shared, values, budget, slice)
         };
         let results: Vec<Option<(Pending, Interner)>> = std::thread::scope(|s| {
             let workers: Vec<_> = (1..parts).map(|i| s.spawn(move || part(i))).collect();
@@ -521,10 +520,7 @@ impl<'p> Engine<'p> {
         let (c, aggs) = &mut ready.clauses[ci];
         let ops = &c.variants[vi].1;
         let head = c.head.0 as usize;
-        let budget = self
-            .opts
-            .max_tuples
-            .saturating_sub(self.derived + self.pending_len());
+        let budget = self.budget();
         let shared = (&self.rels[..], &self.prov[..], self.params, self.opts);
         let out = &mut self.pending[head];
         let mut exec = exec(c, shared, &mut self.values, out, aggs, budget);
@@ -534,6 +530,13 @@ impl<'p> Engine<'p> {
             Err(Fail::Limit) => Err(Box::new(self.tuple_limit(c.head))),
             Err(Fail::AggLimit) => Err(Box::new(self.agg_limit(c.head))),
         }
+    }
+
+    /// How many more tuples may be derived.
+    fn budget(&self) -> u64 {
+        self.opts
+            .max_tuples
+            .saturating_sub(self.derived + self.pending_len())
     }
 
     fn pending_len(&self) -> u64 {

@@ -12,6 +12,7 @@
 //! following a value's pointer.
 
 use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
@@ -27,6 +28,32 @@ pub struct ValueTable {
     /// Entity ids written as a prefix and a number, found by number rather than in
     /// `index` (see [`Numbered`]); each value is in one of the two.
     numbered: Vec<Numbered>,
+    /// Ranges of ids whose values are read only when first asked for (see
+    /// [`ValueTable::add_lazy`]), by first id.
+    lazy: Vec<Arc<Lazy>>,
+}
+
+/// How a lazy value is read: the value of the `k`th id of its range.
+pub(crate) type ReadLazy = Box<dyn Fn(u32) -> Value + Send + Sync>;
+
+/// A range of ids `first..first + len` whose values `read` gives, all read together the
+/// first time one is asked for. They are not in the index: nothing looks them up by
+/// value (see [`ValueTable::add_lazy`]).
+struct Lazy {
+    first: u32,
+    len: u32,
+    read: ReadLazy,
+    values: OnceLock<Vec<Value>>,
+}
+
+impl std::fmt::Debug for Lazy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lazy")
+            .field("first", &self.first)
+            .field("len", &self.len)
+            .field("read", &self.values.get().is_some())
+            .finish()
+    }
 }
 
 /// The entity ids `prefix` + a number ([`numbered`]) in the table: `ids[n]` is the
@@ -326,10 +353,38 @@ impl ValueTable {
 
     /// The value of `id`.
     pub fn get(&self, id: u32) -> Option<&Value> {
+        if !self.lazy.is_empty()
+            && let Some(l) = self
+                .lazy
+                .iter()
+                .find(|l| id >= l.first && id - l.first < l.len)
+        {
+            let values = l.values.get_or_init(|| (0..l.len).map(&l.read).collect());
+            return values.get((id - l.first) as usize);
+        }
         self.values.get(id as usize)
     }
 
-    /// Every value, in id order.
+    /// Gives `len` new ids to values read only when one of them is first asked for, by
+    /// `read(k)` for the `k`th: the first id. Such a value is never found by
+    /// [`ValueTable::lookup`] or [`ValueTable::intern`] (which would give an equal value
+    /// an id of its own): they are for columns no rule reads, shown in evidence only.
+    pub(crate) fn add_lazy(&mut self, len: u32, read: ReadLazy) -> u32 {
+        let first = self.values.len() as u32;
+        // Placeholders keep the ids dense; `get` answers for them.
+        self.values
+            .resize(self.values.len() + len as usize, Value::None);
+        self.lazy.push(Arc::new(Lazy {
+            first,
+            len,
+            read,
+            values: OnceLock::new(),
+        }));
+        first
+    }
+
+    /// Every value, in id order (lazy ones as `Value::None`: this is for tables that
+    /// have none, such as a file's own).
     pub fn values(&self) -> &[Value] {
         &self.values
     }

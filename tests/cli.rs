@@ -445,6 +445,39 @@ fn test_of_the_shipped_rules_passes() {
     );
 }
 
+/// Q3 reads `person` only through its ids: `audit` then loads the file for its ids and
+/// reads a name when evidence shows it. The findings, evidence and all, are those of a
+/// load of every file in full (`--coverage`).
+#[test]
+fn a_relation_read_through_its_ids_shows_the_same_evidence_as_a_full_load() {
+    let findings = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "audit",
+            "tests/sql_audit/workload",
+            "--rules",
+            "benches/workload/q3.coi",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let run = probity(&args);
+        assert_code(&run, 0);
+        let report: serde_json::Value = match serde_json::from_str(&run.stdout) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}: {}", run.describe()),
+        };
+        report["findings"].clone()
+    };
+    let (lazy, full) = (findings(&[]), findings(&["--coverage"]));
+    let text = lazy.to_string();
+    assert!(
+        text.contains("\"relation\":\"person\""),
+        "person facts cited"
+    );
+    assert!(text.contains("\"field\":\"name\""), "with their names");
+    assert_eq!(lazy, full);
+}
+
 #[test]
 fn the_shipped_rules_pass_with_every_clause_split_over_threads() {
     let plain = probity(&["test"]);

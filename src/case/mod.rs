@@ -319,7 +319,10 @@ pub fn load_case(
 pub struct LoadOptions {
     /// Leave out the CSV files of plain relations (not entities, not `same_as`) that no
     /// clause of the program reads: their facts cannot change any finding. They are
-    /// neither read nor checked, and are listed in [`Case::unread`].
+    /// neither read nor checked, and are listed in [`Case::unread`]. The CSV file of an
+    /// entity relation that no clause reads, or that clauses read only through its ids
+    /// (its other fields texts), is read for its ids; its other fields are read when
+    /// shown.
     pub only_read: bool,
 }
 
@@ -369,7 +372,10 @@ pub fn load_case_with(
             .map(|s| (Arc::from(s.id.as_str()), ()))
             .collect(),
     };
-    let lazy = lazy_inputs(program, &read, &inputs);
+    let lazy = match opts.only_read {
+        true => lazy_inputs(program, &read, &inputs),
+        false => inputs.iter().map(|_| None).collect(),
+    };
     let mut table = std::mem::take(facts.values_mut());
     let lazy_rows = register_entities(
         &mut ctx,
@@ -454,7 +460,18 @@ pub fn load_case_with(
         .zip(&lazy)
         .filter_map(|(inp, l)| {
             let (col, rel) = (*l)?;
-            Some((inp.entry.display.clone(), Arc::from(inp.text), col, rel))
+            let cols = read
+                .get(rel.0 as usize)
+                .copied()
+                .unwrap_or(false)
+                .then(|| field_columns(inp.text, program.rel(rel)));
+            Some((
+                inp.entry.display.clone(),
+                Arc::from(inp.text),
+                col,
+                rel,
+                cols,
+            ))
         })
         .collect();
     // The files' text and the id table are not needed any more: free them before the
@@ -473,19 +490,28 @@ pub fn load_case_with(
         }
         add_facts(program, facts, &display, c.facts, &mut shown);
     }
-    for ((display, text, col, rel), rows) in lazy_files.into_iter().zip(lazy_rows) {
+    for ((display, text, col, rel, cols), rows) in lazy_files.into_iter().zip(lazy_rows) {
         let RelKind::Entity(kind) = program.rel(rel).kind else {
             continue;
         };
         let kind = &program.kind(kind).name;
+        let tuples = cols.map(|cols| lazy_tuples(facts.values_mut(), &text, &rows, &cols));
         let file = case.bulk.lazy_file(text, col);
         let meta = facts.add_meta(display, Vec::new(), Status::default(), None);
         facts.reserve_origins(rows.len());
         case.bulk.reserve(rows.len());
         let kind = case.bulk.kind(kind);
+        let mut origins = Vec::with_capacity(if tuples.is_some() { rows.len() } else { 0 });
         for (value, line, start) in rows {
             let origin = facts.add_origin_at(meta, line);
             case.bulk.push_lazy(value, file, start, kind, origin);
+            if tuples.is_some() {
+                origins.push(origin);
+            }
+        }
+        if let Some(ids) = tuples {
+            let width = program.rel(rel).arity();
+            facts.tuples[rel.0 as usize].extend_owned(width, ids, origins, false);
         }
     }
     crate::timings::mark("load case: facts added");
@@ -605,28 +631,101 @@ fn add_ftm_sources(
     }
 }
 
-/// A file loaded for its ids alone: display path, text, name column, relation.
-type LazyInput = (Arc<str>, Arc<str>, Option<usize>, RelId);
+/// A file loaded for its ids alone: display path, text, name column, relation, and for
+/// a relation rules read through its ids, the column of each other field.
+type LazyInput = (
+    Arc<str>,
+    Arc<str>,
+    Option<usize>,
+    RelId,
+    Option<Vec<Option<usize>>>,
+);
 
-/// Per input: `Some((name column, relation))` for a CSV file of an entity relation no
-/// clause reads, loaded for its ids alone (with [`LoadOptions::only_read`], when
-/// [`csv_facts::lazy_columns`] allows).
+/// Per input: `Some((name column, relation))` for a CSV file of an entity relation
+/// loaded for its ids alone (with [`LoadOptions::only_read`], when
+/// [`csv_facts::lazy_columns`] allows): one no clause reads, or one clauses read only
+/// through its ids ([`crate::eval::first_field_only`]) whose other fields are texts. The
+/// latter's facts are added with those texts read when first shown
+/// ([`lazy_tuples`]).
 fn lazy_inputs(
     program: &Program,
     read: &[bool],
     inputs: &[Input],
 ) -> Vec<Option<(Option<usize>, RelId)>> {
+    let by_id = crate::eval::first_field_only(program);
     inputs
         .iter()
         .map(|inp| {
-            let r = unread_csv(program, read, inp.entry)?;
+            let r = program.rel_by_name(&inp.entry.stem)?;
             let rel = program.rel(r);
-            if !matches!(rel.kind, RelKind::Entity(_)) {
+            if inp.entry.kind != Kind::Csv || !matches!(rel.kind, RelKind::Entity(_)) {
+                return None;
+            }
+            let texts = (rel.fields.iter().skip(1))
+                .all(|f| matches!(f.ty, crate::ir::Type::Text) && !f.list);
+            let unread = !read.get(r.0 as usize).copied().unwrap_or(true);
+            let ids_only = read.get(r.0 as usize).copied().unwrap_or(false)
+                && by_id.get(r.0 as usize).copied().unwrap_or(false)
+                && texts;
+            if !unread && !ids_only {
                 return None;
             }
             Some((csv_facts::lazy_columns(inp.text, rel)?, r))
         })
         .collect()
+}
+
+/// The column of each field after the id in the header of `text` (`None` if absent).
+fn field_columns(text: &str, rel: &crate::ir::Relation) -> Vec<Option<usize>> {
+    let mut r = csv::CsvReader::new(text);
+    let names: Vec<String> = match r.next_record() {
+        Ok(true) => (0..r.width())
+            .map(|i| r.field(i).trim().to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    (rel.fields.iter().skip(1))
+        .map(|f| names.iter().position(|n| *n == f.name))
+        .collect()
+}
+
+/// The facts of a relation loaded for its ids alone that clauses read through its ids:
+/// one tuple per row, `(id, field…)`, each other field a lazy value of the fact set's
+/// table read from the row's cell when first shown (a text, or absent if the cell is
+/// empty). `rows`: each row's (value id, start); `cols`: the column of each field.
+fn lazy_tuples(
+    table: &mut crate::values::ValueTable,
+    text: &Arc<str>,
+    rows: &[(u32, u32, u32)],
+    cols: &[Option<usize>],
+) -> Vec<u32> {
+    let n = rows.len() as u32;
+    let starts: Arc<Vec<u32>> = Arc::new(rows.iter().map(|r| r.2).collect());
+    let firsts: Vec<u32> = cols
+        .iter()
+        .map(|&col| {
+            let (text, starts) = (text.clone(), starts.clone());
+            table.add_lazy(
+                n,
+                Box::new(move |k| {
+                    let cell = col.and_then(|c| {
+                        let start = *starts.get(k as usize)?;
+                        csv_facts::cell_at(&text, start as usize, c)
+                    });
+                    match cell {
+                        Some(c) if !c.is_empty() => Value::Text(Arc::from(c)),
+                        _ => Value::None,
+                    }
+                }),
+            )
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(rows.len() * (cols.len() + 1));
+    for (k, &(value, _, _)) in rows.iter().enumerate() {
+        ids.push(value);
+        ids.extend(firsts.iter().map(|&f| f + k as u32));
+    }
+    ids
 }
 
 /// Collects the entity ids every file defines, in file order (FtM files last), and

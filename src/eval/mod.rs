@@ -35,7 +35,7 @@ pub use provenance::{Derivation, Proof, ProofNode, TupleRef};
 
 use crate::diag::Diagnostic;
 use crate::facts::{FactSet, OriginId};
-use crate::ir::{ClauseId, Literal, Program, RelId, RelKind};
+use crate::ir::{ClauseId, Literal, Program, RelId, RelKind, Term};
 use crate::plan::{Plan, plan_with_sizes};
 use crate::value::Value;
 use fixpoint::Engine;
@@ -253,6 +253,33 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
             }
         }
     });
+}
+
+/// Per relation: whether every atom of every clause that reads it (negated, or in an
+/// aggregate, too) reads its first field alone, every other term a wildcard (`person(id:
+/// p)`). Such a relation's other fields can change no result; they are only shown.
+pub(crate) fn first_field_only(program: &Program) -> Vec<bool> {
+    fn walk(body: &[Literal], only: &mut [bool]) {
+        for lit in body {
+            match lit {
+                Literal::Atom(a) | Literal::Not(a) => {
+                    let rest = a.terms.iter().skip(1);
+                    if !rest.into_iter().all(|t| matches!(t, Term::Wildcard))
+                        && let Some(o) = only.get_mut(a.rel.0 as usize)
+                    {
+                        *o = false;
+                    }
+                }
+                Literal::Aggregate { body, .. } => walk(body, only),
+                _ => {}
+            }
+        }
+    }
+    let mut only = vec![true; program.relations.len()];
+    for c in &program.clauses {
+        walk(&c.body, &mut only);
+    }
+    only
 }
 
 /// Per relation: whether an atom of some clause (negated, or in an aggregate) reads it.

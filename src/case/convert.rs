@@ -19,6 +19,17 @@ pub(crate) enum Loc {
     Here { file: u32, pos: ShortPos },
     /// Defined by an earlier case loaded into the same fact set.
     Earlier { origin: crate::facts::OriginId },
+    /// The `k`th id (counting non-empty cells from 0) of column `col` of the CSV file
+    /// `file` read from byte `start`, the start of line `line`: a piece of an entity
+    /// file, found again by reading the piece when a message needs the place (see
+    /// [`super::csv_facts::nth_id_pos`]).
+    Nth {
+        file: u32,
+        start: u32,
+        line: u32,
+        col: u32,
+        k: u32,
+    },
 }
 
 /// A [`super::csv::FieldPos`] in 16 bytes (case files are under 4 GiB), kept for every
@@ -72,6 +83,10 @@ pub(crate) struct EntityMap {
     /// (value id, where defined), in value id order while `sorted`.
     locs: Vec<(u32, Loc)>,
     sorted: bool,
+    /// Pieces of entity files whose ids got consecutive value ids: (first value id,
+    /// count, where the first was defined, a [`Loc::Nth`]); where the others were is
+    /// that with `k` counted on (no place is kept per id).
+    spans: Vec<(u32, u32, Loc)>,
 }
 
 /// The ids `prefix` + a number of one kind: `slots[n]` is the value id of id number `n`,
@@ -282,14 +297,25 @@ impl EntityMap {
         self.dense.get(at)?.get(n)
     }
 
-    /// Defines number `n` of array `at` (not defined yet) as value id `value`, at `loc`.
-    pub(crate) fn add_numbered(&mut self, at: usize, n: u32, value: u32, loc: Loc) {
+    /// Defines number `n` of array `at` (not defined yet) as value id `value`; where, is
+    /// said after ([`EntityMap::defined_at`], [`EntityMap::defined_span`]).
+    pub(crate) fn add_numbered(&mut self, at: usize, n: u32, value: u32) {
         let d = &mut self.dense[at];
         d.slots[n as usize] = value;
         d.count += 1;
+    }
+
+    /// Entity `value` was defined at `loc`.
+    pub(crate) fn defined_at(&mut self, value: u32, loc: Loc) {
         self.sorted =
             self.locs.is_empty() || (self.sorted && self.locs[self.locs.len() - 1].0 < value);
         self.locs.push((value, loc));
+    }
+
+    /// Entities `first..first + count` were defined in order from `loc`, a [`Loc::Nth`]
+    /// with `k` 0.
+    pub(crate) fn defined_span(&mut self, first: u32, count: u32, loc: Loc) {
+        self.spans.push((first, count, loc));
     }
 
     /// Room for `n` more ids: their definitions now, hash slots when the first id that
@@ -313,6 +339,27 @@ impl EntityMap {
 
     /// Where the entity with value id `value` was defined.
     pub fn loc(&self, value: u32) -> Option<Loc> {
+        for &(first, count, loc) in &self.spans {
+            if let (
+                Some(k),
+                Loc::Nth {
+                    file,
+                    start,
+                    line,
+                    col,
+                    ..
+                },
+            ) = (value.checked_sub(first).filter(|&k| k < count), loc)
+            {
+                return Some(Loc::Nth {
+                    file,
+                    start,
+                    line,
+                    col,
+                    k,
+                });
+            }
+        }
         if self.sorted {
             let i = self.locs.binary_search_by_key(&value, |(v, _)| *v).ok()?;
             return Some(self.locs[i].1);

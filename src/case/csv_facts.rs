@@ -112,8 +112,11 @@ pub(crate) fn id_column(text: &str, rel: &Relation) -> Option<(usize, usize, u32
 /// The ids an entity CSV defines in one piece of it: `text[..end]` read from byte
 /// `start` at line `line` (see [`super::csv::chunks`]).
 pub(crate) struct IdPiece {
-    /// Each id with its kind and cell (in file number `file` of the case).
-    pub ids: Vec<(Arc<str>, KindId, Loc)>,
+    /// Each id, of kind `kind`; the `k`th's cell is [`IdPiece::loc`]`(k)`.
+    pub ids: Vec<Arc<str>>,
+    pub kind: KindId,
+    /// Where the `k`th id is, `k` aside (a [`Loc::Nth`]).
+    pub at: Loc,
     /// Each id's [`hash_str`], the value table's (computed here, on a reading thread).
     pub hashes: Vec<u64>,
     /// Each row's (line, start), if asked for.
@@ -121,6 +124,65 @@ pub(crate) struct IdPiece {
     /// When every id is one prefix and a number ([`crate::values::numbered`]): the
     /// prefix and each id's number (then `hashes` is left empty).
     pub numbers: Option<(Box<[u8]>, Vec<u32>)>,
+}
+
+impl Default for IdPiece {
+    fn default() -> IdPiece {
+        IdPiece {
+            ids: Vec::new(),
+            kind: KindId(0),
+            at: Loc::Earlier {
+                origin: crate::facts::OriginId(0),
+            },
+            hashes: Vec::new(),
+            records: None,
+            numbers: None,
+        }
+    }
+}
+
+impl IdPiece {
+    /// Where the `k`th id was defined.
+    pub fn loc(&self, k: usize) -> Loc {
+        match self.at {
+            Loc::Nth {
+                file,
+                start,
+                line,
+                col,
+                ..
+            } => Loc::Nth {
+                file,
+                start,
+                line,
+                col,
+                k: k as u32,
+            },
+            other => other,
+        }
+    }
+}
+
+/// The cell of the `k`th id (counting non-empty cells from 0) of column `col` of `text`
+/// read from byte `start`, the start of line `line` (see [`Loc::Nth`]).
+pub(crate) fn nth_id_pos(
+    text: &str,
+    start: usize,
+    line: u32,
+    col: usize,
+    k: u32,
+) -> Option<FieldPos> {
+    let mut r = CsvReader::resume(text, start, line);
+    let mut n = 0;
+    while let Ok(true) = r.next_record() {
+        if !trim(r.field(col)).is_empty() {
+            if n == k {
+                return Some(r.pos(col));
+            }
+            n += 1;
+        }
+    }
+    None
 }
 
 /// Reads the ids of column `col` of `text[start..]` ([`IdPiece`]).
@@ -134,8 +196,17 @@ pub(crate) fn entity_ids(
 ) -> IdPiece {
     let mut r = CsvReader::resume(text, start, line);
     let lines = super::csv::count_lines(&text.as_bytes()[start.min(text.len())..]);
+    let at = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
     let mut piece = IdPiece {
         ids: Vec::with_capacity(lines),
+        kind,
+        at: Loc::Nth {
+            file,
+            start: at(start),
+            line,
+            col: at(col),
+            k: 0,
+        },
         hashes: Vec::new(),
         records: records.then(|| Vec::with_capacity(lines)),
         numbers: None,
@@ -146,7 +217,6 @@ pub(crate) fn entity_ids(
     while let Ok(true) = r.next_record() {
         let id = trim(r.field(col));
         if !id.is_empty() {
-            let pos = r.pos(col).into();
             if let Some(ns) = &mut numbers {
                 match crate::values::numbered(id.as_bytes()) {
                     Some((p, n)) if prefix.as_deref().is_none_or(|q| q == p) => {
@@ -156,7 +226,7 @@ pub(crate) fn entity_ids(
                     _ => {
                         numbers = None;
                         piece.hashes = (piece.ids.iter())
-                            .map(|(id, _, _)| hash_str(StrKind::Entity, id))
+                            .map(|id| hash_str(StrKind::Entity, id))
                             .collect();
                     }
                 }
@@ -164,9 +234,7 @@ pub(crate) fn entity_ids(
             if numbers.is_none() {
                 piece.hashes.push(hash_str(StrKind::Entity, id));
             }
-            piece
-                .ids
-                .push((Arc::from(id), kind, Loc::Here { file, pos }));
+            piece.ids.push(Arc::from(id));
             if let Some(recs) = &mut piece.records {
                 recs.push((r.record_line(), r.record_start() as u32));
             }

@@ -46,47 +46,6 @@ pub(crate) fn register(
     place: &dyn Fn(Loc) -> Place,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<u32> {
-    register_numbered(map, table, ids, hashes, None, place, diags)
-}
-
-/// [`register`], given each id's number when all are one prefix and a number of one
-/// kind (see [`super::csv_facts::IdPiece::numbers`]): then, if the prefix's arrays can
-/// hold them, each id is a few array reads and writes, no hash and no parse.
-pub(crate) fn register_numbered(
-    map: &mut EntityMap,
-    table: &mut ValueTable,
-    ids: Vec<(Arc<str>, KindId, Loc)>,
-    hashes: Option<Vec<u64>>,
-    numbers: Option<(Box<[u8]>, Vec<u32>)>,
-    place: &dyn Fn(Loc) -> Place,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<u32> {
-    if let Some((prefix, ns)) = &numbers
-        && ns.len() == ids.len()
-        && let Some(&(_, kind, _)) = ids.first()
-        && ids.iter().all(|(_, k, _)| *k == kind)
-    {
-        let max = ns.iter().copied().max().unwrap_or(0);
-        if let Some(at) = map.dense_room(prefix, kind, ns.len(), max)
-            && let Some(tat) = table.numbered_room(prefix, ns.len(), max)
-        {
-            let mut values = Vec::with_capacity(ids.len());
-            for ((id, _, loc), &n) in ids.into_iter().zip(ns) {
-                if let Some(first) = map.dense_get(at, n) {
-                    values.push(duplicate(map, &id, loc, first, place, diags));
-                    continue;
-                }
-                let value = match table.numbered_get(tat, n) {
-                    Some(known) => known,
-                    None => table.push_numbered(tat, n, Value::Entity(id)),
-                };
-                map.add_numbered(at, n, value, loc);
-                values.push(value);
-            }
-            map.finish();
-            return values;
-        }
-    }
     let mut values = Vec::with_capacity(ids.len());
     // The table is asked about every id at once and the new ones indexed at once, each
     // in the order of its buckets: a large register is one walk of the table, not a
@@ -105,26 +64,91 @@ pub(crate) fn register_numbered(
         });
         match added {
             Ok(value) => values.push(value),
-            Err(first) => values.push(duplicate(map, &id, loc, first, place, diags)),
+            Err(first) => values.push(duplicate(&id, loc, map.loc(first), place, diags)),
         }
     }
     map.finish();
     values
 }
 
-/// A second definition of `id` (at `loc`; the first is value id `first`): the
-/// `duplicate_id` error, pointing at both. `u32::MAX`, its value id.
+/// Adds the ids of a piece of an entity CSV file ([`super::csv_facts::IdPiece`]) as
+/// [`register`] does. When all are one prefix and a number of one kind and the prefix's
+/// arrays can hold them, each id is a few array reads and writes, no hash and no parse;
+/// and when they get consecutive value ids, where they were defined is kept for the
+/// piece, not per id.
+pub(crate) fn register_piece(
+    map: &mut EntityMap,
+    table: &mut ValueTable,
+    piece: super::csv_facts::IdPiece,
+    place: &dyn Fn(Loc) -> Place,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<u32> {
+    let loc = |k: usize| piece.loc(k);
+    let super::csv_facts::IdPiece {
+        ids,
+        kind,
+        hashes,
+        numbers,
+        ..
+    } = &piece;
+    let kind = *kind;
+    if let Some((prefix, ns)) = numbers
+        && ns.len() == ids.len()
+    {
+        let max = ns.iter().copied().max().unwrap_or(0);
+        if let Some(at) = map.dense_room(prefix, kind, ns.len(), max)
+            && let Some(tat) = table.numbered_room(prefix, ns.len(), max)
+        {
+            let mut values = Vec::with_capacity(ids.len());
+            for (k, (id, &n)) in ids.iter().zip(ns).enumerate() {
+                if let Some(first) = map.dense_get(at, n) {
+                    // A first definition in this piece is not placed yet.
+                    let first = (map.loc(first))
+                        .or_else(|| values.iter().position(|&v| v == first).map(loc));
+                    values.push(duplicate(id, loc(k), first, place, diags));
+                    continue;
+                }
+                let value = match table.numbered_get(tat, n) {
+                    Some(known) => known,
+                    None => table.push_numbered(tat, n, Value::Entity(id.clone())),
+                };
+                map.add_numbered(at, n, value);
+                values.push(value);
+            }
+            let first = values.first().copied().unwrap_or(0);
+            let consecutive = (values.iter())
+                .zip(first..)
+                .all(|(&v, want)| v == want && v != u32::MAX);
+            if consecutive && !values.is_empty() {
+                map.defined_span(first, values.len() as u32, loc(0));
+            } else {
+                for (k, &v) in values.iter().enumerate().filter(|(_, v)| **v != u32::MAX) {
+                    map.defined_at(v, loc(k));
+                }
+            }
+            map.finish();
+            return values;
+        }
+    }
+    let hashes = (!hashes.is_empty()).then(|| hashes.clone());
+    let ids = (ids.iter().enumerate())
+        .map(|(k, id)| (id.clone(), kind, loc(k)))
+        .collect();
+    register(map, table, ids, hashes, place, diags)
+}
+
+/// A second definition of `id` (at `loc`; the first at `first`): the `duplicate_id`
+/// error, pointing at both. `u32::MAX`, its value id.
 fn duplicate(
-    map: &EntityMap,
     id: &str,
     loc: Loc,
-    first: u32,
+    first: Option<Loc>,
     place: &dyn Fn(Loc) -> Place,
     diags: &mut Vec<Diagnostic>,
 ) -> u32 {
     let e = CaseError::DuplicateId { id: id.to_string() };
     let mut d = e.at(place(loc));
-    if let Some(first) = map.loc(first) {
+    if let Some(first) = first {
         d.notes.push((place(first), "first defined here".into()));
     }
     diags.push(d);

@@ -824,12 +824,9 @@ fn register_entities(
                     Err(_) => break,
                 }
             }
-            arrived[p].take().unwrap_or_else(|| csv_facts::IdPiece {
-                ids: Vec::new(),
-                hashes: Vec::new(),
-                records: None,
-                numbers: None,
-            })
+            arrived[p]
+                .take()
+                .unwrap_or_else(csv_facts::IdPiece::default)
         };
         let mut p = 0;
         for (i, inp) in inputs.iter().enumerate() {
@@ -848,18 +845,12 @@ fn register_entities(
                 entities::register(&mut ctx.entities, table, ids, None, &place, diags);
             }
             while p < pieces.len() && pieces[p].0 == i {
-                let piece = piece_of(p);
+                let mut piece = piece_of(p);
                 p += 1;
-                let values = entities::register_numbered(
-                    &mut ctx.entities,
-                    table,
-                    piece.ids,
-                    Some(piece.hashes),
-                    piece.numbers,
-                    &place,
-                    diags,
-                );
-                if let Some(records) = piece.records {
+                let records = piece.records.take();
+                let values =
+                    entities::register_piece(&mut ctx.entities, table, piece, &place, diags);
+                if let Some(records) = records {
                     rows.extend(
                         records
                             .into_iter()
@@ -888,6 +879,22 @@ type Piece = (usize, (usize, u32), usize, usize, crate::ir::KindId);
 /// The place of a location: in a loaded file, or the file and line of an earlier case.
 fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {
     match loc {
+        Loc::Nth {
+            file,
+            start,
+            line,
+            col,
+            k,
+        } => match inputs.get(file as usize) {
+            Some(inp) => {
+                let (text, display) = (inp.text, &inp.entry.display);
+                match csv_facts::nth_id_pos(text, start as usize, line, col as usize, k) {
+                    Some(pos) => point(display, text, pos),
+                    None => Place::File(display.to_string()),
+                }
+            }
+            None => Place::File(String::new()),
+        },
         Loc::Here { file, pos } => match inputs.get(file as usize) {
             Some(inp) => point(&inp.entry.display, inp.text, pos.into()),
             None => Place::File(String::new()),

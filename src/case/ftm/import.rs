@@ -62,7 +62,7 @@ pub(crate) fn import(
             Some(e) => reread_place(&e.path, &e.display, pos.line),
             None => Place::File(String::new()),
         },
-        Loc::Earlier { .. } => Place::File(String::new()),
+        Loc::Earlier { .. } | Loc::Nth { .. } => Place::File(String::new()),
     };
     let mut table = crate::values::ValueTable::new();
     entities::register(&mut ctx.entities, &mut table, ids, None, &place, &mut diags);

@@ -467,3 +467,33 @@ fn case_error_relation_csv_read_late_is_still_checked() {
     assert_eq!((got[want.len() - 1].2, got[want.len() - 1].3), (2, 10));
     assert!(facts.tuples.iter().all(|t| t.is_empty()), "facts untouched");
 }
+
+/// Ids of one prefix and a number are registered by number, their places kept for the
+/// piece: a second definition still points at the first one's line and column, also
+/// when both are in the same piece and the cells are quoted or padded.
+#[test]
+fn case_error_duplicate_numbered_ids_point_at_their_first_definition() {
+    let people = "name,id\nA,p1\nB, p2\n\nC,\"p3\"\nD,p2\nE,p3\nF,p1\n";
+    let (loaded, _) = load(&[("person.csv", people)]);
+    let all = loaded.err().unwrap_or_default();
+    let got: Vec<(u32, u32, String)> = all
+        .iter()
+        .map(|d| {
+            let s = super::summary(d);
+            (s.2, s.3, s.4)
+        })
+        .collect();
+    let msg = |id: &str| format!("entity id `{id}` is defined twice");
+    assert_eq!(
+        got,
+        vec![(6, 3, msg("p2")), (7, 3, msg("p3")), (8, 3, msg("p1"))]
+    );
+    let firsts: Vec<(u32, u32)> = all
+        .iter()
+        .filter_map(|d| match d.notes.first() {
+            Some((Place::Point { line, col, .. }, _)) => Some((*line, *col)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(firsts, vec![(3, 3), (5, 3), (2, 3)]);
+}

@@ -824,9 +824,7 @@ fn register_entities(
                     Err(_) => break,
                 }
             }
-            arrived[p]
-                .take()
-                .unwrap_or_else(csv_facts::IdPiece::default)
+            arrived[p].take().unwrap_or_default()
         };
         let mut p = 0;
         for (i, inp) in inputs.iter().enumerate() {

@@ -240,7 +240,9 @@ impl<'p> Exec<'_, 'p> {
             return Ok(());
         }
         let ix = &r.indexes[*index];
-        let mut found = ix.candidates(hash_key(key.iter().map(|s| self.src(s))));
+        let one = [key.first().map_or(UNBOUND, |s| self.src(s))];
+        let vals: &[u32] = if key.len() == 1 { &one } else { &[] };
+        let mut found = ix.candidates_for(vals, hash_key(key.iter().map(|s| self.src(s))));
         let mut batch = [0u32; AHEAD as usize];
         let mut ahead: Option<Option<Ahead>> = None;
         loop {
@@ -319,25 +321,26 @@ impl<'p> Exec<'_, 'p> {
     fn warm(&self, a: &Ahead, r: &Rel, idxs: impl Iterator<Item = u32>) {
         let to = &self.rels[a.rel];
         let ix = &to.indexes[a.index];
-        let mut hashes = [0u64; AHEAD as usize];
+        let mut hashes = [(0u32, 0u64); AHEAD as usize];
         let mut n = 0;
         for idx in idxs.take(hashes.len()) {
             let t = r.tuple(idx);
-            hashes[n] = hash_key(a.key[..a.len].iter().map(|p| match *p {
+            let part = |p: &KeyPart| match *p {
                 KeyPart::Col(c) => t[c],
                 KeyPart::Fixed(v) => v,
-            }));
+            };
+            hashes[n] = (part(&a.key[0]), hash_key(a.key[..a.len].iter().map(part)));
             n += 1;
         }
         // First the entries the searches start at, then (those now at hand) the first
         // tuple each search finds: no read waits for a read of its own round, and no
         // branch on data not yet read.
         let mut sum = 0u32;
-        for &h in &hashes[..n] {
-            sum = sum.wrapping_add(ix.touch_first(h));
+        for &(k, h) in &hashes[..n] {
+            sum = sum.wrapping_add(ix.touch_first(k, h));
         }
-        for &h in &hashes[..n] {
-            let cand = ix.touch(h);
+        for &(k, h) in &hashes[..n] {
+            let cand = ix.touch(k, h);
             if cand < to.len() {
                 sum = sum.wrapping_add(to.tuple(cand)[0]);
             }
@@ -378,7 +381,9 @@ impl<'p> Exec<'_, 'p> {
             return hi > 0;
         }
         let ix = &r.indexes[index];
-        ix.candidates(hash_key(key.iter().map(|s| self.src(s))))
+        let one = [key.first().map_or(UNBOUND, |s| self.src(s))];
+        let vals: &[u32] = if key.len() == 1 { &one } else { &[] };
+        ix.candidates_for(vals, hash_key(key.iter().map(|s| self.src(s))))
             .any(|cur| {
                 cur < hi
                     && ix

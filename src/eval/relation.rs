@@ -24,6 +24,61 @@ pub(crate) struct Index {
     heads: FxHashMap<u32, u32>,
     next: Vec<u32>,
     frozen: Option<Frozen>,
+    direct: Option<Direct>,
+}
+
+/// An index over tuples that are all there, on one column whose value ids are dense (an
+/// entity column, usually): the tuples whose value is `min + v` are `ids[starts[v]..
+/// starts[v + 1]]`, ascending. A lookup is two reads, no hash and no search; building
+/// it is a counting sort.
+#[derive(Debug, Clone, Default)]
+struct Direct {
+    min: u32,
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl Direct {
+    /// Over column `col` of tuples `0..n` of `data`, if its values span at most about
+    /// twice as many ids as there are tuples.
+    fn build(data: &[u32], arity: usize, n: usize, col: usize) -> Option<Direct> {
+        let value = |t: usize| data[t * arity + col];
+        let (mut min, mut max) = (u32::MAX, 0u32);
+        for t in 0..n {
+            min = min.min(value(t));
+            max = max.max(value(t));
+        }
+        if n == 0 || (max - min) as usize > 2 * n + 4096 {
+            return None;
+        }
+        let span = (max - min) as usize + 1;
+        let mut starts = vec![0u32; span + 1];
+        for t in 0..n {
+            starts[(value(t) - min) as usize + 1] += 1;
+        }
+        for v in 0..span {
+            starts[v + 1] += starts[v];
+        }
+        let mut fill = starts.clone();
+        let mut ids = vec![0u32; n];
+        for t in 0..n {
+            let v = (value(t) - min) as usize;
+            ids[fill[v] as usize] = t as u32;
+            fill[v] += 1;
+        }
+        Some(Direct { min, starts, ids })
+    }
+
+    /// The tuples whose value is `key`, ascending.
+    fn run(&self, key: u32) -> &[u32] {
+        let Some(v) = key.checked_sub(self.min).map(|v| v as usize) else {
+            return &[];
+        };
+        match (self.starts.get(v), self.starts.get(v + 1)) {
+            (Some(&lo), Some(&hi)) => &self.ids[lo as usize..hi as usize],
+            _ => &[],
+        }
+    }
 }
 
 /// An index over tuples that are all there: every tuple's (folded key hash, number),
@@ -183,6 +238,7 @@ fn first_at_least(e: &[(u32, u32)], h: u32, guess: usize) -> usize {
 pub(crate) enum Candidates<'a> {
     Chain { next: &'a [u32], cur: u32 },
     Run(&'a [(u32, u32)]),
+    Ids(&'a [u32]),
 }
 
 impl Iterator for Candidates<'_> {
@@ -201,6 +257,11 @@ impl Iterator for Candidates<'_> {
             Candidates::Run(run) => {
                 let (&(_, t), rest) = run.split_last()?;
                 *run = rest;
+                Some(t)
+            }
+            Candidates::Ids(ids) => {
+                let (&t, rest) = ids.split_last()?;
+                *ids = rest;
                 Some(t)
             }
         }
@@ -227,11 +288,21 @@ impl Index {
             heads: FxHashMap::default(),
             next: Vec::new(),
             frozen: None,
+            direct: None,
         }
     }
 
-    /// Indexes tuples `0..len` of `data` (arity `arity`) at once, as a [`Frozen`] index.
+    /// Indexes tuples `0..len` of `data` (arity `arity`) at once, as a [`Direct`] index
+    /// if it is on one column of dense values, else as a [`Frozen`] one.
     fn freeze(&mut self, data: &[u32], arity: usize, len: u32) {
+        if let [col] = self.cols[..]
+            && let Some(d) = Direct::build(data, arity, len as usize, col)
+        {
+            self.heads = FxHashMap::default();
+            self.next = Vec::new();
+            self.direct = Some(d);
+            return;
+        }
         let cols = &self.cols;
         let frozen = Frozen::build(len as usize, |t| {
             let tuple = &data[t * arity..(t + 1) * arity];
@@ -242,16 +313,26 @@ impl Index {
         self.frozen = Some(frozen);
     }
 
-    /// Turns a frozen index back into chains, to add to it.
+    /// Turns a frozen or direct index back into chains, to add to it.
     fn thaw(&mut self) {
-        let Some(frozen) = self.frozen.take() else {
+        let keys = if let Some(d) = self.direct.take() {
+            let mut keys = vec![0u32; d.ids.len()];
+            for (v, w) in d.starts.windows(2).enumerate() {
+                let h = fold(hash_key(std::iter::once(d.min + v as u32)));
+                for &t in &d.ids[w[0] as usize..w[1] as usize] {
+                    keys[t as usize] = h;
+                }
+            }
+            keys
+        } else if let Some(frozen) = self.frozen.take() {
+            let mut keys = vec![0u32; frozen.entries.len()];
+            for &(h, t) in &frozen.entries {
+                keys[t as usize] = h;
+            }
+            keys
+        } else {
             return;
         };
-        let mut keys = vec![0u32; frozen.entries.len()];
-        for &(h, t) in &frozen.entries {
-            keys[t as usize] = h;
-        }
-        drop(frozen);
         self.heads.reserve(keys.len());
         self.next.reserve(keys.len());
         for (t, h) in keys.into_iter().enumerate() {
@@ -260,7 +341,17 @@ impl Index {
         }
     }
 
-    /// The tuples whose key hashes as `h`, newest first.
+    /// The tuples that may have key `key` (whose [`hash_key`] is `h`), newest first: the
+    /// caller compares their keys.
+    pub(crate) fn candidates_for(&self, key: &[u32], h: u64) -> Candidates<'_> {
+        match (&self.direct, key) {
+            (Some(d), [v]) => Candidates::Ids(d.run(*v)),
+            _ => self.candidates(h),
+        }
+    }
+
+    /// The tuples whose key hashes as `h`, newest first (not for a [`Direct`] index:
+    /// see [`Index::candidates_for`]).
     pub(crate) fn candidates(&self, h: u64) -> Candidates<'_> {
         match &self.frozen {
             Some(f) => Candidates::Run(f.run(fold(h))),
@@ -273,7 +364,11 @@ impl Index {
 
     /// Reads the entry of a frozen index where the search for key hash `h` starts (see
     /// [`Frozen::guess`]), to have it in the cache: its tuple number, or 0.
-    pub(crate) fn touch_first(&self, h: u64) -> u32 {
+    pub(crate) fn touch_first(&self, key0: u32, h: u64) -> u32 {
+        if let Some(d) = &self.direct {
+            let v = key0.wrapping_sub(d.min) as usize;
+            return d.starts.get(v).copied().unwrap_or(0);
+        }
         match &self.frozen {
             Some(f) => f.guess(fold(h)),
             None => 0,
@@ -282,7 +377,10 @@ impl Index {
 
     /// Reads where the tuples of key hash `h` are, for nothing but to have it in the
     /// cache when [`Index::candidates`] is asked: the newest such tuple's number, or 0.
-    pub(crate) fn touch(&self, h: u64) -> u32 {
+    pub(crate) fn touch(&self, key0: u32, h: u64) -> u32 {
+        if let Some(d) = &self.direct {
+            return d.run(key0).last().copied().unwrap_or(0);
+        }
         match &self.frozen {
             Some(f) => f.run(fold(h)).last().map_or(0, |e| e.1),
             None => self.heads.get(&fold(h)).copied().unwrap_or(0),
@@ -299,6 +397,7 @@ impl Index {
 
     fn clear(&mut self) {
         self.frozen = None;
+        self.direct = None;
         self.heads.clear();
         self.next.clear();
     }
@@ -678,6 +777,57 @@ mod tests {
             frozen.push(&[5, u32::MAX, 2]);
             assert!(frozen.indexes[b].frozen.is_none() || n == 0);
             same(&chains, &frozen);
+        }
+    }
+
+    /// A direct index (one column of dense values) offers a key's tuples in the order
+    /// chains do, and stays right once thawed; a sparse column gets a frozen index.
+    #[test]
+    fn direct_indexes_answer_like_chains_and_thaw_on_insert() {
+        for (n, spread) in [
+            (0u32, 1u32),
+            (1, 1),
+            (5, 3),
+            (50_000, 1),
+            (50_000, 7),
+            (3000, 100_000),
+        ] {
+            let mut ids = Vec::new();
+            for i in 0..n {
+                ids.extend_from_slice(&[1000 + (i * 31 % 997) * spread, i]);
+            }
+            let mut chains = Rel::new(2);
+            let mut direct = Rel::new(2);
+            chains.load_base(&ids, n as usize);
+            direct.load_base(&ids, n as usize);
+            let a = chains.index_for(&[0]);
+            let b = direct.frozen_index_for(&[0]);
+            let dense = n > 0 && spread < 100;
+            assert_eq!(
+                direct.indexes[b].direct.is_some(),
+                dense,
+                "n={n} spread={spread}"
+            );
+            let same = |chains: &Rel, direct: &Rel| {
+                for k in (0..1100u32)
+                    .map(|k| 1000 + k * spread)
+                    .chain([0, 999, u32::MAX])
+                {
+                    let h = hash_key([k].into_iter());
+                    let x: Vec<u32> = (chains.indexes[a].candidates(h))
+                        .filter(|&t| chains.tuple(t)[0] == k)
+                        .collect();
+                    let y: Vec<u32> = (direct.indexes[b].candidates_for(&[k], h))
+                        .filter(|&t| direct.tuple(t)[0] == k)
+                        .collect();
+                    assert_eq!(x, y, "n={n} key={k}");
+                }
+            };
+            same(&chains, &direct);
+            chains.push(&[1000 + 5 * spread, u32::MAX]);
+            direct.push(&[1000 + 5 * spread, u32::MAX]);
+            assert!(direct.indexes[b].direct.is_none());
+            same(&chains, &direct);
         }
     }
 

@@ -255,51 +255,43 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
     });
 }
 
+/// Calls `f` on every atom of `body`: negated ones and those of aggregates too.
+fn each_atom(body: &[Literal], f: &mut impl FnMut(&crate::ir::Atom)) {
+    for lit in body {
+        match lit {
+            Literal::Atom(a) | Literal::Not(a) => f(a),
+            Literal::Aggregate { body, .. } => each_atom(body, f),
+            _ => {}
+        }
+    }
+}
+
 /// Per relation: whether every atom of every clause that reads it (negated, or in an
 /// aggregate, too) reads its first field alone, every other term a wildcard (`person(id:
 /// p)`). Such a relation's other fields can change no result; they are only shown.
 pub(crate) fn first_field_only(program: &Program) -> Vec<bool> {
-    fn walk(body: &[Literal], only: &mut [bool]) {
-        for lit in body {
-            match lit {
-                Literal::Atom(a) | Literal::Not(a) => {
-                    let rest = a.terms.iter().skip(1);
-                    if !rest.into_iter().all(|t| matches!(t, Term::Wildcard))
-                        && let Some(o) = only.get_mut(a.rel.0 as usize)
-                    {
-                        *o = false;
-                    }
-                }
-                Literal::Aggregate { body, .. } => walk(body, only),
-                _ => {}
-            }
-        }
-    }
     let mut only = vec![true; program.relations.len()];
     for c in &program.clauses {
-        walk(&c.body, &mut only);
+        each_atom(&c.body, &mut |a| {
+            if !a.terms.iter().skip(1).all(|t| matches!(t, Term::Wildcard))
+                && let Some(o) = only.get_mut(a.rel.0 as usize)
+            {
+                *o = false;
+            }
+        });
     }
     only
 }
 
 /// Per relation: whether an atom of some clause (negated, or in an aggregate) reads it.
 pub(crate) fn read_relations(program: &Program) -> Vec<bool> {
-    fn walk(body: &[Literal], read: &mut [bool]) {
-        for lit in body {
-            match lit {
-                Literal::Atom(a) | Literal::Not(a) => {
-                    if let Some(r) = read.get_mut(a.rel.0 as usize) {
-                        *r = true;
-                    }
-                }
-                Literal::Aggregate { body, .. } => walk(body, read),
-                _ => {}
-            }
-        }
-    }
     let mut read = vec![false; program.relations.len()];
     for c in &program.clauses {
-        walk(&c.body, &mut read);
+        each_atom(&c.body, &mut |a| {
+            if let Some(r) = read.get_mut(a.rel.0 as usize) {
+                *r = true;
+            }
+        });
     }
     read
 }

@@ -455,10 +455,11 @@ pub fn load_case_with(
     };
     drop(staged);
     let displays: Vec<Arc<str>> = inputs.iter().map(|i| i.entry.display.clone()).collect();
-    let lazy_files: Vec<LazyInput> = inputs
+    // Per input, its file loaded for its ids alone, with its rows.
+    let mut lazy_files: Vec<Option<(LazyInput, Vec<(u32, u32, u32)>)>> = inputs
         .iter()
         .zip(&lazy)
-        .filter_map(|(inp, l)| {
+        .map(|(inp, l)| {
             let (col, rel) = (*l)?;
             let cols = read
                 .get(rel.0 as usize)
@@ -473,6 +474,11 @@ pub fn load_case_with(
                 cols,
             ))
         })
+        .collect::<Vec<Option<LazyInput>>>()
+        .into_iter()
+        .scan(lazy_rows.into_iter(), |rows, f| {
+            Some(f.map(|f| (f, rows.next().unwrap_or_default())))
+        })
         .collect();
     // The files' text and the id table are not needed any more: free them before the
     // fact set grows.
@@ -480,39 +486,26 @@ pub fn load_case_with(
     drop(texts);
     drop(ctx);
     let mut shown: Vec<(Arc<str>, Entity)> = Vec::new();
-    for (display, c) in displays
+    for (i, (display, c)) in displays
         .into_iter()
         .chain(listing.ftm.iter().map(|e| e.display.clone()))
         .zip(converted)
+        .enumerate()
     {
         if let Some(flat) = c.flat {
             add_flat(program, facts, &display, flat, &mut case.bulk);
         }
         add_facts(program, facts, &display, c.facts, &mut shown);
+        // A file whose facts the rules read through its ids adds them in file order.
+        if let Some(slot) = lazy_files.get_mut(i)
+            && slot.as_ref().is_some_and(|(f, _)| f.4.is_some())
+            && let Some((f, rows)) = slot.take()
+        {
+            add_lazy(program, facts, &mut case.bulk, f, rows);
+        }
     }
-    for ((display, text, col, rel, cols), rows) in lazy_files.into_iter().zip(lazy_rows) {
-        let RelKind::Entity(kind) = program.rel(rel).kind else {
-            continue;
-        };
-        let kind = &program.kind(kind).name;
-        let tuples = cols.map(|cols| lazy_tuples(facts.values_mut(), &text, &rows, &cols));
-        let file = case.bulk.lazy_file(text, col);
-        let meta = facts.add_meta(display, Vec::new(), Status::default(), None);
-        facts.reserve_origins(rows.len());
-        case.bulk.reserve(rows.len());
-        let kind = case.bulk.kind(kind);
-        let mut origins = Vec::with_capacity(if tuples.is_some() { rows.len() } else { 0 });
-        for (value, line, start) in rows {
-            let origin = facts.add_origin_at(meta, line);
-            case.bulk.push_lazy(value, file, start, kind, origin);
-            if tuples.is_some() {
-                origins.push(origin);
-            }
-        }
-        if let Some(ids) = tuples {
-            let width = program.rel(rel).arity();
-            facts.tuples[rel.0 as usize].extend_owned(width, ids, origins, false);
-        }
+    for (f, rows) in lazy_files.into_iter().flatten() {
+        add_lazy(program, facts, &mut case.bulk, f, rows);
     }
     crate::timings::mark("load case: facts added");
     // Built at once from the collected entries (later ones win, as with `insert`).
@@ -986,6 +979,39 @@ fn line_place(path: &str, text: &str, line: u32) -> Place {
             end,
         },
     )
+}
+
+/// Adds a file loaded for its ids alone: its entities for display, each row's origin,
+/// and, for a relation the rules read through its ids, its facts ([`lazy_tuples`]).
+fn add_lazy(
+    program: &Program,
+    facts: &mut FactSet,
+    bulk: &mut bulk::BulkEntities,
+    (display, text, col, rel, cols): LazyInput,
+    rows: Vec<(u32, u32, u32)>,
+) {
+    let RelKind::Entity(kind) = program.rel(rel).kind else {
+        return;
+    };
+    let kind = &program.kind(kind).name;
+    let tuples = cols.map(|cols| lazy_tuples(facts.values_mut(), &text, &rows, &cols));
+    let file = bulk.lazy_file(text, col);
+    let meta = facts.add_meta(display, Vec::new(), Status::default(), None);
+    facts.reserve_origins(rows.len());
+    bulk.reserve(rows.len());
+    let kind = bulk.kind(kind);
+    let mut origins = Vec::with_capacity(if tuples.is_some() { rows.len() } else { 0 });
+    for (value, line, start) in rows {
+        let origin = facts.add_origin_at(meta, line);
+        bulk.push_lazy(value, file, start, kind, origin);
+        if tuples.is_some() {
+            origins.push(origin);
+        }
+    }
+    if let Some(ids) = tuples {
+        let width = program.rel(rel).arity();
+        facts.tuples[rel.0 as usize].extend_owned(width, ids, origins, false);
+    }
 }
 
 /// Adds one file's flat facts with their origins, its values merged into the fact set's.

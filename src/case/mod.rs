@@ -456,7 +456,7 @@ pub fn load_case_with(
     drop(staged);
     let displays: Vec<Arc<str>> = inputs.iter().map(|i| i.entry.display.clone()).collect();
     // Per input, its file loaded for its ids alone, with its rows.
-    let mut lazy_files: Vec<Option<(LazyInput, Vec<(u32, u32, u32)>)>> = inputs
+    let mut lazy_files: Vec<Option<(LazyInput, LazyRows)>> = inputs
         .iter()
         .zip(&lazy)
         .map(|(inp, l)| {
@@ -623,6 +623,9 @@ fn add_ftm_sources(
         }
     }
 }
+
+/// Each row of a file loaded for its ids alone: (value id, line, start).
+type LazyRows = Vec<(u32, u32, u32)>;
 
 /// A file loaded for its ids alone: display path, text, name column, relation, and for
 /// a relation rules read through its ids, the column of each other field.
@@ -988,7 +991,7 @@ fn add_lazy(
     facts: &mut FactSet,
     bulk: &mut bulk::BulkEntities,
     (display, text, col, rel, cols): LazyInput,
-    rows: Vec<(u32, u32, u32)>,
+    rows: LazyRows,
 ) {
     let RelKind::Entity(kind) = program.rel(rel).kind else {
         return;

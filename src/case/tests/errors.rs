@@ -18,6 +18,16 @@ fn one(files: &[(&str, &str)]) -> P {
     all.remove(0)
 }
 
+/// The problems of loading folder `dir` (summarised), and the fact set after.
+fn problems_in(dir: &std::path::Path) -> (Vec<P>, FactSet) {
+    let program = program();
+    let mut facts = FactSet::new(&program);
+    let got = load_case(dir, &program, &mut facts)
+        .err()
+        .unwrap_or_default();
+    (got.iter().map(super::summary).collect(), facts)
+}
+
 #[test]
 fn case_error_unknown_relation() {
     let got = one(&[("x.toml", "[[persn]]\nid = \"a\"\n")]);
@@ -345,12 +355,7 @@ fn case_error_unreadable_file_and_invalid_utf8() {
     );
     #[cfg(unix)]
     let _ = std::os::unix::fs::symlink(dir.join("gone"), dir.join("q.toml"));
-    let program = program();
-    let mut facts = FactSet::new(&program);
-    let got = load_case(&dir, &program, &mut facts)
-        .err()
-        .unwrap_or_default();
-    let got: Vec<_> = got.iter().map(super::summary).collect();
+    let (got, _) = problems_in(&dir);
     assert_eq!(
         got[0],
         p(
@@ -452,12 +457,7 @@ fn case_error_relation_csv_read_late_is_still_checked() {
     let _ = std::fs::write(dir.join("associate.csv"), "a,b\nann,nobody\n");
     #[cfg(unix)]
     let _ = std::os::unix::fs::symlink(dir.join("gone"), dir.join("holding.csv"));
-    let program = program();
-    let mut facts = FactSet::new(&program);
-    let got = load_case(&dir, &program, &mut facts)
-        .err()
-        .unwrap_or_default();
-    let got: Vec<_> = got.iter().map(super::summary).collect();
+    let (got, facts) = problems_in(&dir);
     let codes: Vec<(&str, &str)> = got.iter().map(|p| (p.0.as_str(), p.1.as_str())).collect();
     let mut want = vec![("unknown_entity", "associate.csv")];
     #[cfg(unix)]

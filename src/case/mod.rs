@@ -294,9 +294,7 @@ struct Input<'a> {
 /// converting thread, and freed after. The texts of a case are then not all held at once.
 fn deferred(program: &Program, e: &Entry) -> bool {
     e.kind == Kind::Csv
-        && program
-            .rel_by_name("same_as")
-            .is_none_or(|s| program.rel(s).name != e.stem)
+        && e.stem != "same_as"
         && program
             .rel_by_name(&e.stem)
             .is_some_and(|r| program.rel(r).kind == RelKind::Base)

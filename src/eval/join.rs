@@ -9,7 +9,7 @@ use super::compile::{AggOp, CollectOp, Op, Src, Val};
 use super::expr::{self, ExprError, Scope};
 use super::intern::{Interner, UNBOUND};
 use super::provenance::Prov;
-use super::relation::{Rel, hash_key};
+use super::relation::{Candidates, Index, Rel, hash_key};
 use crate::diag::Span;
 use crate::ir::Literal;
 use crate::plan::Source;
@@ -240,9 +240,7 @@ impl<'p> Exec<'_, 'p> {
             return Ok(());
         }
         let ix = &r.indexes[*index];
-        let one = [key.first().map_or(UNBOUND, |s| self.src(s))];
-        let vals: &[u32] = if key.len() == 1 { &one } else { &[] };
-        let mut found = ix.candidates_for(vals, hash_key(key.iter().map(|s| self.src(s))));
+        let mut found = self.candidates(ix, key);
         let mut batch = [0u32; AHEAD as usize];
         let mut ahead: Option<Option<Ahead>> = None;
         loop {
@@ -278,6 +276,13 @@ impl<'p> Exec<'_, 'p> {
                 return Ok(());
             }
         }
+    }
+
+    /// The tuples of index `ix` that may have key `key` (bound now), newest first.
+    fn candidates<'r>(&self, ix: &'r Index, key: &[Src]) -> Candidates<'r> {
+        let one = [key.first().map_or(UNBOUND, |s| self.src(s))];
+        let vals: &[u32] = if key.len() == 1 { &one } else { &[] };
+        ix.candidates_for(vals, hash_key(key.iter().map(|s| self.src(s))))
     }
 
     /// The lookup that follows scan `ops[k]` (past ops that bind nothing), if its key is
@@ -381,17 +386,14 @@ impl<'p> Exec<'_, 'p> {
             return hi > 0;
         }
         let ix = &r.indexes[index];
-        let one = [key.first().map_or(UNBOUND, |s| self.src(s))];
-        let vals: &[u32] = if key.len() == 1 { &one } else { &[] };
-        ix.candidates_for(vals, hash_key(key.iter().map(|s| self.src(s))))
-            .any(|cur| {
-                cur < hi
-                    && ix
-                        .cols
-                        .iter()
-                        .zip(key)
-                        .all(|(&c, s)| r.tuple(cur)[c] == self.src(s))
-            })
+        self.candidates(ix, key).any(|cur| {
+            cur < hi
+                && ix
+                    .cols
+                    .iter()
+                    .zip(key)
+                    .all(|(&c, s)| r.tuple(cur)[c] == self.src(s))
+        })
     }
 
     /// The id of a head term or assigned value; `None` when it has no value.

@@ -144,52 +144,46 @@ impl Frozen {
         Frozen { bits, dir, entries }
     }
 
-    /// The entry where [`Frozen::run`] starts looking for hash `h32`: a read that
-    /// depends on no other read of the entries, so many can wait for memory at once.
-    fn guess(&self, h32: u32) -> u32 {
+    /// The bucket of hash `h32` (its entries' range) and where in it `h32` should fall:
+    /// hashes are uniform within a bucket's range, so the guess is usually within a few
+    /// entries (one cache line) of the first with that hash.
+    fn bucket(&self, h32: u32) -> Option<(usize, usize, usize)> {
         let b = if self.bits == 0 {
             0
         } else {
             (h32 >> (32 - self.bits)) as usize
         };
-        let (Some(&lo), Some(&hi)) = (self.dir.get(b), self.dir.get(b + 1)) else {
-            return 0;
-        };
+        let (&lo, &hi) = (self.dir.get(b)?, self.dir.get(b + 1)?);
         let width = 32 - self.bits;
         let offset = if width == 32 {
             u64::from(h32)
         } else {
             u64::from(h32 & ((1u32 << width) - 1))
         };
-        let guess = lo as usize + ((offset * u64::from(hi - lo)) >> width) as usize;
-        self.entries.get(guess).map_or(0, |e| e.1)
+        let guess = ((offset * u64::from(hi - lo)) >> width) as usize;
+        Some((lo as usize, hi as usize, guess))
+    }
+
+    /// The entry where [`Frozen::run`] starts looking for hash `h32`: a read that
+    /// depends on no other read of the entries, so many can wait for memory at once.
+    fn guess(&self, h32: u32) -> u32 {
+        self.bucket(h32)
+            .and_then(|(lo, _, guess)| self.entries.get(lo + guess))
+            .map_or(0, |e| e.1)
     }
 
     /// The entries of hash `h32`, oldest tuple first.
     fn run(&self, h32: u32) -> &[(u32, u32)] {
-        let b = if self.bits == 0 {
-            0
-        } else {
-            (h32 >> (32 - self.bits)) as usize
-        };
-        let (Some(&lo), Some(&hi)) = (self.dir.get(b), self.dir.get(b + 1)) else {
+        let Some((lo, hi, guess)) = self.bucket(h32) else {
             return &[];
         };
-        let bucket = &self.entries[lo as usize..hi as usize];
+        let bucket = &self.entries[lo..hi];
         if bucket.len() <= 8 {
             let from = bucket.partition_point(|e| e.0 < h32);
             let to = bucket.partition_point(|e| e.0 <= h32);
             return &bucket[from..to];
         }
-        // Hashes are uniform within the bucket's range: guess where `h32` falls, usually
-        // within a few entries (one cache line), and gallop from there.
-        let width = 32 - self.bits;
-        let offset = if width == 32 {
-            u64::from(h32)
-        } else {
-            u64::from(h32 & ((1u32 << width) - 1))
-        };
-        let guess = ((offset * bucket.len() as u64) >> width) as usize;
+        // Gallop from the guess.
         let from = first_at_least(bucket, h32, guess.min(bucket.len() - 1));
         let len = bucket[from..].iter().take_while(|e| e.0 == h32).count();
         &bucket[from..from + len]

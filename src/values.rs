@@ -10,6 +10,10 @@
 //! than a second copy of every value as a map key. The stored hash lets growth rehash
 //! without reading the values, and a probe skip most non-matching slots without
 //! following a value's pointer.
+//!
+//! A register's entity ids (`p1` … `p1000000`) are not kept as values at all: the table
+//! keeps their numbers, finds them by number, and makes a value only when evidence asks
+//! for one (see [`Run`]). Joins compare ids, never these values.
 
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
@@ -22,25 +26,134 @@ use crate::value::Value;
 /// Every distinct value once; ids are indexes in insertion order.
 #[derive(Debug, Clone, Default)]
 pub struct ValueTable {
+    /// The values kept as values, in id order: every id's but those in `runs`.
     values: Vec<Value>,
     /// (id, [`fold`] of the value's hash).
     index: HashTable<(u32, u32)>,
     /// Entity ids written as a prefix and a number, found by number rather than in
     /// `index` (see [`Numbered`]); each value is in one of the two.
     numbered: Vec<Numbered>,
-    /// Ranges of ids whose values are read only when first asked for (see
-    /// [`ValueTable::add_lazy`]), by first id.
-    lazy: Vec<Arc<Lazy>>,
+    /// Ranges of ids whose values are not kept but made when first asked for (see
+    /// [`Run`]), in id order.
+    runs: Vec<Run>,
+    /// How many ids `runs` hold: the table has `values.len() + hidden` ids.
+    hidden: u32,
+}
+
+/// Ids `first..first + len` whose values are not kept in [`ValueTable::values`]: a
+/// register's entity ids, written as a prefix and a number ([`ValueTable::push_numbered`]),
+/// or the texts of a file no rule reads ([`ValueTable::add_lazy`]). A value is made when
+/// its id is first asked for, with the others of its chunk, so a table of a million
+/// entities holds four bytes per id until evidence shows some of them.
+#[derive(Debug, Clone)]
+struct Run {
+    first: u32,
+    len: u32,
+    /// How many ids the runs before this one hold.
+    before: u32,
+    source: Source,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    /// Entity ids of numbered array `at`: the `k`th is `prefix` and number
+    /// `numbers.nth(k)`; made [`CHUNK`] at a time.
+    Numbered {
+        at: usize,
+        prefix: Arc<str>,
+        numbers: Numbers,
+        chunks: Vec<OnceLock<Box<[Value]>>>,
+    },
+    Lazy(Arc<Lazy>),
+}
+
+/// Values of a numbered run made together.
+const CHUNK: u32 = 1024;
+
+/// The numbers of a run of numbered ids.
+#[derive(Debug, Clone)]
+enum Numbers {
+    /// `from`, `from + 1`, …: a register written in order.
+    From(u32),
+    Each(Vec<u32>),
+}
+
+impl Numbers {
+    fn nth(&self, k: u32) -> u32 {
+        match self {
+            Numbers::From(from) => from + k,
+            Numbers::Each(ns) => ns[k as usize],
+        }
+    }
+}
+
+impl Run {
+    /// The value of the run's `k`th id (`k < len`).
+    fn get(&self, k: u32) -> Option<&Value> {
+        match &self.source {
+            Source::Lazy(l) => {
+                let values = l.values.get_or_init(|| (0..l.len).map(&l.read).collect());
+                values.get(k as usize)
+            }
+            Source::Numbered {
+                prefix,
+                numbers,
+                chunks,
+                ..
+            } => {
+                let c = k / CHUNK;
+                let values = chunks.get(c as usize)?.get_or_init(|| {
+                    let mut s = String::new();
+                    (c * CHUNK..self.len.min((c + 1) * CHUNK))
+                        .map(|k| {
+                            use std::fmt::Write;
+                            s.clear();
+                            let _ = write!(s, "{prefix}{}", numbers.nth(k));
+                            Value::entity(&s)
+                        })
+                        .collect()
+                });
+                values.get((k % CHUNK) as usize)
+            }
+        }
+    }
+}
+
+/// Where an id's value is.
+enum Place {
+    /// `values[slot]`.
+    Kept(usize),
+    /// The `k`th of run `r`.
+    Run(usize, u32),
+}
+
+/// [`ValueTable::place`] over a table's runs (`hidden`: the ids they hold).
+fn place(runs: &[Run], hidden: u32, id: u32) -> Place {
+    let Some(last) = runs.last() else {
+        return Place::Kept(id as usize);
+    };
+    if id >= last.first + last.len {
+        // Past the last run: the usual case, values interned after the registers.
+        return Place::Kept((id - hidden) as usize);
+    }
+    let i = runs.partition_point(|r| r.first <= id);
+    let Some(r) = i.checked_sub(1).map(|i| &runs[i]) else {
+        return Place::Kept(id as usize);
+    };
+    if id - r.first < r.len {
+        Place::Run(i - 1, id - r.first)
+    } else {
+        Place::Kept((id - r.before - r.len) as usize)
+    }
 }
 
 /// How a lazy value is read: the value of the `k`th id of its range.
 pub(crate) type ReadLazy = Box<dyn Fn(u32) -> Value + Send + Sync>;
 
-/// A range of ids `first..first + len` whose values `read` gives, all read together the
-/// first time one is asked for. They are not in the index: nothing looks them up by
-/// value (see [`ValueTable::add_lazy`]).
+/// A range of `len` ids whose values `read` gives, all read together the first time one
+/// is asked for. They are not in the index: nothing looks them up by value (see
+/// [`ValueTable::add_lazy`]).
 struct Lazy {
-    first: u32,
     len: u32,
     read: ReadLazy,
     values: OnceLock<Vec<Value>>,
@@ -49,7 +162,6 @@ struct Lazy {
 impl std::fmt::Debug for Lazy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Lazy")
-            .field("first", &self.first)
             .field("len", &self.len)
             .field("read", &self.values.get().is_some())
             .finish()
@@ -175,11 +287,11 @@ impl ValueTable {
 
     /// How many distinct values the table holds.
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.values.len() + self.hidden as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len() == 0
     }
 
     /// Room for `n` more values (the index grows when values go to it: numbered entity
@@ -237,13 +349,67 @@ impl ValueTable {
 
     /// Adds entity id `v`, number `n` of array `at` (made room for by
     /// [`ValueTable::numbered_room`], and not in the table): its new id.
-    pub(crate) fn push_numbered(&mut self, at: usize, n: u32, v: Value) -> u32 {
-        let id = self.values.len() as u32;
+    /// Its value is not kept but made when asked for (see [`Run`]).
+    pub(crate) fn push_numbered(&mut self, at: usize, n: u32) -> u32 {
+        let id = self.len() as u32;
         let d = &mut self.numbered[at];
         d.ids[n as usize] = id;
         d.count += 1;
-        self.values.push(v);
+        let prefix = &d.prefix;
+        self.hidden += 1;
+        if let Some(r) = self.runs.last_mut()
+            && r.first + r.len == id
+            && let Source::Numbered {
+                at: a,
+                numbers,
+                chunks,
+                ..
+            } = &mut r.source
+            && *a == at
+        {
+            if let Numbers::From(from) = *numbers
+                && from + r.len != n
+            {
+                *numbers = Numbers::Each((from..from + r.len).collect());
+            }
+            if let Numbers::Each(ns) = numbers {
+                ns.push(n);
+            }
+            r.len += 1;
+            let want = r.len.div_ceil(CHUNK) as usize;
+            if chunks.len() < want {
+                chunks.push(OnceLock::new());
+            } else if let Some(last) = chunks.last_mut() {
+                // A chunk made before this id was added is made again.
+                *last = OnceLock::new();
+            }
+            return id;
+        }
+        self.runs.push(Run {
+            first: id,
+            len: 1,
+            before: self.hidden - 1,
+            source: Source::Numbered {
+                at,
+                prefix: Arc::from(String::from_utf8_lossy(prefix)),
+                numbers: Numbers::From(n),
+                chunks: vec![OnceLock::new()],
+            },
+        });
         id
+    }
+
+    /// Where the value of `id` is.
+    fn place(&self, id: u32) -> Place {
+        place(&self.runs, self.hidden, id)
+    }
+
+    /// The kept value of `id`, which is in the index.
+    fn kept(&self, id: u32) -> &Value {
+        match self.place(id) {
+            Place::Kept(slot) => &self.values[slot],
+            Place::Run(..) => unreachable!("an indexed id is kept"),
+        }
     }
 
     /// Where the numbered ids have entity id `id`.
@@ -353,16 +519,10 @@ impl ValueTable {
 
     /// The value of `id`.
     pub fn get(&self, id: u32) -> Option<&Value> {
-        if !self.lazy.is_empty()
-            && let Some(l) = self
-                .lazy
-                .iter()
-                .find(|l| id >= l.first && id - l.first < l.len)
-        {
-            let values = l.values.get_or_init(|| (0..l.len).map(&l.read).collect());
-            return values.get((id - l.first) as usize);
+        match self.place(id) {
+            Place::Kept(slot) => self.values.get(slot),
+            Place::Run(r, k) => self.runs[r].get(k),
         }
-        self.values.get(id as usize)
     }
 
     /// Gives `len` new ids to values read only when one of them is first asked for, by
@@ -370,27 +530,27 @@ impl ValueTable {
     /// [`ValueTable::lookup`] or [`ValueTable::intern`] (which would give an equal value
     /// an id of its own): they are for columns no rule reads, shown in evidence only.
     pub(crate) fn add_lazy(&mut self, len: u32, read: ReadLazy) -> u32 {
-        let first = self.values.len() as u32;
-        // Placeholders keep the ids dense; `get` answers for them.
-        self.values
-            .resize(self.values.len() + len as usize, Value::None);
-        self.lazy.push(Arc::new(Lazy {
-            first,
-            len,
-            read,
-            values: OnceLock::new(),
-        }));
+        let first = self.len() as u32;
+        if len > 0 {
+            self.runs.push(Run {
+                first,
+                len,
+                before: self.hidden,
+                source: Source::Lazy(Arc::new(Lazy {
+                    len,
+                    read,
+                    values: OnceLock::new(),
+                })),
+            });
+            self.hidden += len;
+        }
         first
     }
 
-    /// Every value, in id order (lazy ones as `Value::None`: this is for tables that
-    /// have none, such as a file's own).
-    pub fn values(&self) -> &[Value] {
-        &self.values
-    }
-
-    /// The values, in id order, giving up the table.
+    /// The values, in id order, giving up the table (one whose values are all kept, such
+    /// as a file's own: values made when asked for are not in it).
     pub fn into_values(self) -> Vec<Value> {
+        debug_assert!(self.runs.is_empty());
         self.values
     }
 
@@ -420,7 +580,7 @@ impl ValueTable {
         eq: impl Fn(usize, &Value) -> bool,
     ) -> Vec<Option<u32>> {
         let mut out = vec![None; hashes.len()];
-        if self.values.is_empty() {
+        if self.is_empty() {
             return out;
         }
         let mut order: Vec<u32> = Vec::with_capacity(hashes.len());
@@ -499,12 +659,9 @@ impl ValueTable {
     }
 
     fn find(&self, h: u64, eq: impl Fn(&Value) -> bool) -> Option<u32> {
-        let values = &self.values;
         let h32 = fold(h);
         self.index
-            .find(spread(h32), |&(id, kept)| {
-                kept == h32 && eq(&values[id as usize])
-            })
+            .find(spread(h32), |&(id, kept)| kept == h32 && eq(self.kept(id)))
             .map(|&(id, _)| id)
     }
 
@@ -517,16 +674,26 @@ impl ValueTable {
             };
         }
         let h32 = fold(h);
-        let ValueTable { values, index, .. } = self;
+        let id = self.len() as u32;
+        let ValueTable {
+            values,
+            index,
+            runs,
+            hidden,
+            ..
+        } = self;
+        let kept = |id: u32| match place(runs, *hidden, id) {
+            Place::Kept(slot) => &values[slot],
+            Place::Run(..) => unreachable!("an indexed id is kept"),
+        };
         let found = index.entry(
             spread(h32),
-            |&(id, kept)| kept == h32 && values[id as usize] == v,
+            |&(id, k)| k == h32 && *kept(id) == v,
             |&(_, k)| spread(k),
         );
         match found {
             hashbrown::hash_table::Entry::Occupied(e) => e.get().0,
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let id = values.len() as u32;
                 e.insert((id, h32));
                 values.push(v);
                 id
@@ -535,7 +702,7 @@ impl ValueTable {
     }
 
     fn insert_new(&mut self, h: u64, v: Value) -> u32 {
-        let id = self.values.len() as u32;
+        let id = self.len() as u32;
         if self.number(&v, id) {
             self.values.push(v);
             return id;
@@ -561,7 +728,7 @@ impl Batch<'_> {
     /// Adds `v`, which the caller knows is not in the table (nor added earlier in this
     /// batch), with its [`hash_value`] `h`: its new id.
     pub(crate) fn push_new(&mut self, h: u64, v: Value) -> u32 {
-        let id = self.table.values.len() as u32;
+        let id = self.table.len() as u32;
         if !self.table.number(&v, id) {
             self.pending.push((id, fold(h)));
         }
@@ -670,6 +837,59 @@ mod tests {
             assert_eq!(t.lookup_str(StrKind::Entity, absent), None, "{absent}");
         }
         assert_eq!(t.len(), ids.len() + 1);
+    }
+
+    #[test]
+    fn ids_kept_by_number_or_read_lazily_have_their_values_among_kept_ones() {
+        let mut t = ValueTable::new();
+        let mut want: Vec<Value> = Vec::new();
+        let keep = |t: &mut ValueTable, want: &mut Vec<Value>, v: Value| {
+            assert_eq!(t.intern(&v) as usize, want.len());
+            want.push(v);
+        };
+        keep(&mut t, &mut want, Value::text("before"));
+        // A register in order (one run across chunks), one out of order, two prefixes
+        // taking turns, a lazy range between, and values kept between and after.
+        let p = t.numbered_room(b"p", 3000, 2999).expect("room");
+        for n in 0..3000u32 {
+            assert_eq!(t.push_numbered(p, n) as usize, want.len());
+            want.push(Value::entity(&format!("p{n}")));
+            if n == 1500 {
+                // Asked for while its run grows: made again with the later ids.
+                assert_eq!(t.get(want.len() as u32 - 1), want.last());
+            }
+        }
+        keep(&mut t, &mut want, Value::Date(Date::POS_INF));
+        let q = t.numbered_room(b"q", 10, 40).expect("room");
+        for n in [7u32, 3, 40, 0] {
+            assert_eq!(t.push_numbered(q, n) as usize, want.len());
+            want.push(Value::entity(&format!("q{n}")));
+        }
+        let first = t.add_lazy(5, Box::new(|k| Value::text(&format!("lazy {k}"))));
+        assert_eq!(first as usize, want.len());
+        want.extend((0..5).map(|k| Value::text(&format!("lazy {k}"))));
+        let p = t.numbered_room(b"p", 2, 3001).expect("room");
+        for n in [3001u32, 3000] {
+            assert_eq!(t.push_numbered(p, n) as usize, want.len());
+            want.push(Value::entity(&format!("p{n}")));
+        }
+        for i in 0..3000 {
+            keep(&mut t, &mut want, Value::text(&format!("after {i}")));
+        }
+        assert_eq!(t.len(), want.len());
+        for (id, v) in want.iter().enumerate() {
+            assert_eq!(t.get(id as u32), Some(v), "id {id}");
+            if !matches!(v, Value::Text(s) if s.starts_with("lazy")) {
+                assert_eq!(t.lookup(v), Some(id as u32), "{v:?}");
+                assert_eq!(t.intern(v), id as u32, "{v:?}");
+            }
+        }
+        assert_eq!(t.get(want.len() as u32), None);
+        assert_eq!(t.lookup_str(StrKind::Entity, "q8"), None);
+        assert_eq!(t.lookup_str(StrKind::Entity, "p3002"), None);
+        assert_eq!(t.intern(&Value::entity("q8")) as usize, want.len());
+        let copy = t.clone();
+        assert_eq!(copy.get(2), Some(&Value::entity("p1")));
     }
 
     #[test]

@@ -112,7 +112,8 @@ pub(crate) fn id_column(text: &str, rel: &Relation) -> Option<(usize, usize, u32
 /// The ids an entity CSV defines in one piece of it: `text[..end]` read from byte
 /// `start` at line `line` (see [`super::csv::chunks`]).
 pub(crate) struct IdPiece {
-    /// Each id, of kind `kind`; the `k`th's cell is [`IdPiece::loc`]`(k)`.
+    /// Each id, of kind `kind`; the `k`th's cell is [`IdPiece::loc`]`(k)`. Empty when
+    /// `numbers` has them.
     pub ids: Vec<Arc<str>>,
     pub kind: KindId,
     /// Where the `k`th id is, `k` aside (a [`Loc::Nth`]).
@@ -122,7 +123,8 @@ pub(crate) struct IdPiece {
     /// Each row's (line, start), if asked for.
     pub records: Option<Vec<(u32, u32)>>,
     /// When every id is one prefix and a number ([`crate::values::numbered`]): the
-    /// prefix and each id's number (then `hashes` is left empty).
+    /// prefix and each id's number (then `ids` and `hashes` are left empty: a register
+    /// of numbered ids makes no string per id).
     pub numbers: Option<(Box<[u8]>, Vec<u32>)>,
 }
 
@@ -142,6 +144,22 @@ impl Default for IdPiece {
 }
 
 impl IdPiece {
+    /// How many ids the piece defines.
+    pub fn len(&self) -> usize {
+        match &self.numbers {
+            Some((_, ns)) => ns.len(),
+            None => self.ids.len(),
+        }
+    }
+
+    /// The `k`th id.
+    pub fn id(&self, k: usize) -> Arc<str> {
+        match &self.numbers {
+            Some((prefix, ns)) => number_id(prefix, ns[k]),
+            None => self.ids[k].clone(),
+        }
+    }
+
     /// Where the `k`th id was defined.
     pub fn loc(&self, k: usize) -> Loc {
         match self.at {
@@ -185,6 +203,11 @@ pub(crate) fn nth_id_pos(
     None
 }
 
+/// The entity id `prefix` and number `n` (as [`crate::values::numbered`] read it).
+fn number_id(prefix: &[u8], n: u32) -> Arc<str> {
+    Arc::from(format!("{}{n}", String::from_utf8_lossy(prefix)))
+}
+
 /// Reads the ids of column `col` of `text[start..]` ([`IdPiece`]).
 pub(crate) fn entity_ids(
     text: &str,
@@ -224,17 +247,20 @@ pub(crate) fn entity_ids(
                         ns.push(n);
                     }
                     _ => {
-                        numbers = None;
+                        // Not numbered after all: the ids so far as strings.
+                        let p = prefix.as_deref().unwrap_or_default();
+                        piece.ids = ns.iter().map(|&n| number_id(p, n)).collect();
                         piece.hashes = (piece.ids.iter())
                             .map(|id| hash_str(StrKind::Entity, id))
                             .collect();
+                        numbers = None;
                     }
                 }
             }
             if numbers.is_none() {
                 piece.hashes.push(hash_str(StrKind::Entity, id));
+                piece.ids.push(Arc::from(id));
             }
-            piece.ids.push(Arc::from(id));
             if let Some(recs) = &mut piece.records {
                 recs.push((r.record_line(), r.record_start() as u32));
             }

@@ -85,32 +85,29 @@ pub(crate) fn register_piece(
 ) -> Vec<u32> {
     let loc = |k: usize| piece.loc(k);
     let super::csv_facts::IdPiece {
-        ids,
         kind,
         hashes,
         numbers,
         ..
     } = &piece;
     let kind = *kind;
-    if let Some((prefix, ns)) = numbers
-        && ns.len() == ids.len()
-    {
+    if let Some((prefix, ns)) = numbers {
         let max = ns.iter().copied().max().unwrap_or(0);
         if let Some(at) = map.dense_room(prefix, kind, ns.len(), max)
             && let Some(tat) = table.numbered_room(prefix, ns.len(), max)
         {
-            let mut values = Vec::with_capacity(ids.len());
-            for (k, (id, &n)) in ids.iter().zip(ns).enumerate() {
+            let mut values = Vec::with_capacity(ns.len());
+            for (k, &n) in ns.iter().enumerate() {
                 if let Some(first) = map.dense_get(at, n) {
                     // A first definition in this piece is not placed yet.
                     let first = (map.loc(first))
                         .or_else(|| values.iter().position(|&v| v == first).map(loc));
-                    values.push(duplicate(id, loc(k), first, place, diags));
+                    values.push(duplicate(&piece.id(k), loc(k), first, place, diags));
                     continue;
                 }
                 let value = match table.numbered_get(tat, n) {
                     Some(known) => known,
-                    None => table.push_numbered(tat, n, Value::Entity(id.clone())),
+                    None => table.push_numbered(tat, n),
                 };
                 map.add_numbered(at, n, value);
                 values.push(value);
@@ -131,8 +128,8 @@ pub(crate) fn register_piece(
         }
     }
     let hashes = (!hashes.is_empty()).then(|| hashes.clone());
-    let ids = (ids.iter().enumerate())
-        .map(|(k, id)| (id.clone(), kind, loc(k)))
+    let ids = (0..piece.len())
+        .map(|k| (piece.id(k), kind, loc(k)))
         .collect();
     register(map, table, ids, hashes, place, diags)
 }

@@ -259,3 +259,27 @@ fn case_only_read_skips_unread_files_and_shows_lazy_entities() {
         .collect();
     assert_eq!(codes, vec!["probity::case::duplicate_id"]);
 }
+
+#[test]
+fn case_csv_numbered_ids_keep_their_spelling_when_a_later_id_is_not_numbered() {
+    // Numbered ids are read as numbers until `bob`; then the piece is strings again.
+    let mixed = "id,name\np1,One\np10,Ten\np2,Two\nbob,Bob\np3,Three\n";
+    let numbered = "id,name\np7,Seven\np5,Five\np6,Six\n";
+    for (people, want) in [
+        (
+            mixed,
+            vec!["bob,Bob", "p1,One", "p10,Ten", "p2,Two", "p3,Three"],
+        ),
+        (numbered, vec!["p5,Five", "p6,Six", "p7,Seven"]),
+    ] {
+        let (case, facts) = ok(&[("person.csv", people)]);
+        let mut got = tuples(&facts, "person");
+        got.sort();
+        let got: Vec<String> = got.into_iter().map(|t| t.replace(",none", "")).collect();
+        assert_eq!(got, want);
+        for row in &want {
+            let (id, name) = row.split_once(',').expect("id,name");
+            assert_eq!(case.entity_name(id).as_deref(), Some(name), "{id}");
+        }
+    }
+}

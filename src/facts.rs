@@ -48,14 +48,15 @@ struct OriginMeta {
 ///
 /// Values are interned in one [`ValueTable`] shared with the evaluator; a tuple is its
 /// values' ids. Origins are stored compactly: each is a line and an index into the
-/// distinct (file, sources, status, note) combinations, so a fact's origin costs 8 bytes.
+/// distinct (file, sources, status, note) combinations, kept in runs ([`Origins`]): the
+/// rows of a CSV file cost nothing each, other origins 8 bytes.
 #[derive(Debug, Clone, Default)]
 pub struct FactSet {
     /// Per relation id: tuples (one value id per field) and their origin.
     pub tuples: Vec<Tuples>,
     values: Arc<ValueTable>,
     /// Per origin: (index into `metas`, line).
-    origins: Vec<(u32, u32)>,
+    origins: Origins,
     metas: Vec<OriginMeta>,
     meta_ids: FxHashMap<OriginMeta, u32>,
 }
@@ -106,8 +107,7 @@ impl FactSet {
             status,
             note,
         });
-        self.origins.push((meta, line));
-        OriginId(self.origins.len() as u32 - 1)
+        self.origins.push(meta, line)
     }
 
     /// The id of what many origins share (file, sources, status, note), for
@@ -130,13 +130,7 @@ impl FactSet {
     /// Adds the origin at `line` with the file and meta of `meta` (from
     /// [`FactSet::add_meta`]).
     pub fn add_origin_at(&mut self, meta: u32, line: u32) -> OriginId {
-        self.origins.push((meta, line));
-        OriginId(self.origins.len() as u32 - 1)
-    }
-
-    /// Room for `n` more origins.
-    pub fn reserve_origins(&mut self, n: usize) {
-        self.origins.reserve(n);
+        self.origins.push(meta, line)
     }
 
     /// The index of a meta combination, added if new.
@@ -162,7 +156,7 @@ impl FactSet {
 
     /// The origin of `id`, if there is one.
     pub fn get_origin(&self, id: OriginId) -> Option<Origin> {
-        let &(meta, line) = self.origins.get(id.0 as usize)?;
+        let (meta, line) = self.origins.get(id.0)?;
         let m = &self.metas[meta as usize];
         Some(Origin {
             file: m.file.clone(),
@@ -176,13 +170,13 @@ impl FactSet {
     /// The file and line of origin `id` (without copying the rest). Panics if there is
     /// no such origin.
     pub fn origin_place(&self, id: OriginId) -> (&Arc<str>, u32) {
-        let (meta, line) = self.origins[id.0 as usize];
+        let (meta, line) = self.origins.get(id.0).expect("no such origin");
         (&self.metas[meta as usize].file, line)
     }
 
     /// How many origins there are.
     pub fn origin_count(&self) -> usize {
-        self.origins.len()
+        self.origins.len as usize
     }
 
     /// Adds one written fact: expands list fields (the cross product, if several) and,
@@ -243,6 +237,122 @@ impl FactSet {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// The (meta, line) of every origin, in runs: origin `first + k` of a [`Run::Rows`] has
+/// meta `meta` and line `line + k`, so the rows of a file without meta columns or line
+/// breaks in cells are one run of a few bytes; other origins are kept each.
+#[derive(Debug, Clone, Default)]
+struct Origins {
+    runs: Vec<Run>,
+    len: u32,
+}
+
+#[derive(Debug, Clone)]
+enum Run {
+    Rows {
+        first: u32,
+        len: u32,
+        meta: u32,
+        line: u32,
+    },
+    /// (meta, line) of origins `first..`; the last `tail` of them are one meta on
+    /// consecutive lines.
+    Each {
+        first: u32,
+        each: Vec<(u32, u32)>,
+        tail: u32,
+    },
+}
+
+/// Consecutive rows that become a run of their own.
+const ROWS: u32 = 32;
+
+impl Run {
+    fn first(&self) -> u32 {
+        match self {
+            Run::Rows { first, .. } | Run::Each { first, .. } => *first,
+        }
+    }
+}
+
+impl Origins {
+    fn push(&mut self, meta: u32, line: u32) -> OriginId {
+        let id = self.len;
+        self.len += 1;
+        match self.runs.last_mut() {
+            Some(Run::Rows {
+                len,
+                meta: m,
+                line: l,
+                ..
+            }) if *m == meta && l.checked_add(*len) == Some(line) => *len += 1,
+            Some(Run::Rows {
+                first,
+                len,
+                meta: m,
+                line: l,
+            }) if *len < ROWS => {
+                // (The new origin does not follow the run's rows: the arm above.)
+                let mut each: Vec<(u32, u32)> = (0..*len).map(|k| (*m, *l + k)).collect();
+                each.push((meta, line));
+                let first = *first;
+                *self.runs.last_mut().expect("a last run") = Run::Each {
+                    first,
+                    each,
+                    tail: 1,
+                };
+            }
+            Some(Run::Each { each, tail, .. }) => {
+                let follows = each
+                    .last()
+                    .is_some_and(|&(m, l)| m == meta && l.checked_add(1) == Some(line));
+                *tail = if follows { *tail + 1 } else { 1 };
+                each.push((meta, line));
+                if *tail == ROWS {
+                    // A file's rows after other origins: a run of their own.
+                    let at = each.len() - ROWS as usize;
+                    let (meta, line) = each[at];
+                    each.truncate(at);
+                    let empty = each.is_empty();
+                    let run = Run::Rows {
+                        first: id + 1 - ROWS,
+                        len: ROWS,
+                        meta,
+                        line,
+                    };
+                    if empty {
+                        *self.runs.last_mut().expect("a last run") = run;
+                    } else {
+                        self.runs.push(run);
+                    }
+                }
+            }
+            _ => self.runs.push(Run::Rows {
+                first: id,
+                len: 1,
+                meta,
+                line,
+            }),
+        }
+        OriginId(id)
+    }
+
+    fn get(&self, id: u32) -> Option<(u32, u32)> {
+        if id >= self.len {
+            return None;
+        }
+        let r = self
+            .runs
+            .partition_point(|r| r.first() <= id)
+            .checked_sub(1)?;
+        match &self.runs[r] {
+            Run::Rows {
+                first, meta, line, ..
+            } => Some((*meta, line + (id - first))),
+            Run::Each { first, each, .. } => each.get((id - first) as usize).copied(),
+        }
     }
 }
 
@@ -406,5 +516,65 @@ impl<'a> IntoIterator for &'a Tuples {
 
     fn into_iter(self) -> TuplesIter<'a> {
         self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_in_runs_give_back_every_meta_and_line() {
+        // Files of consecutive rows (some longer than a run, some shorter), rows with a
+        // line break in a cell, origins of their own (TOML facts), meta changing per row,
+        // and lines at the top of the range.
+        let mut want: Vec<(u32, u32)> = Vec::new();
+        let mut seed = 7u64;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for _ in 0..400 {
+            let meta = next(5) as u32;
+            let mut line = next(1000) as u32 + 2;
+            match next(4) {
+                0 => {
+                    for _ in 0..next(100) {
+                        want.push((meta, line));
+                        line += 1 + u32::from(next(50) == 0);
+                    }
+                }
+                1 => want.push((meta, line)),
+                2 => {
+                    for _ in 0..next(40) {
+                        want.push((next(3) as u32, line));
+                        line += 1;
+                    }
+                }
+                _ => {
+                    want.push((meta, u32::MAX - 1));
+                    want.push((meta, u32::MAX));
+                    want.push((meta, 0));
+                }
+            }
+        }
+        let mut o = Origins::default();
+        for (i, &(meta, line)) in want.iter().enumerate() {
+            assert_eq!(o.push(meta, line), OriginId(i as u32));
+        }
+        for (i, &w) in want.iter().enumerate() {
+            assert_eq!(o.get(i as u32), Some(w), "origin {i}");
+        }
+        assert_eq!(o.get(want.len() as u32), None);
+        assert!(o.runs.len() < want.len() / 4, "{} runs", o.runs.len());
+        let rows = (o.runs.iter())
+            .filter_map(|r| match r {
+                Run::Rows { len, .. } => Some(*len),
+                Run::Each { .. } => None,
+            })
+            .max();
+        assert!(rows >= Some(ROWS), "long files are runs of rows");
     }
 }

@@ -998,7 +998,6 @@ fn add_lazy(
     let tuples = cols.map(|cols| lazy_tuples(facts.values_mut(), &text, &rows, &cols));
     let file = bulk.lazy_file(text, col);
     let meta = facts.add_meta(display, Vec::new(), Status::default(), None);
-    facts.reserve_origins(rows.len());
     bulk.reserve(rows.len());
     let kind = bulk.kind(kind);
     let mut origins = Vec::with_capacity(if tuples.is_some() { rows.len() } else { 0 });
@@ -1037,7 +1036,6 @@ fn add_flat(
         .into_iter()
         .map(|(sources, status, note)| facts.add_meta(file.clone(), sources, status, note))
         .collect();
-    facts.reserve_origins(flat.lines.len());
     let origins: Vec<OriginId> = flat
         .lines
         .iter()

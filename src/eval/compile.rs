@@ -47,17 +47,31 @@ pub(crate) enum Op<'p> {
         b: u32,
         equal: bool,
     },
-    Filter(&'p Literal),
+    Filter {
+        lit: &'p Literal,
+        memo: Option<MemoAt>,
+    },
     Assign {
         var: u32,
         val: Val<'p>,
         test: bool,
+        memo: Option<MemoAt>,
     },
     Agg(Box<AggOp<'p>>),
     /// End of a clause body: derive the head.
     Emit,
     /// End of an aggregate body: add this binding to aggregate `slot`.
     Collect(Box<CollectOp<'p>>),
+}
+
+/// A filter or computed assignment over one or two variables, whose results a run
+/// keeps by those variables' ids (`Exec`'s memo `slot`): a date column compared with a
+/// constant, a share scaled by a factor, repeat a few thousand values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemoAt {
+    pub(crate) slot: usize,
+    pub(crate) a: u32,
+    pub(crate) b: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -96,6 +110,8 @@ pub(crate) struct Compiled<'p> {
     pub(crate) top_atoms: Vec<usize>,
     pub(crate) nslots: usize,
     pub(crate) naggs: usize,
+    /// Memo slots of the filters and assignments ([`MemoAt`]).
+    pub(crate) nmemos: usize,
 }
 
 struct Cx<'p, 'r> {
@@ -104,6 +120,7 @@ struct Cx<'p, 'r> {
     values: &'r mut Interner,
     nslots: usize,
     naggs: usize,
+    nmemos: usize,
     /// Premise slot per atom literal, assigned in first-seen order.
     slots: Vec<(*const Literal, usize)>,
     /// Aggregate slot per aggregate literal (the same in every variant).
@@ -122,6 +139,7 @@ pub(crate) fn compile<'p>(
         values,
         nslots: 0,
         naggs: 0,
+        nmemos: 0,
         slots: Vec::new(),
         agg_slots: Vec::new(),
     };
@@ -149,6 +167,7 @@ pub(crate) fn compile<'p>(
         top_atoms,
         nslots: cx.nslots,
         naggs: cx.naggs,
+        nmemos: cx.nmemos,
     }
 }
 
@@ -161,6 +180,27 @@ impl<'p> Cx<'p, '_> {
         self.slots.push((p, self.nslots));
         self.nslots += 1;
         self.nslots - 1
+    }
+
+    /// A memo slot for `exprs` if they read one or two variables.
+    fn memo(&mut self, exprs: &[&Expr]) -> Option<MemoAt> {
+        let mut vars = Vec::new();
+        for e in exprs {
+            e.vars(&mut vars);
+        }
+        vars.sort_unstable_by_key(|v| v.0);
+        vars.dedup();
+        let (a, b) = match vars[..] {
+            [a] => (a.0, None),
+            [a, b] => (a.0, Some(b.0)),
+            _ => return None,
+        };
+        self.nmemos += 1;
+        Some(MemoAt {
+            slot: self.nmemos - 1,
+            a,
+            b,
+        })
     }
 
     fn val(&mut self, e: &'p Expr) -> Val<'p> {
@@ -229,10 +269,16 @@ impl<'p> Cx<'p, '_> {
             },
             (Step::Assign { test, .. }, Literal::Assign { var, expr, .. }) => {
                 bound[var.0 as usize] = true;
+                let val = self.val(expr);
+                let memo = match val {
+                    Val::Expr(e) => self.memo(&[e]),
+                    Val::Var(_) | Val::Const(_) => None,
+                };
                 Op::Assign {
                     var: var.0,
-                    val: self.val(expr),
+                    val,
                     test: *test,
+                    memo,
                 }
             }
             (Step::Aggregate { body: inner, .. }, lit @ Literal::Aggregate { .. }) => {
@@ -244,10 +290,15 @@ impl<'p> Cx<'p, '_> {
                     b: b.0,
                     equal: *op == CmpOp::Eq,
                 },
-                _ => Op::Filter(lit),
+                _ => self.filter(lit),
             },
-            (_, lit) => Op::Filter(lit),
+            (_, lit) => self.filter(lit),
         }
+    }
+
+    fn filter(&mut self, lit: &'p Literal) -> Op<'p> {
+        let memo = self.memo(&lit.exprs());
+        Op::Filter { lit, memo }
     }
 
     fn aggregate(&mut self, lit: &'p Literal, inner: &[Step], bound: &mut Vec<bool>) -> Op<'p> {
@@ -260,7 +311,7 @@ impl<'p> Cx<'p, '_> {
             ..
         } = lit
         else {
-            return Op::Filter(lit);
+            return self.filter(lit);
         };
         let p = lit as *const Literal;
         let slot = match self.agg_slots.iter().find(|(q, _)| *q == p) {

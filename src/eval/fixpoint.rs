@@ -75,6 +75,7 @@ fn exec<'a, 'p>(
         provenance: opts.provenance,
         max_agg_premises: opts.max_aggregate_premises,
         outer: None,
+        memos: (0..c.nmemos).map(|_| Default::default()).collect(),
     }
 }
 

@@ -114,6 +114,61 @@ pub(crate) struct Exec<'a, 'p> {
     /// A part of a run split over threads: this scan op walks only tuples `lo..hi`
     /// (see `fixpoint::Engine::run_split`).
     pub(crate) outer: Option<(&'a Op<'p>, u32, u32)>,
+    /// Per [`super::compile::MemoAt`] slot: results kept by the variables' ids.
+    pub(crate) memos: Vec<Memo>,
+}
+
+/// The results of one filter or assignment by the ids of its variables (a key of two
+/// ids): a direct-mapped table, made at the first use and given up when fewer than a
+/// quarter of the first few thousand lookups find their key (a column whose values
+/// hardly repeat). A result is the same whichever way it is found, and a computed value
+/// is interned when first computed, as without the memo, so nothing depends on it.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    slots: Vec<(u64, u32)>,
+    asked: u32,
+    found: u32,
+    off: bool,
+}
+
+/// A memo's slots, and lookups before it may give up.
+const MEMO_SLOTS: usize = 1024;
+const MEMO_TRIAL: u32 = 4096;
+/// A memo's empty slot (no key is two unbound ids).
+const MEMO_EMPTY: u64 = u64::MAX;
+/// A kept assignment that gave no value.
+const MEMO_NONE: u32 = u32::MAX;
+
+impl Memo {
+    fn slot(key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MEMO_SLOTS.trailing_zeros())) as usize
+    }
+
+    fn get(&mut self, key: u64) -> Option<u32> {
+        if self.off {
+            return None;
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![(MEMO_EMPTY, 0); MEMO_SLOTS];
+        }
+        self.asked = self.asked.saturating_add(1);
+        let (k, v) = self.slots[Memo::slot(key)];
+        if k == key {
+            self.found += 1;
+            return Some(v);
+        }
+        if self.asked == MEMO_TRIAL && self.found < MEMO_TRIAL / 4 {
+            self.off = true;
+            self.slots = Vec::new();
+        }
+        None
+    }
+
+    fn put(&mut self, key: u64, v: u32) {
+        if let Some(s) = self.slots.get_mut(Memo::slot(key)) {
+            *s = (key, v);
+        }
+    }
 }
 
 /// Tuples whose next lookups are warmed together (see [`Exec::warm`]).
@@ -177,14 +232,41 @@ impl<'p> Exec<'_, 'p> {
                 }
                 Ok(())
             }
-            Op::Filter(lit) => {
-                if self.test(lit)? {
+            Op::Filter { lit, memo } => {
+                let pass = match memo.and_then(|m| Some((m.slot, self.memo_key(&m)?))) {
+                    Some((slot, key)) => match self.memos[slot].get(key) {
+                        Some(v) => v != 0,
+                        None => {
+                            let pass = self.test(lit)?;
+                            self.memos[slot].put(key, u32::from(pass));
+                            pass
+                        }
+                    },
+                    None => self.test(lit)?,
+                };
+                if pass {
                     self.run(ops, k + 1)?;
                 }
                 Ok(())
             }
-            Op::Assign { var, val, test } => {
-                let Some(id) = self.value(val)? else {
+            Op::Assign {
+                var,
+                val,
+                test,
+                memo,
+            } => {
+                let id = match memo.and_then(|m| Some((m.slot, self.memo_key(&m)?))) {
+                    Some((slot, key)) => match self.memos[slot].get(key) {
+                        Some(v) => (v != MEMO_NONE).then_some(v),
+                        None => {
+                            let id = self.value(val)?;
+                            self.memos[slot].put(key, id.unwrap_or(MEMO_NONE));
+                            id
+                        }
+                    },
+                    None => self.value(val)?,
+                };
+                let Some(id) = id else {
                     return Ok(());
                 };
                 let slot = *var as usize;
@@ -291,7 +373,7 @@ impl<'p> Exec<'_, 'p> {
     fn ahead(&self, ops: &[Op<'p>], k: usize, binds: &[(usize, u32)]) -> Option<Ahead> {
         let next = ops[k + 1..]
             .iter()
-            .find(|o| !matches!(o, Op::Filter(_) | Op::SameVars { .. }))?;
+            .find(|o| !matches!(o, Op::Filter { .. } | Op::SameVars { .. }))?;
         let (rel, index, key) = match next {
             Op::Scan {
                 rel, index, key, ..
@@ -397,6 +479,17 @@ impl<'p> Exec<'_, 'p> {
     }
 
     /// The id of a head term or assigned value; `None` when it has no value.
+    /// The key of a memo: its variables' ids (`None` if one is unbound).
+    fn memo_key(&self, m: &super::compile::MemoAt) -> Option<u64> {
+        let id = |v: u32| self.env.get(v as usize).copied().filter(|&i| i != UNBOUND);
+        let a = id(m.a)?;
+        let b = match m.b {
+            Some(b) => id(b)?,
+            None => 0,
+        };
+        Some(u64::from(a) | (u64::from(b) << 32))
+    }
+
     fn value(&mut self, v: &Val<'p>) -> Result<Option<u32>, ExprError> {
         match v {
             Val::Var(x) => Ok(self

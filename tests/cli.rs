@@ -800,11 +800,13 @@ fn reports_do_not_depend_on_the_number_of_threads() {
             "--format",
             "json",
         ];
-        // With four threads every clause run is split too, however small.
+        // With four threads every clause run is split too, however small, and every
+        // file over 2,000 bytes is converted in pieces.
         let run = |threads: &str| {
             let run = probity_with(&args, |c| {
                 c.env("PROBITY_THREADS", threads);
                 c.env("PROBITY_SPLIT_MIN", "1");
+                c.env("PROBITY_CONVERT_PIECE", "2000");
             });
             assert_code(&run, 0);
             run
@@ -818,5 +820,48 @@ fn reports_do_not_depend_on_the_number_of_threads() {
         };
         assert!(one.stdout.contains("\"evidence\""), "{}", one.describe());
         assert_eq!(strip(&one.stdout), strip(&four.stdout), "{q}");
+    }
+}
+
+/// A file converted in pieces on several threads reports the problems of one read in
+/// one piece: the same first 200, in file order, and the count of the rest.
+#[test]
+fn problems_of_a_file_converted_in_pieces_are_those_of_one_piece() {
+    let dir = scratch("pieces");
+    write(&dir.join("case.toml"), "[case]\ntitle = \"Pieces\"\n");
+    let mut csv = String::from("person,org,role,start,end\n");
+    for i in 0..3000 {
+        // Every tenth row has a bad start date; one row in 500 an unknown person.
+        let start = if i % 10 == 3 {
+            "2020-13-01"
+        } else {
+            "2020-01-01"
+        };
+        let person = if i % 500 == 7 { "nobody" } else { "p1" };
+        csv.push_str(&format!("{person},c1,staff,{start},\n"));
+    }
+    write(&dir.join("employment.csv"), &csv);
+    write(&dir.join("person.csv"), "id,name\np1,One\n");
+    write(&dir.join("company.csv"), "id,name,kind\nc1,Co,corp\n");
+    let case = path_str(&dir);
+    let args = ["audit", case, "--rules", "benches/workload/q1.coi"];
+    let run = |threads: &str, piece: Option<&str>| {
+        probity_with(&args, |c| {
+            c.env("PROBITY_THREADS", threads);
+            if let Some(p) = piece {
+                c.env("PROBITY_CONVERT_PIECE", p);
+            }
+        })
+    };
+    let whole = run("1", None);
+    assert_code(&whole, 2);
+    assert_has(&whole, &whole.stderr, "106 more errors in this file");
+    for (threads, piece) in [("2", "3000"), ("3", "700"), ("1", "5000")] {
+        let cut = run(threads, Some(piece));
+        assert_code(&cut, 2);
+        assert_eq!(
+            whole.stderr, cut.stderr,
+            "{threads} threads, pieces of {piece}"
+        );
     }
 }

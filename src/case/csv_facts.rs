@@ -19,7 +19,7 @@ use super::{Converted, FlatRows, GLOBAL, MAX_ERRORS_PER_FILE, Meta, Row, Staged}
 use crate::values::{StrKind, ValueTable, hash_str};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Column {
+pub(crate) enum Column {
     Field(usize),
     Source,
     Status,
@@ -302,28 +302,93 @@ pub(crate) fn cell_at(text: &str, start: usize, col: usize) -> Option<String> {
 
 /// Converts every row of a CSV file of relation `rel_id`.
 pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Converted {
+    match head(path, text, rel_id, ctx) {
+        Ok(h) => {
+            let piece = convert_piece(path, text, rel_id, ctx, &h.cols, h.body, text.len());
+            join_pieces(path, vec![piece])
+        }
+        Err(out) => out,
+    }
+}
+
+/// A CSV file's header, read: each column, and where the records start (byte, line).
+pub(crate) struct Head {
+    pub cols: Vec<Column>,
+    pub body: (usize, u32),
+}
+
+/// Reads the header of CSV file `text` of relation `rel_id`; a header in error gives
+/// the file's whole outcome (its problems, no facts).
+pub(crate) fn head(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Result<Head, Converted> {
     let rel = ctx.program.rel(rel_id);
     let mut out = Converted::default();
     let mut r = CsvReader::new(text);
-    let Some(cols) = header(path, &mut r, rel, &mut out) else {
-        return out;
-    };
-    let lines = super::csv::count_lines(text.as_bytes());
-    let plain =
-        !rel.fields.iter().any(|f| f.list) && ctx.program.rel_by_name("same_as") != Some(rel_id);
-    if plain {
-        out.flat = Some(FlatRows {
-            rel: rel_id,
-            width: rel.arity(),
-            ids: Vec::with_capacity(lines * rel.arity() * if rel.symmetric { 2 } else { 1 }),
-            twice: rel.symmetric.then(|| Vec::with_capacity(lines)),
-            local: ValueTable::new(),
-            lines: Vec::with_capacity(lines),
-            meta: Vec::with_capacity(lines),
-            metas: Vec::new(),
-            meta_ids: Default::default(),
-        });
-    } else {
+    match header(path, &mut r, rel, &mut out) {
+        Some(cols) => Ok(Head {
+            cols,
+            body: r.resume_at(),
+        }),
+        None => Err(out),
+    }
+}
+
+/// Whether a file of relation `rel_id` may be converted in pieces (its facts are
+/// stored flat, see [`super::FlatRows`]).
+pub(crate) fn flat(rel_id: RelId, ctx: &Ctx) -> bool {
+    let rel = ctx.program.rel(rel_id);
+    !rel.fields.iter().any(|f| f.list) && ctx.program.rel_by_name("same_as") != Some(rel_id)
+}
+
+/// The pieces of one file converted apart, in order, as one outcome: every piece's
+/// facts, and the file's first [`MAX_ERRORS_PER_FILE`] problems with a count of the
+/// rest.
+pub(crate) fn join_pieces(path: &str, pieces: Vec<(Converted, usize)>) -> Converted {
+    let mut out = Converted::default();
+    let mut errors = 0;
+    for (c, n) in pieces {
+        errors += n;
+        out.facts.extend(c.facts);
+        out.flat.extend(c.flat);
+        out.diags.extend(c.diags);
+    }
+    out.diags.truncate(MAX_ERRORS_PER_FILE);
+    if errors > MAX_ERRORS_PER_FILE {
+        let more = errors - MAX_ERRORS_PER_FILE;
+        out.diags
+            .push(CaseError::TooManyErrors { more }.at(Place::File(path.into())));
+    }
+    out
+}
+
+/// Converts the rows of `text[start..end]` (records from line `line`) of a CSV file of
+/// relation `rel_id` whose header gave `cols`: the facts and the first
+/// [`MAX_ERRORS_PER_FILE`] problems, with how many problems there were.
+pub(crate) fn convert_piece(
+    path: &str,
+    text: &str,
+    rel_id: RelId,
+    ctx: &Ctx,
+    cols: &[Column],
+    (start, line): (usize, u32),
+    end: usize,
+) -> (Converted, usize) {
+    let rel = ctx.program.rel(rel_id);
+    let mut out = Converted::default();
+    let text = &text[..end];
+    let mut r = CsvReader::resume(text, start, line);
+    let lines = super::csv::count_lines(&text.as_bytes()[start.min(end)..]);
+    let mut flat = flat(rel_id, ctx).then(|| FlatRows {
+        rel: rel_id,
+        width: rel.arity(),
+        ids: Vec::with_capacity(lines * rel.arity() * if rel.symmetric { 2 } else { 1 }),
+        twice: rel.symmetric.then(|| Vec::with_capacity(lines)),
+        local: ValueTable::new(),
+        lines: Vec::with_capacity(lines),
+        meta: Vec::with_capacity(lines),
+        metas: Vec::new(),
+        meta_ids: Default::default(),
+    });
+    if flat.is_none() {
         out.facts.reserve(lines);
     }
     let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
@@ -334,12 +399,12 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
     loop {
         let problem = match r.next_record() {
             Ok(false) => break,
-            Ok(true) => match &mut out.flat {
-                Some(flat) => match flat_fact(ctx, rel, &cols, &r, &mut ids, flat, &mut columns) {
+            Ok(true) => match &mut flat {
+                Some(flat) => match flat_fact(ctx, rel, cols, &r, &mut ids, flat, &mut columns) {
                     Ok(()) => continue,
                     Err(b) => *b,
                 },
-                None => match fact(ctx, rel, rel_id, &cols, &r, &mut row, &mut texts) {
+                None => match fact(ctx, rel, rel_id, cols, &r, &mut row, &mut texts) {
                     Ok(staged) => {
                         out.facts.push(staged);
                         continue;
@@ -354,12 +419,8 @@ pub(crate) fn convert(path: &str, text: &str, rel_id: RelId, ctx: &Ctx) -> Conve
             out.diags.push(problem.0.at(point(path, text, problem.1)));
         }
     }
-    if errors > MAX_ERRORS_PER_FILE {
-        let more = errors - MAX_ERRORS_PER_FILE;
-        out.diags
-            .push(CaseError::TooManyErrors { more }.at(Place::File(path.into())));
-    }
-    out
+    out.flat = flat.into_iter().collect();
+    (out, errors)
 }
 
 type Res<T> = Result<T, Box<(CaseError, FieldPos)>>;

@@ -213,8 +213,8 @@ pub(crate) struct Staged {
 pub(crate) struct Converted {
     pub facts: Vec<Staged>,
     /// Facts of a plain relation (no list fields, not an entity, not `same_as`) from a
-    /// CSV file, stored flat rather than as `facts`.
-    pub flat: Option<FlatRows>,
+    /// CSV file, stored flat rather than as `facts`: one per piece of the file, in order.
+    pub flat: Vec<FlatRows>,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -401,10 +401,7 @@ pub fn load_case_with(
     };
     jobs.sort_by_cached_key(|(_, inp)| std::cmp::Reverse(size(inp)));
     let mut converted: Vec<Converted> = inputs.iter().map(|_| Converted::default()).collect();
-    for ((i, _), c) in jobs
-        .iter()
-        .zip(par_map(&jobs, |(_, inp)| convert_input(inp, &ctx)))
-    {
+    for ((i, _), c) in jobs.iter().zip(convert_inputs(&jobs, &ctx)) {
         converted[*i] = c;
     }
     for entry in &listing.ftm {
@@ -490,7 +487,7 @@ pub fn load_case_with(
         .zip(converted)
         .enumerate()
     {
-        if let Some(flat) = c.flat {
+        for flat in c.flat {
             add_flat(program, facts, &display, flat, &mut case.bulk);
         }
         add_facts(program, facts, &display, c.facts, &mut shown);
@@ -899,6 +896,226 @@ fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {
             None => Place::File(String::new()),
         },
     }
+}
+
+/// Converts every input of `jobs` on the loading threads, largest first: a large CSV
+/// file of a flat relation is cut into pieces ([`csv::chunks`]) that are converted side
+/// by side, so no core waits while another converts a large file alone. Returns each
+/// job's outcome, in order; it never depends on the threads.
+fn convert_inputs(jobs: &[(usize, &Input)], ctx: &Ctx) -> Vec<Converted> {
+    // As many workers as threads even for fewer jobs: a job may be cut into pieces.
+    let workers = threads();
+    if workers <= 1 || jobs.is_empty() {
+        return jobs
+            .iter()
+            .map(|(_, inp)| convert_input(inp, ctx))
+            .collect();
+    }
+    // A file much larger than a thread's share of the work is cut: other files would
+    // not keep the other threads busy meanwhile. (Cutting one that is not costs copying
+    // its pieces together.)
+    let sizes: Vec<usize> = jobs.iter().map(|(_, inp)| input_size(inp)).collect();
+    let share = sizes.iter().sum::<usize>() / workers;
+    let queue = std::sync::Mutex::new(Queue {
+        work: jobs
+            .iter()
+            .enumerate()
+            .map(|(j, _)| Work::File(j))
+            .collect(),
+        running: 0,
+    });
+    let ready = std::sync::Condvar::new();
+    let worker = || {
+        let mut done: Vec<(usize, usize, Outcome)> = Vec::new();
+        while let Some(work) = Queue::take(&queue, &ready) {
+            match work {
+                Work::File(j) => match split_input(jobs[j].1, ctx, sizes[j], share, workers) {
+                    Ok((file, pieces)) => {
+                        let file = Arc::new(file);
+                        let mut pieces = pieces.into_iter().enumerate();
+                        let first = pieces.next();
+                        Queue::add(&queue, &ready, |q| {
+                            for (k, at) in pieces.rev() {
+                                q.push_front(Work::Piece(j, k, file.clone(), at));
+                            }
+                        });
+                        if let Some((k, at)) = first {
+                            done.push((j, k, Outcome::Piece(file.convert(ctx, at))));
+                        }
+                    }
+                    Err(c) => done.push((j, 0, Outcome::Whole(c))),
+                },
+                Work::Piece(j, k, file, at) => {
+                    done.push((j, k, Outcome::Piece(file.convert(ctx, at))));
+                }
+            }
+            Queue::end(&queue, &ready);
+        }
+        done
+    };
+    let mut done: Vec<(usize, usize, Outcome)> = std::thread::scope(|s| {
+        let others: Vec<_> = (1..workers).map(|_| s.spawn(worker)).collect();
+        let mut all = worker();
+        for h in others {
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        all
+    });
+    done.sort_by_key(|(j, k, _)| (*j, *k));
+    let mut out: Vec<Converted> = Vec::with_capacity(jobs.len());
+    let mut done = done.into_iter().peekable();
+    for (j, (_, inp)) in jobs.iter().enumerate() {
+        let mut pieces = Vec::new();
+        let mut whole = None;
+        while let Some((_, _, o)) = done.next_if(|(dj, _, _)| *dj == j) {
+            match o {
+                Outcome::Whole(c) => whole = Some(c),
+                Outcome::Piece(p) => pieces.push(p),
+            }
+        }
+        out.push(whole.unwrap_or_else(|| csv_facts::join_pieces(&inp.entry.display, pieces)));
+    }
+    out
+}
+
+/// The bytes of input `inp` (a deferred file's by its metadata).
+fn input_size(inp: &Input) -> usize {
+    match inp.deferred {
+        true => std::fs::metadata(&inp.entry.path).map_or(0, |m| m.len() as usize),
+        false => inp.text.len(),
+    }
+}
+
+/// Files cut into pieces are cut into pieces of at most about this many bytes, a number
+/// of pieces the threads share evenly: `PROBITY_CONVERT_PIECE` if set to a positive
+/// number (then every file larger is cut: tests cut small files), else 16 MiB.
+fn convert_piece() -> (usize, bool) {
+    std::env::var("PROBITY_CONVERT_PIECE")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .map_or((16 << 20, false), |n| (n, true))
+}
+
+/// Conversion work: a whole input (by job), or piece `k` of one, (start, line, end).
+enum Work<'a> {
+    File(usize),
+    Piece(usize, usize, Arc<SplitFile<'a>>, (usize, u32, usize)),
+}
+
+/// What a work gave: a whole input's outcome, or a piece's with its count of problems.
+enum Outcome {
+    Whole(Converted),
+    Piece((Converted, usize)),
+}
+
+/// Work waiting, and how many works are being done (one may add more).
+struct Queue<'a> {
+    work: std::collections::VecDeque<Work<'a>>,
+    running: usize,
+}
+
+impl<'a> Queue<'a> {
+    /// The next work, waiting while others being done may add some; `None` when all
+    /// is done.
+    fn take(q: &std::sync::Mutex<Queue<'a>>, ready: &std::sync::Condvar) -> Option<Work<'a>> {
+        let mut g = q.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(w) = g.work.pop_front() {
+                g.running += 1;
+                return Some(w);
+            }
+            if g.running == 0 {
+                return None;
+            }
+            g = ready.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Adds work with `add`.
+    fn add(
+        q: &std::sync::Mutex<Queue<'a>>,
+        ready: &std::sync::Condvar,
+        add: impl FnOnce(&mut std::collections::VecDeque<Work<'a>>),
+    ) {
+        add(&mut q.lock().unwrap_or_else(|e| e.into_inner()).work);
+        ready.notify_all();
+    }
+
+    /// Ends a work taken.
+    fn end(q: &std::sync::Mutex<Queue<'a>>, ready: &std::sync::Condvar) {
+        q.lock().unwrap_or_else(|e| e.into_inner()).running -= 1;
+        ready.notify_all();
+    }
+}
+
+/// A CSV file of a flat relation, read and its header checked, whose rows are
+/// converted in pieces.
+struct SplitFile<'a> {
+    path: &'a str,
+    text: std::borrow::Cow<'a, str>,
+    rel: RelId,
+    head: csv_facts::Head,
+}
+
+impl SplitFile<'_> {
+    fn convert(&self, ctx: &Ctx, (start, line, end): (usize, u32, usize)) -> (Converted, usize) {
+        let cols = &self.head.cols;
+        csv_facts::convert_piece(
+            self.path,
+            &self.text,
+            self.rel,
+            ctx,
+            cols,
+            (start, line),
+            end,
+        )
+    }
+}
+
+/// A CSV file of a flat relation of `size` bytes, over half as large again as a
+/// thread's `share` of the work, read and cut into pieces (see [`convert_piece`]); any
+/// other input's whole outcome (converted at once).
+fn split_input<'a>(
+    inp: &'a Input,
+    ctx: &Ctx,
+    size: usize,
+    share: usize,
+    threads: usize,
+) -> Result<(SplitFile<'a>, Vec<(usize, u32, usize)>), Converted> {
+    let path: &str = &inp.entry.display;
+    let (most, forced) = convert_piece();
+    let large = match forced {
+        true => size > most,
+        false => size > share + share / 2 && size > 2 * most / threads,
+    };
+    let rel = match ctx.relation(&inp.entry.stem) {
+        Ok(rel) if inp.doc.is_none() && large && csv_facts::flat(rel, ctx) => rel,
+        _ => return Err(convert_input(inp, ctx)),
+    };
+    let pieces = threads * size.div_ceil(threads * most);
+    let piece = size.div_ceil(pieces.max(1));
+    let text = match inp.deferred {
+        true => match files::read(inp.entry) {
+            Ok(text) => std::borrow::Cow::Owned(text),
+            Err(d) => {
+                return Err(Converted {
+                    diags: vec![*d],
+                    ..Converted::default()
+                });
+            }
+        },
+        false => std::borrow::Cow::Borrowed(inp.text),
+    };
+    let head = csv_facts::head(path, &text, rel, ctx)?;
+    let pieces = csv::chunks(&text, head.body.0, head.body.1, piece);
+    let file = SplitFile {
+        path,
+        text,
+        rel,
+        head,
+    };
+    Ok((file, pieces))
 }
 
 fn convert_input(inp: &Input, ctx: &Ctx) -> Converted {

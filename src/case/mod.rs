@@ -997,10 +997,13 @@ fn convert_piece() -> (usize, bool) {
         .map_or((16 << 20, false), |n| (n, true))
 }
 
-/// Conversion work: a whole input (by job), or piece `k` of one, (start, line, end).
+/// Where a piece of a file is: (start, line of the start, end).
+type PieceAt = (usize, u32, usize);
+
+/// Conversion work: a whole input (by job), or piece `k` of one.
 enum Work<'a> {
     File(usize),
-    Piece(usize, usize, Arc<SplitFile<'a>>, (usize, u32, usize)),
+    Piece(usize, usize, Arc<SplitFile<'a>>, PieceAt),
 }
 
 /// What a work gave: a whole input's outcome, or a piece's with its count of problems.
@@ -1059,7 +1062,7 @@ struct SplitFile<'a> {
 }
 
 impl SplitFile<'_> {
-    fn convert(&self, ctx: &Ctx, (start, line, end): (usize, u32, usize)) -> (Converted, usize) {
+    fn convert(&self, ctx: &Ctx, (start, line, end): PieceAt) -> (Converted, usize) {
         let cols = &self.head.cols;
         csv_facts::convert_piece(
             self.path,
@@ -1082,7 +1085,7 @@ fn split_input<'a>(
     size: usize,
     share: usize,
     threads: usize,
-) -> Result<(SplitFile<'a>, Vec<(usize, u32, usize)>), Converted> {
+) -> Result<(SplitFile<'a>, Vec<PieceAt>), Converted> {
     let path: &str = &inp.entry.display;
     let (most, forced) = convert_piece();
     let large = match forced {

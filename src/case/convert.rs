@@ -285,8 +285,9 @@ impl EntityMap {
         if d.kind != kind || !may_grow(d.count + more, max) {
             return None;
         }
-        d.expand();
-        if max as usize >= d.slots.len() {
+        // An affine array stays so while ids arrive in order (see `add_numbered`):
+        // a register read in pieces is not brought back and checked again per piece.
+        if d.affine.is_none() && max as usize >= d.slots.len() {
             d.slots.resize(max as usize + 1, EMPTY);
         }
         Some(at)
@@ -301,8 +302,18 @@ impl EntityMap {
     /// said after ([`EntityMap::defined_at`], [`EntityMap::defined_span`]).
     pub(crate) fn add_numbered(&mut self, at: usize, n: u32, value: u32) {
         let d = &mut self.dense[at];
-        d.slots[n as usize] = value;
         d.count += 1;
+        if let Some((base, len)) = &mut d.affine {
+            if n == *len && value == *base + *len {
+                *len += 1;
+                return;
+            }
+            d.expand();
+        }
+        if n as usize >= d.slots.len() {
+            d.slots.resize(n as usize + 1, EMPTY);
+        }
+        d.slots[n as usize] = value;
     }
 
     /// Entity `value` was defined at `loc`.
@@ -705,6 +716,41 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn case_numbered_ids_added_in_pieces_stay_affine_while_in_order() {
+        // Pieces in order (the array dropped after the first and extended after), then
+        // a piece out of order, then one past the end: every id keeps its value.
+        let mut map = EntityMap::default();
+        let kind = KindId(0);
+        let mut want: Vec<(u32, u32)> = Vec::new();
+        let mut next = 100u32;
+        let pieces: Vec<Vec<u32>> = vec![
+            (0..1000).collect(),
+            (1000..2500).collect(),
+            (2500..2600).rev().collect(),
+            (2600..2700).collect(),
+            vec![2800, 2700],
+        ];
+        for (i, piece) in pieces.iter().enumerate() {
+            let max = piece.iter().copied().max().unwrap_or(0);
+            let at = map.dense_room(b"p", kind, piece.len(), max).expect("room");
+            for &n in piece {
+                assert_eq!(map.dense_get(at, n), None, "p{n} before");
+                map.add_numbered(at, n, next);
+                want.push((n, next));
+                next += 1;
+            }
+            map.finish();
+            let affine = map.dense[at].affine.is_some();
+            assert_eq!(affine, i < 2, "piece {i}");
+            for &(n, v) in &want {
+                assert_eq!(map.get(&format!("p{n}")), Some((v, kind)), "p{n}");
+            }
+        }
+        assert_eq!(map.get("p2750"), None);
+        assert_eq!(map.get("p2801"), None);
+    }
 
     #[test]
     fn case_numbers_are_exact() {

@@ -90,7 +90,7 @@ impl FactSet {
             .get(rel)
             .into_iter()
             .flat_map(|t| t.iter())
-            .map(|(ids, o)| (ids.iter().map(|&id| self.value(id).clone()).collect(), *o))
+            .map(|(ids, o)| (ids.iter().map(|&id| self.value(id).clone()).collect(), o))
     }
 
     pub fn add_origin(&mut self, origin: Origin) -> OriginId {
@@ -125,6 +125,13 @@ impl FactSet {
             status,
             note,
         })
+    }
+
+    /// Adds the origins of `n` rows on consecutive lines from `line`, with the file and
+    /// meta of `meta` (from [`FactSet::add_meta`]): the first one's id (the others
+    /// follow it).
+    pub fn add_origin_rows(&mut self, meta: u32, line: u32, n: u32) -> OriginId {
+        self.origins.push_rows(meta, line, n)
     }
 
     /// Adds the origin at `line` with the file and meta of `meta` (from
@@ -339,6 +346,33 @@ impl Origins {
         OriginId(id)
     }
 
+    /// `n` rows of one meta on consecutive lines from `line` (as `push` of each).
+    fn push_rows(&mut self, meta: u32, line: u32, n: u32) -> OriginId {
+        let id = self.len;
+        if n < ROWS {
+            for k in 0..n {
+                self.push(meta, line + k);
+            }
+            return OriginId(id);
+        }
+        match self.runs.last_mut() {
+            Some(Run::Rows {
+                len,
+                meta: m,
+                line: l,
+                ..
+            }) if *m == meta && l.checked_add(*len) == Some(line) => *len += n,
+            _ => self.runs.push(Run::Rows {
+                first: id,
+                len: n,
+                meta,
+                line,
+            }),
+        }
+        self.len += n;
+        OriginId(id)
+    }
+
     fn get(&self, id: u32) -> Option<(u32, u32)> {
         if id >= self.len {
             return None;
@@ -365,7 +399,68 @@ pub struct Tuples {
     /// Shared with the evaluator, which reads base tuples where they are (copied only
     /// if either side then changes them).
     ids: std::sync::Arc<Vec<u32>>,
-    origins: Vec<OriginId>,
+    origins: TupleOrigins,
+}
+
+/// The origin of each tuple of a relation: kept each, or for the rows of CSV files added
+/// whole, computed: tuple `i` has origin `first + i / per` (`per` is 2 in a symmetric
+/// relation whose every row gave two tuples), no bytes per tuple.
+#[derive(Debug, Clone)]
+enum TupleOrigins {
+    Each(Vec<OriginId>),
+    Rows { first: u32, len: u32, per: u32 },
+}
+
+impl Default for TupleOrigins {
+    fn default() -> TupleOrigins {
+        TupleOrigins::Each(Vec::new())
+    }
+}
+
+impl TupleOrigins {
+    fn len(&self) -> usize {
+        match self {
+            TupleOrigins::Each(v) => v.len(),
+            TupleOrigins::Rows { len, .. } => *len as usize,
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<OriginId> {
+        match self {
+            TupleOrigins::Each(v) => v.get(i).copied(),
+            TupleOrigins::Rows { first, len, per } => {
+                (i < *len as usize).then(|| OriginId(first + i as u32 / per))
+            }
+        }
+    }
+
+    /// Every origin kept each, to add to them.
+    fn each(&mut self) -> &mut Vec<OriginId> {
+        if let TupleOrigins::Rows { first, len, per } = *self {
+            *self = TupleOrigins::Each((0..len).map(|i| OriginId(first + i / per)).collect());
+        }
+        match self {
+            TupleOrigins::Each(v) => v,
+            TupleOrigins::Rows { .. } => unreachable!("made each above"),
+        }
+    }
+
+    /// Adds `n` tuples whose origins are `first + i / per`.
+    fn extend_rows(&mut self, first: u32, n: u32, per: u32) {
+        match self {
+            TupleOrigins::Each(v) if v.is_empty() => {
+                *self = TupleOrigins::Rows { first, len: n, per };
+            }
+            TupleOrigins::Rows {
+                first: f,
+                len,
+                per: p,
+            } if *p == per && *len % per == 0 && *f + *len / per == first => *len += n,
+            _ => self
+                .each()
+                .extend((0..n).map(|i| OriginId(first + i / per))),
+        }
+    }
 }
 
 impl Tuples {
@@ -374,7 +469,7 @@ impl Tuples {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.origins.is_empty()
+        self.origins.len() == 0
     }
 
     /// Values per tuple.
@@ -384,7 +479,7 @@ impl Tuples {
 
     /// Adds a tuple of value ids. Panics if its length differs from the earlier tuples'.
     pub fn push(&mut self, ids: &[u32], origin: OriginId) {
-        if self.origins.is_empty() {
+        if self.is_empty() {
             self.width = ids.len();
         }
         assert_eq!(
@@ -393,12 +488,12 @@ impl Tuples {
             "every tuple of a relation has the same length"
         );
         std::sync::Arc::make_mut(&mut self.ids).extend_from_slice(ids);
-        self.origins.push(origin);
+        self.origins.each().push(origin);
     }
 
     /// Tuple `i` (its value ids) and its origin.
     pub fn get(&self, i: usize) -> Option<(&[u32], OriginId)> {
-        let origin = *self.origins.get(i)?;
+        let origin = self.origins.get(i)?;
         Some((&self.ids[i * self.width..(i + 1) * self.width], origin))
     }
 
@@ -419,21 +514,45 @@ impl Tuples {
         origins: Vec<OriginId>,
         swapped: bool,
     ) {
-        let fresh = self.origins.is_empty() && self.ids.is_empty();
+        let fresh = self.is_empty() && self.ids.is_empty();
         if !fresh || (swapped && width >= 2) || origins.is_empty() {
             return self.extend_flat(width, &ids, &origins, swapped);
         }
         assert_eq!(ids.len(), width * origins.len(), "one tuple per origin");
         self.width = width;
         self.ids = std::sync::Arc::new(ids);
-        self.origins = origins;
+        self.origins = TupleOrigins::Each(origins);
+    }
+
+    /// Adds the tuples of `ids` (`width` ids each; moved into an empty relation), tuple
+    /// `i` with origin `first + i / per`: the rows of a file, one tuple each (`per` 1),
+    /// or two each in a symmetric relation (`per` 2). Panics as [`Tuples::push`].
+    pub fn extend_rows(&mut self, width: usize, ids: Vec<u32>, first: OriginId, per: u32) {
+        let n = ids.len() / width.max(1);
+        if n == 0 {
+            return;
+        }
+        if self.is_empty() {
+            self.width = width;
+        }
+        assert_eq!(
+            width, self.width,
+            "every tuple of a relation has the same length"
+        );
+        assert_eq!(ids.len(), width * n, "whole tuples");
+        if self.is_empty() && self.ids.is_empty() {
+            self.ids = std::sync::Arc::new(ids);
+        } else {
+            std::sync::Arc::make_mut(&mut self.ids).extend_from_slice(&ids);
+        }
+        self.origins.extend_rows(first.0, n as u32, per.max(1));
     }
 
     pub fn extend_flat(&mut self, width: usize, ids: &[u32], origins: &[OriginId], swapped: bool) {
         if origins.is_empty() {
             return;
         }
-        if self.origins.is_empty() {
+        if self.is_empty() {
             self.width = width;
         }
         assert_eq!(
@@ -442,19 +561,20 @@ impl Tuples {
         );
         assert_eq!(ids.len(), width * origins.len(), "one tuple per origin");
         let all = std::sync::Arc::make_mut(&mut self.ids);
+        let each = self.origins.each();
         if !swapped || width < 2 {
             all.extend_from_slice(ids);
-            self.origins.extend_from_slice(origins);
+            each.extend_from_slice(origins);
             return;
         }
         for (t, &origin) in ids.chunks_exact(width).zip(origins) {
             if t[0] != t[1] {
                 all.extend_from_slice(&[t[1], t[0]]);
                 all.extend_from_slice(&t[2..]);
-                self.origins.push(origin);
+                each.push(origin);
             }
             all.extend_from_slice(t);
-            self.origins.push(origin);
+            each.push(origin);
         }
     }
 
@@ -464,8 +584,8 @@ impl Tuples {
     }
 
     /// Every tuple's origin, in order.
-    pub fn origins(&self) -> &[OriginId] {
-        &self.origins
+    pub fn origins(&self) -> impl Iterator<Item = OriginId> + '_ {
+        (0..self.len()).filter_map(|i| self.origins.get(i))
     }
 
     /// Every value id of every tuple, in order (to rewrite ids in place).
@@ -481,7 +601,9 @@ impl Tuples {
     /// Room for `n` more tuples of `width` values.
     pub fn reserve(&mut self, n: usize, width: usize) {
         std::sync::Arc::make_mut(&mut self.ids).reserve(n * width);
-        self.origins.reserve(n);
+        if let TupleOrigins::Each(v) = &mut self.origins {
+            v.reserve(n);
+        }
     }
 }
 
@@ -492,7 +614,7 @@ pub struct TuplesIter<'a> {
 }
 
 impl<'a> Iterator for TuplesIter<'a> {
-    type Item = (&'a [u32], &'a OriginId);
+    type Item = (&'a [u32], OriginId);
 
     fn next(&mut self) -> Option<Self::Item> {
         let t = self.tuples;
@@ -511,7 +633,7 @@ impl<'a> Iterator for TuplesIter<'a> {
 impl ExactSizeIterator for TuplesIter<'_> {}
 
 impl<'a> IntoIterator for &'a Tuples {
-    type Item = (&'a [u32], &'a OriginId);
+    type Item = (&'a [u32], OriginId);
     type IntoIter = TuplesIter<'a>;
 
     fn into_iter(self) -> TuplesIter<'a> {
@@ -569,6 +691,27 @@ mod tests {
         }
         assert_eq!(o.get(want.len() as u32), None);
         assert!(o.runs.len() < want.len() / 4, "{} runs", o.runs.len());
+        // Rows added by the run give the ids and places of rows added one by one.
+        let mut runs = Origins::default();
+        let mut each = Origins::default();
+        for (meta, line, n) in [
+            (1, 10, 5),
+            (1, 15, 40),
+            (1, 55, 100),
+            (2, 3, 40),
+            (2, 50, 2),
+        ] {
+            let id = runs.push_rows(meta, line, n);
+            assert_eq!(id, OriginId(each.len));
+            for k in 0..n {
+                each.push(meta, line + k);
+            }
+        }
+        assert_eq!(runs.len, each.len);
+        for i in 0..=each.len {
+            assert_eq!(runs.get(i), each.get(i), "origin {i}");
+        }
+        assert!(runs.runs.len() <= 3, "{:?}", runs.runs);
         let rows = (o.runs.iter())
             .filter_map(|r| match r {
                 Run::Rows { len, .. } => Some(*len),
@@ -576,5 +719,38 @@ mod tests {
             })
             .max();
         assert!(rows >= Some(ROWS), "long files are runs of rows");
+    }
+
+    #[test]
+    fn tuple_origins_computed_for_rows_are_those_kept_each() {
+        // Rows of one tuple each, then of two (a symmetric relation), then appended
+        // rows that follow on, then a tuple pushed alone: the origins computed equal
+        // those kept each, and a relation kept by rows holds no origin per tuple.
+        let mut t = Tuples::default();
+        let mut want: Vec<OriginId> = Vec::new();
+        t.extend_rows(2, vec![7; 2 * 10], OriginId(100), 1);
+        want.extend((100..110).map(OriginId));
+        t.extend_rows(2, vec![7; 2 * 6], OriginId(110), 1);
+        want.extend((110..116).map(OriginId));
+        assert!(matches!(t.origins, TupleOrigins::Rows { len: 16, .. }));
+        let mut s = Tuples::default();
+        s.extend_rows(3, vec![1; 3 * 8], OriginId(5), 2);
+        s.extend_rows(3, vec![1; 3 * 4], OriginId(9), 2);
+        assert!(matches!(s.origins, TupleOrigins::Rows { len: 12, .. }));
+        let pairs: Vec<OriginId> = (5..11).flat_map(|o| [OriginId(o), OriginId(o)]).collect();
+        assert_eq!(s.origins().collect::<Vec<_>>(), pairs);
+        // Not following on: kept each from then.
+        t.extend_rows(2, vec![7; 2 * 3], OriginId(500), 1);
+        want.extend((500..503).map(OriginId));
+        t.push(&[8, 9], OriginId(3));
+        want.push(OriginId(3));
+        assert!(matches!(t.origins, TupleOrigins::Each(_)));
+        assert_eq!(t.origins().collect::<Vec<_>>(), want);
+        assert_eq!(t.len(), want.len());
+        for (i, (ids, o)) in t.iter().enumerate() {
+            assert_eq!(o, want[i]);
+            assert_eq!(t.get(i), Some((ids, o)));
+        }
+        assert_eq!(t.get(want.len()), None);
     }
 }

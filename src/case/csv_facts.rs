@@ -383,8 +383,8 @@ pub(crate) fn convert_piece(
         ids: Vec::with_capacity(lines * rel.arity() * if rel.symmetric { 2 } else { 1 }),
         twice: rel.symmetric.then(|| Vec::with_capacity(lines)),
         local: ValueTable::new(),
-        lines: Vec::with_capacity(lines),
-        meta: Vec::with_capacity(lines),
+        runs: Vec::new(),
+        rows: 0,
         metas: Vec::new(),
         meta_ids: Default::default(),
     });

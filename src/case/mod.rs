@@ -219,7 +219,7 @@ pub(crate) struct Converted {
 }
 
 /// Checked facts of one relation, stored flat: fact `i` has the value ids
-/// `ids[i * width..(i + 1) * width]`, line `lines[i]` and meta `metas[meta[i]]`.
+/// `ids[i * width..(i + 1) * width]`, and its line and meta from `runs`.
 ///
 /// An id with [`GLOBAL`] set names a value of the fact set's table (an entity,
 /// interned when the case's ids were registered); any other id is an index into
@@ -236,8 +236,11 @@ pub(crate) struct FlatRows {
     /// Per row, with `symmetric`: whether it gave two tuples.
     pub twice: Option<Vec<bool>>,
     pub local: crate::values::ValueTable,
-    pub lines: Vec<u32>,
-    pub meta: Vec<u32>,
+    /// The rows' lines and metas in runs: (first row, its line, index in `metas`), the
+    /// rows after it to the next run on the following lines with the same meta.
+    pub runs: Vec<(u32, u32, u32)>,
+    /// How many rows.
+    pub rows: u32,
     /// The distinct (sources, status, note) of the facts.
     pub metas: Vec<Meta>,
     pub meta_ids: rustc_hash::FxHashMap<Meta, u32>,
@@ -252,8 +255,8 @@ pub(crate) const GLOBAL: u32 = 1 << 31;
 impl FlatRows {
     /// Adds a row of `width` ids with its line and meta.
     pub fn push(&mut self, ids: &[u32], line: u32, m: Meta) {
-        let id = match self.meta.last() {
-            Some(&last) if self.metas[last as usize] == m => last,
+        let id = match self.runs.last() {
+            Some(&(_, _, last)) if self.metas[last as usize] == m => last,
             _ => match self.meta_ids.get(&m) {
                 Some(&i) => i,
                 None => {
@@ -273,8 +276,20 @@ impl FlatRows {
             twice.push(two);
         }
         self.ids.extend_from_slice(ids);
-        self.lines.push(line);
-        self.meta.push(id);
+        let row = self.rows;
+        match self.runs.last() {
+            Some(&(r, l, m)) if m == id && l.checked_add(row - r) == Some(line) => {}
+            _ => self.runs.push((row, line, id)),
+        }
+        self.rows += 1;
+    }
+
+    /// Each run of rows: (first row, rows, line of the first, index in `metas`).
+    fn row_runs(&self) -> impl Iterator<Item = (u32, u32, u32, u32)> + '_ {
+        self.runs.iter().enumerate().map(|(k, &(row, line, m))| {
+            let end = self.runs.get(k + 1).map_or(self.rows, |r| r.0);
+            (row, end - row, line, m)
+        })
     }
 }
 
@@ -1243,7 +1258,8 @@ fn add_flat(
     bulk: &mut bulk::BulkEntities,
 ) {
     let table = facts.values_mut();
-    let remap: Vec<u32> = table.intern_distinct(flat.local.into_values());
+    let local = std::mem::take(&mut flat.local);
+    let remap: Vec<u32> = table.intern_distinct(local.into_values());
     for id in &mut flat.ids {
         *id = if *id & GLOBAL != 0 {
             *id & !GLOBAL
@@ -1251,45 +1267,41 @@ fn add_flat(
             remap[*id as usize]
         };
     }
-    let metas: Vec<u32> = flat
-        .metas
+    let metas: Vec<u32> = std::mem::take(&mut flat.metas)
         .into_iter()
         .map(|(sources, status, note)| facts.add_meta(file.clone(), sources, status, note))
         .collect();
-    let origins: Vec<OriginId> = flat
-        .lines
-        .iter()
-        .zip(&flat.meta)
-        .map(|(&line, &m)| facts.add_origin_at(metas[m as usize], line))
-        .collect();
+    // The rows' origins get consecutive ids, run by run: row `r`'s is `first + r`.
+    let first = OriginId(facts.origin_count() as u32);
+    for (_, n, line, m) in flat.row_runs() {
+        facts.add_origin_rows(metas[m as usize], line, n);
+    }
+    let origin = |r: usize| OriginId(first.0 + r as u32);
     let rel = program.rel(flat.rel);
     if let RelKind::Entity(kind) = rel.kind {
         let kind = &program.kind(kind).name;
         let name = rel.field("name");
-        bulk.reserve(origins.len());
-        for (ids, &origin) in flat.ids.chunks_exact(flat.width.max(1)).zip(&origins) {
-            bulk.push(ids[0], name.map(|i| ids[i]), kind, origin);
+        bulk.reserve(flat.rows as usize);
+        for (r, ids) in flat.ids.chunks_exact(flat.width.max(1)).enumerate() {
+            bulk.push(ids[0], name.map(|i| ids[i]), kind, origin(r));
         }
     }
-    // A symmetric relation's rows are doubled already: each tuple's origin is its row's.
-    let origins = match &flat.twice {
-        Some(twice) => {
-            let mut each = Vec::with_capacity(flat.ids.len() / flat.width.max(1));
-            for (&o, &two) in origins.iter().zip(twice) {
-                if two {
-                    each.push(o);
-                }
-                each.push(o);
-            }
-            each
-        }
-        None => origins,
-    };
     let tuples = &mut facts.tuples[flat.rel.0 as usize];
-    if !tuples.is_empty() {
-        tuples.reserve(origins.len(), flat.width);
+    // A symmetric relation's rows are doubled already: each tuple's origin is its row's.
+    match &flat.twice {
+        Some(twice) if !twice.iter().all(|&t| t) => {
+            let mut each = Vec::with_capacity(flat.ids.len() / flat.width.max(1));
+            for (r, &two) in twice.iter().enumerate() {
+                if two {
+                    each.push(origin(r));
+                }
+                each.push(origin(r));
+            }
+            tuples.extend_owned(flat.width, flat.ids, each, false);
+        }
+        Some(_) => tuples.extend_rows(flat.width, flat.ids, first, 2),
+        None => tuples.extend_rows(flat.width, flat.ids, first, 1),
     }
-    tuples.extend_owned(flat.width, flat.ids, origins, false);
 }
 
 /// Adds one file's staged facts with their origins, and records entities for display.

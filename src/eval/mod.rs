@@ -228,14 +228,14 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
                 rel.reserve(tuples.len());
                 for (ids, origin) in tuples {
                     if rel.insert(ids).is_some() && provenance {
-                        prov.push_base(*origin);
+                        prov.push_base(origin);
                     }
                 }
             } else {
                 let keep = rel.load_shared(&tuples.shared_ids(), tuples.len());
                 if provenance {
-                    for (o, _) in tuples.origins().iter().zip(keep).filter(|(_, k)| *k) {
-                        prov.push_base(*o);
+                    for (o, _) in tuples.origins().zip(keep).filter(|(_, k)| *k) {
+                        prov.push_base(o);
                     }
                 }
             }

@@ -23,7 +23,7 @@ fn case_csv_bom_crlf_quotes_and_line_numbers() {
     );
     let origins: Vec<_> = facts.tuples[0]
         .iter()
-        .map(|(_, o)| facts.origin(*o))
+        .map(|(_, o)| facts.origin(o))
         .collect();
     let lines: Vec<u32> = origins.iter().map(|o| o.line).collect();
     assert_eq!(lines, vec![2, 3, 3, 6]);

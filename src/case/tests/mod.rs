@@ -250,7 +250,7 @@ fn case_origins_record_header_lines_and_default_status() {
     let (_, facts) = ok(&[("people.toml", PEOPLE)]);
     let lines: Vec<(u32, Status)> = facts.tuples[0]
         .iter()
-        .map(|(_, o)| (facts.origin(*o).line, facts.origin(*o).status))
+        .map(|(_, o)| (facts.origin(o).line, facts.origin(o).status))
         .collect();
     assert_eq!(
         lines,

@@ -102,7 +102,7 @@ fn write_facts(
     let w = tuples.width();
     let mut seen: rustc_hash::FxHashSet<(u32, Option<Vec<u32>>)> = Default::default();
     let mut rows = 0;
-    for (i, origin) in tuples.origins().iter().enumerate() {
+    for (i, origin) in tuples.origins().enumerate() {
         let ids = &tuples.ids()[i * w..(i + 1) * w];
         // Both ways round share an origin: keep the first (per list member).
         if rel.symmetric && !seen.insert((origin.0, ids.get(2..).map(<[u32]>::to_vec))) {
@@ -112,7 +112,7 @@ fn write_facts(
         for (f, &id) in rel.fields.iter().zip(ids) {
             let v = facts.value(id);
             if let Some(why) = unstorable(d, v) {
-                return Err(unstorable_error(facts, *origin, rel, &f.name, &why));
+                return Err(unstorable_error(facts, origin, rel, &f.name, &why));
             }
             let written = match v {
                 Value::None if f.ty == Type::Date => out.write_all(b",\\N,\\N"),

@@ -187,7 +187,7 @@ impl<'f> BaseFacts<'f> {
                 continue;
             };
             let m = by_origin.entry(*r).or_default();
-            for (i, o) in tuples.origins().iter().enumerate() {
+            for (i, o) in tuples.origins().enumerate() {
                 if origins.contains(&o.0) {
                     m.entry(o.0).or_default().push(i);
                 }

@@ -477,16 +477,21 @@ impl Tuples {
         self.width
     }
 
-    /// Adds a tuple of value ids. Panics if its length differs from the earlier tuples'.
-    pub fn push(&mut self, ids: &[u32], origin: OriginId) {
+    /// Takes tuples of `width` values: the width of an empty relation, else the one its
+    /// tuples have. Panics if they have another.
+    fn fit(&mut self, width: usize) {
         if self.is_empty() {
-            self.width = ids.len();
+            self.width = width;
         }
         assert_eq!(
-            ids.len(),
-            self.width,
+            width, self.width,
             "every tuple of a relation has the same length"
         );
+    }
+
+    /// Adds a tuple of value ids. Panics if its length differs from the earlier tuples'.
+    pub fn push(&mut self, ids: &[u32], origin: OriginId) {
+        self.fit(ids.len());
         std::sync::Arc::make_mut(&mut self.ids).extend_from_slice(ids);
         self.origins.each().push(origin);
     }
@@ -532,13 +537,7 @@ impl Tuples {
         if n == 0 {
             return;
         }
-        if self.is_empty() {
-            self.width = width;
-        }
-        assert_eq!(
-            width, self.width,
-            "every tuple of a relation has the same length"
-        );
+        self.fit(width);
         assert_eq!(ids.len(), width * n, "whole tuples");
         if self.is_empty() && self.ids.is_empty() {
             self.ids = std::sync::Arc::new(ids);
@@ -552,13 +551,7 @@ impl Tuples {
         if origins.is_empty() {
             return;
         }
-        if self.is_empty() {
-            self.width = width;
-        }
-        assert_eq!(
-            width, self.width,
-            "every tuple of a relation has the same length"
-        );
+        self.fit(width);
         assert_eq!(ids.len(), width * origins.len(), "one tuple per origin");
         let all = std::sync::Arc::make_mut(&mut self.ids);
         let each = self.origins.each();

@@ -287,11 +287,20 @@ impl Engine {
             .collect()
     }
 
-    /// Entity id → display name over every loaded case (the first case wins a clash).
-    pub fn entity_names(&self) -> std::collections::BTreeMap<String, String> {
+    /// Entity id → display name of the entities `ids`, each from the first loaded case
+    /// that defines it: a lookup per id, not a walk of every entity.
+    pub fn entity_names_of<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> std::collections::BTreeMap<String, String> {
         let mut names = std::collections::BTreeMap::new();
-        for (c, _) in self.cases.iter().rev() {
-            names.extend(crate::graph::names(c));
+        for id in ids {
+            if names.contains_key(id) {
+                continue;
+            }
+            if let Some(e) = self.cases.iter().find_map(|(c, _)| c.entity(id)) {
+                names.insert(id.to_string(), e.name);
+            }
         }
         names
     }

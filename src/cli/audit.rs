@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::common::{Exit, Progress, print_stdout, report, write_atomically};
 use super::{AuditArgs, EngineArg, ErrorFormat};
 use crate::engine::{Audit, Engine, Failure};
+use crate::findings::Evidence;
 use crate::manifest::Manifest;
 use crate::render::count::RuleCount;
 use crate::render::{self, Options, Report};
@@ -205,6 +206,7 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
         Ok(x) => x,
         Err(code) => return code,
     };
+    crate::timings::mark("report: findings built");
     let min = args.min_severity.map(|s| s.0).unwrap_or(Severity::Info);
     audit.findings.retain(|f| f.severity >= min);
     audit.exempted.retain(|f| f.severity >= min);
@@ -218,7 +220,27 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
     };
     let coverage = args.coverage.then(|| engine.coverage());
     let manifest = Manifest::of(&engine, options(args), !args.no_timestamp);
-    let names = engine.entity_names();
+    // Names label the pictures of an HTML report: those of the entities its evidence
+    // shows (gathering every entity of a large register would cost more than the report).
+    let names = match args.format {
+        render::Format::Html => {
+            let shown: Vec<&Evidence> = (audit.findings.iter().chain(&audit.exempted))
+                .flat_map(|f| {
+                    f.evidence
+                        .iter()
+                        .chain(f.exemption.iter().flat_map(|x| &x.evidence))
+                })
+                .collect();
+            let ids = shown
+                .iter()
+                .flat_map(|e| e.fields.iter())
+                .filter(|v| v.ty == "entity")
+                .map(|v| v.value.as_str());
+            engine.entity_names_of(ids)
+        }
+        _ => Default::default(),
+    };
+    crate::timings::mark("report: names gathered");
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let report = Report {
@@ -229,7 +251,9 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
         ..Report::new(&audit.cases, &audit.findings, &audit.exempted)
     };
     let text = render::render(&report, args.format, Options { color });
+    crate::timings::mark("report: rendered");
     let written = emit(args.output.as_deref(), &text);
+    crate::timings::mark("report: written");
     // The process ends here: freeing every fact one by one would only cost time.
     std::mem::forget(engine);
     if written != Exit::Ok {

@@ -43,6 +43,10 @@ pub(crate) struct BulkEntities {
     /// Sorted by `value` once loading is done.
     rows: Vec<Row>,
     lazy: Vec<LazyFile>,
+    /// The row of each value id from `first` on (`u32::MAX` for none), made at the first
+    /// lookup if the ids are dense enough: a register's entity is then one read away, not
+    /// a binary search over every row (which a report with evidence does per finding).
+    by_value: std::sync::OnceLock<Option<(u32, Vec<u32>)>>,
 }
 
 impl BulkEntities {
@@ -99,12 +103,33 @@ impl BulkEntities {
         // takes in one pass each; and of an id given twice the first row is kept.
         self.rows.sort_by_key(|r| r.value);
         self.rows.dedup_by_key(|r| r.value);
+        self.by_value = std::sync::OnceLock::new();
+    }
+
+    /// The row of each value id, if the rows' ids span at most four times as many.
+    fn direct(&self) -> Option<(u32, Vec<u32>)> {
+        let (first, last) = (self.rows.first()?.value, self.rows.last()?.value);
+        let span = (last - first) as usize + 1;
+        if span > 4 * self.rows.len() + 4096 {
+            return None;
+        }
+        let mut at = vec![u32::MAX; span];
+        for (i, r) in self.rows.iter().enumerate() {
+            at[(r.value - first) as usize] = i as u32;
+        }
+        Some((first, at))
     }
 
     /// The entity with this id, if a CSV file defined it.
     pub fn get(&self, id: &str) -> Option<(Arc<str>, Entity)> {
         let value = self.values.lookup_str(StrKind::Entity, id)?;
-        let i = self.rows.binary_search_by_key(&value, |r| r.value).ok()?;
+        let i = match self.by_value.get_or_init(|| self.direct()) {
+            Some((first, at)) => {
+                let i = *at.get(value.checked_sub(*first)? as usize)?;
+                (i != u32::MAX).then_some(i as usize)?
+            }
+            None => self.rows.binary_search_by_key(&value, |r| r.value).ok()?,
+        };
         self.entity(&self.rows[i])
     }
 

@@ -410,11 +410,7 @@ pub fn load_case_with(
         .enumerate()
         .filter(|(i, _)| lazy[*i].is_none())
         .collect();
-    let size = |inp: &Input| match inp.deferred {
-        true => std::fs::metadata(&inp.entry.path).map_or(0, |m| m.len() as usize),
-        false => inp.text.len(),
-    };
-    jobs.sort_by_cached_key(|(_, inp)| std::cmp::Reverse(size(inp)));
+    jobs.sort_by_cached_key(|(_, inp)| std::cmp::Reverse(input_size(inp)));
     let mut converted: Vec<Converted> = inputs.iter().map(|_| Converted::default()).collect();
     for ((i, _), c) in jobs.iter().zip(convert_inputs(&jobs, &ctx)) {
         converted[*i] = c;
@@ -931,29 +927,17 @@ fn convert_inputs(jobs: &[(usize, &Input)], ctx: &Ctx) -> Vec<Converted> {
     // its pieces together.)
     let sizes: Vec<usize> = jobs.iter().map(|(_, inp)| input_size(inp)).collect();
     let share = sizes.iter().sum::<usize>() / workers;
-    let queue = std::sync::Mutex::new(Queue {
-        work: jobs
-            .iter()
-            .enumerate()
-            .map(|(j, _)| Work::File(j))
-            .collect(),
-        running: 0,
-    });
-    let ready = std::sync::Condvar::new();
+    let queue = Queue::new((0..jobs.len()).map(Work::File).collect());
     let worker = || {
         let mut done: Vec<(usize, usize, Outcome)> = Vec::new();
-        while let Some(work) = Queue::take(&queue, &ready) {
+        while let Some((work, _taken)) = queue.take() {
             match work {
                 Work::File(j) => match split_input(jobs[j].1, ctx, sizes[j], share, workers) {
                     Ok((file, pieces)) => {
                         let file = Arc::new(file);
                         let mut pieces = pieces.into_iter().enumerate();
                         let first = pieces.next();
-                        Queue::add(&queue, &ready, |q| {
-                            for (k, at) in pieces.rev() {
-                                q.push_front(Work::Piece(j, k, file.clone(), at));
-                            }
-                        });
+                        queue.add_first(pieces.map(|(k, at)| Work::Piece(j, k, file.clone(), at)));
                         if let Some((k, at)) = first {
                             done.push((j, k, Outcome::Piece(file.convert(ctx, at))));
                         }
@@ -964,7 +948,6 @@ fn convert_inputs(jobs: &[(usize, &Input)], ctx: &Ctx) -> Vec<Converted> {
                     done.push((j, k, Outcome::Piece(file.convert(ctx, at))));
                 }
             }
-            Queue::end(&queue, &ready);
         }
         done
     };
@@ -1027,43 +1010,60 @@ enum Outcome {
     Piece((Converted, usize)),
 }
 
-/// Work waiting, and how many works are being done (one may add more).
+/// Work waiting, and how many works are being done (one may add more): the workers
+/// end when both are none.
 struct Queue<'a> {
-    work: std::collections::VecDeque<Work<'a>>,
-    running: usize,
+    state: std::sync::Mutex<(std::collections::VecDeque<Work<'a>>, usize)>,
+    ready: std::sync::Condvar,
+}
+
+/// A work taken from a [`Queue`]: done when dropped, also when its worker panics (the
+/// other workers then end, and the panic is passed on).
+struct Taken<'q, 'a>(&'q Queue<'a>);
+
+impl Drop for Taken<'_, '_> {
+    fn drop(&mut self) {
+        self.0.lock().1 -= 1;
+        self.0.ready.notify_all();
+    }
 }
 
 impl<'a> Queue<'a> {
-    /// The next work, waiting while others being done may add some; `None` when all
-    /// is done.
-    fn take(q: &std::sync::Mutex<Queue<'a>>, ready: &std::sync::Condvar) -> Option<Work<'a>> {
-        let mut g = q.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(w) = g.work.pop_front() {
-                g.running += 1;
-                return Some(w);
-            }
-            if g.running == 0 {
-                return None;
-            }
-            g = ready.wait(g).unwrap_or_else(|e| e.into_inner());
+    fn new(work: std::collections::VecDeque<Work<'a>>) -> Queue<'a> {
+        Queue {
+            state: std::sync::Mutex::new((work, 0)),
+            ready: std::sync::Condvar::new(),
         }
     }
 
-    /// Adds work with `add`.
-    fn add(
-        q: &std::sync::Mutex<Queue<'a>>,
-        ready: &std::sync::Condvar,
-        add: impl FnOnce(&mut std::collections::VecDeque<Work<'a>>),
-    ) {
-        add(&mut q.lock().unwrap_or_else(|e| e.into_inner()).work);
-        ready.notify_all();
+    fn lock(&self) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<Work<'a>>, usize)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Ends a work taken.
-    fn end(q: &std::sync::Mutex<Queue<'a>>, ready: &std::sync::Condvar) {
-        q.lock().unwrap_or_else(|e| e.into_inner()).running -= 1;
-        ready.notify_all();
+    /// The next work, waiting while works being done may add some; `None` when all is
+    /// done.
+    fn take(&self) -> Option<(Work<'a>, Taken<'_, 'a>)> {
+        let mut g = self.lock();
+        loop {
+            if let Some(w) = g.0.pop_front() {
+                g.1 += 1;
+                return Some((w, Taken(self)));
+            }
+            if g.1 == 0 {
+                return None;
+            }
+            g = self.ready.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Puts `work` first, in order.
+    fn add_first(&self, work: impl DoubleEndedIterator<Item = Work<'a>>) {
+        let mut g = self.lock();
+        for w in work.rev() {
+            g.0.push_front(w);
+        }
+        drop(g);
+        self.ready.notify_all();
     }
 }
 

@@ -127,6 +127,15 @@ enum Place {
     Run(usize, u32),
 }
 
+/// The kept value of `id` (an id of the index: never one of a run) in a table's
+/// `values` and `runs` ([`place`]).
+fn kept<'v>(values: &'v [Value], runs: &[Run], hidden: u32, id: u32) -> &'v Value {
+    match place(runs, hidden, id) {
+        Place::Kept(slot) => &values[slot],
+        Place::Run(..) => unreachable!("an indexed id is kept"),
+    }
+}
+
 /// [`ValueTable::place`] over a table's runs (`hidden`: the ids they hold).
 fn place(runs: &[Run], hidden: u32, id: u32) -> Place {
     let Some(last) = runs.last() else {
@@ -406,10 +415,7 @@ impl ValueTable {
 
     /// The kept value of `id`, which is in the index.
     fn kept(&self, id: u32) -> &Value {
-        match self.place(id) {
-            Place::Kept(slot) => &self.values[slot],
-            Place::Run(..) => unreachable!("an indexed id is kept"),
-        }
+        kept(&self.values, &self.runs, self.hidden, id)
     }
 
     /// Where the numbered ids have entity id `id`.
@@ -682,13 +688,9 @@ impl ValueTable {
             hidden,
             ..
         } = self;
-        let kept = |id: u32| match place(runs, *hidden, id) {
-            Place::Kept(slot) => &values[slot],
-            Place::Run(..) => unreachable!("an indexed id is kept"),
-        };
         let found = index.entry(
             spread(h32),
-            |&(id, k)| k == h32 && *kept(id) == v,
+            |&(id, k)| k == h32 && *kept(values, runs, *hidden, id) == v,
             |&(_, k)| spread(k),
         );
         match found {

@@ -4,7 +4,7 @@
 
 use super::compile::{Compiled, Op, Val, compile};
 use super::intern::{Interner, UNBOUND};
-use super::join::{AggState, Exec, Fail, Pending, derivation_order};
+use super::join::{AggState, Exec, Fail, Memo, Pending, derivation_order};
 use super::provenance::{BASE, Prov};
 use super::relation::Rel;
 use super::{EvalOptions, expr::ExprError};
@@ -27,7 +27,9 @@ pub(crate) struct Engine<'p> {
 
 /// A stratum's clauses, compiled, with their aggregate caches.
 struct Ready<'p> {
-    clauses: Vec<(Compiled<'p>, Vec<AggState>)>,
+    /// Each clause with its aggregates' state and its memos (kept from round to round:
+    /// a memo's keys and results are ids, which stay).
+    clauses: Vec<(Compiled<'p>, Vec<AggState>, Vec<Memo>)>,
 }
 
 /// Whether a clause may compute values (assignments, aggregates, a head term that is
@@ -53,6 +55,7 @@ fn exec<'a, 'p>(
     values: &'a mut Interner,
     out: &'a mut Pending,
     aggs: &'a mut Vec<AggState>,
+    memos: &'a mut [Memo],
     budget: u64,
 ) -> Exec<'a, 'p> {
     Exec {
@@ -75,7 +78,7 @@ fn exec<'a, 'p>(
         provenance: opts.provenance,
         max_agg_premises: opts.max_aggregate_premises,
         outer: None,
-        memos: (0..c.nmemos).map(|_| Default::default()).collect(),
+        memos,
     }
 }
 
@@ -96,7 +99,17 @@ fn run_apart<'a, 'p>(
         prov: Prov::default(),
     };
     let mut aggs = Vec::new();
-    let mut exec = exec(c, shared, &mut values, &mut out, &mut aggs, budget);
+    // Its own memos: the values it computes are numbered again when merged.
+    let mut memos: Vec<Memo> = (0..c.nmemos).map(|_| Memo::default()).collect();
+    let mut exec = exec(
+        c,
+        shared,
+        &mut values,
+        &mut out,
+        &mut aggs,
+        &mut memos,
+        budget,
+    );
     exec.outer = slice;
     let ok = exec.run(&c.variants[vi].1, 0).is_ok();
     ok.then_some((out, values))
@@ -267,7 +280,8 @@ impl<'p> Engine<'p> {
                         &mut self.values,
                     );
                     let aggs = (0..c.naggs).map(|_| AggState::default()).collect();
-                    (c, aggs)
+                    let memos = (0..c.nmemos).map(|_| Memo::default()).collect();
+                    (c, aggs, memos)
                 })
                 .collect();
             ready.push(Ready { clauses });
@@ -316,7 +330,7 @@ impl<'p> Engine<'p> {
             .clauses
             .iter()
             .enumerate()
-            .flat_map(|(ci, (c, _))| {
+            .flat_map(|(ci, (c, _, _))| {
                 c.variants
                     .iter()
                     .enumerate()
@@ -325,7 +339,7 @@ impl<'p> Engine<'p> {
             })
             .collect();
         let threads = self.opts.threads;
-        let computes: Vec<bool> = ready.clauses.iter().map(|(c, _)| computes(c)).collect();
+        let computes: Vec<bool> = ready.clauses.iter().map(|(c, _, _)| computes(c)).collect();
         let alone = |ci: usize| computes[ci];
         let mut k = 0;
         while k < runs.len() {
@@ -518,13 +532,13 @@ impl<'p> Engine<'p> {
         ci: usize,
         vi: usize,
     ) -> Result<(), Box<Diagnostic>> {
-        let (c, aggs) = &mut ready.clauses[ci];
+        let (c, aggs, memos) = &mut ready.clauses[ci];
         let ops = &c.variants[vi].1;
         let head = c.head.0 as usize;
         let budget = self.budget();
         let shared = (&self.rels[..], &self.prov[..], self.params, self.opts);
         let out = &mut self.pending[head];
-        let mut exec = exec(c, shared, &mut self.values, out, aggs, budget);
+        let mut exec = exec(c, shared, &mut self.values, out, aggs, memos, budget);
         match exec.run(ops, 0) {
             Ok(()) => Ok(()),
             Err(Fail::Expr(e)) => Err(Box::new(self.expr_error(c.head, e))),

@@ -115,14 +115,16 @@ pub(crate) struct Exec<'a, 'p> {
     /// (see `fixpoint::Engine::run_split`).
     pub(crate) outer: Option<(&'a Op<'p>, u32, u32)>,
     /// Per [`super::compile::MemoAt`] slot: results kept by the variables' ids.
-    pub(crate) memos: Vec<Memo>,
+    pub(crate) memos: &'a mut [Memo],
 }
 
 /// The results of one filter or assignment by the ids of its variables (a key of two
-/// ids): a direct-mapped table, made at the first use and given up when fewer than a
+/// ids): a direct-mapped table, made at the first use, given up when fewer than a
 /// quarter of the first few thousand lookups find their key (a column whose values
-/// hardly repeat). A result is the same whichever way it is found, and a computed value
-/// is interned when first computed, as without the memo, so nothing depends on it.
+/// hardly repeat), and made larger when they do find it (a date column compared with a
+/// constant holds some thousands of days). A result is the same whichever way it is
+/// found, and a computed value is interned when first computed, as without the memo, so
+/// nothing depends on it.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     slots: Vec<(u64, u32)>,
@@ -131,8 +133,10 @@ pub(crate) struct Memo {
     off: bool,
 }
 
-/// A memo's slots, and lookups before it may give up.
-const MEMO_SLOTS: usize = 1024;
+/// A memo's slots at first and at most (powers of two), and lookups before it may give
+/// up or grow.
+const MEMO_FIRST: usize = 1024;
+const MEMO_MOST: usize = 8192;
 const MEMO_TRIAL: u32 = 4096;
 /// A memo's empty slot (no key is two unbound ids).
 const MEMO_EMPTY: u64 = u64::MAX;
@@ -140,8 +144,9 @@ const MEMO_EMPTY: u64 = u64::MAX;
 const MEMO_NONE: u32 = u32::MAX;
 
 impl Memo {
-    fn slot(key: u64) -> usize {
-        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MEMO_SLOTS.trailing_zeros())) as usize
+    /// The slot of `key` in a table of `len` slots.
+    fn slot(key: u64, len: usize) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - len.trailing_zeros())) as usize
     }
 
     fn get(&mut self, key: u64) -> Option<u32> {
@@ -149,23 +154,32 @@ impl Memo {
             return None;
         }
         if self.slots.is_empty() {
-            self.slots = vec![(MEMO_EMPTY, 0); MEMO_SLOTS];
+            self.slots = vec![(MEMO_EMPTY, 0); MEMO_FIRST];
         }
         self.asked = self.asked.saturating_add(1);
-        let (k, v) = self.slots[Memo::slot(key)];
+        let (k, v) = self.slots[Memo::slot(key, self.slots.len())];
         if k == key {
             self.found += 1;
             return Some(v);
         }
-        if self.asked == MEMO_TRIAL && self.found < MEMO_TRIAL / 4 {
-            self.off = true;
-            self.slots = Vec::new();
+        if self.asked == MEMO_TRIAL {
+            if self.found < MEMO_TRIAL / 4 {
+                self.off = true;
+                self.slots = Vec::new();
+            } else {
+                let mut larger = vec![(MEMO_EMPTY, 0); MEMO_MOST];
+                for &(k, v) in self.slots.iter().filter(|(k, _)| *k != MEMO_EMPTY) {
+                    larger[Memo::slot(k, MEMO_MOST)] = (k, v);
+                }
+                self.slots = larger;
+            }
         }
         None
     }
 
     fn put(&mut self, key: u64, v: u32) {
-        if let Some(s) = self.slots.get_mut(Memo::slot(key)) {
+        let len = self.slots.len();
+        if let Some(s) = self.slots.get_mut(Memo::slot(key, len.max(1))) {
             *s = (key, v);
         }
     }

@@ -224,16 +224,13 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
     // shows (gathering every entity of a large register would cost more than the report).
     let names = match args.format {
         render::Format::Html => {
-            let shown: Vec<&Evidence> = (audit.findings.iter().chain(&audit.exempted))
+            let ids = (audit.findings.iter().chain(&audit.exempted))
                 .flat_map(|f| {
                     f.evidence
                         .iter()
                         .chain(f.exemption.iter().flat_map(|x| &x.evidence))
                 })
-                .collect();
-            let ids = shown
-                .iter()
-                .flat_map(|e| e.fields.iter())
+                .flat_map(|e: &Evidence| e.fields.iter())
                 .filter(|v| v.ty == "entity")
                 .map(|v| v.value.as_str());
             engine.entity_names_of(ids)

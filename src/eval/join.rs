@@ -247,18 +247,8 @@ impl<'p> Exec<'_, 'p> {
                 Ok(())
             }
             Op::Filter { lit, memo } => {
-                let pass = match memo.and_then(|m| Some((m.slot, self.memo_key(&m)?))) {
-                    Some((slot, key)) => match self.memos[slot].get(key) {
-                        Some(v) => v != 0,
-                        None => {
-                            let pass = self.test(lit)?;
-                            self.memos[slot].put(key, u32::from(pass));
-                            pass
-                        }
-                    },
-                    None => self.test(lit)?,
-                };
-                if pass {
+                let pass = self.memoized(*memo, |x| Ok(u32::from(x.test(lit)?)))?;
+                if pass != 0 {
                     self.run(ops, k + 1)?;
                 }
                 Ok(())
@@ -269,20 +259,10 @@ impl<'p> Exec<'_, 'p> {
                 test,
                 memo,
             } => {
-                let id = match memo.and_then(|m| Some((m.slot, self.memo_key(&m)?))) {
-                    Some((slot, key)) => match self.memos[slot].get(key) {
-                        Some(v) => (v != MEMO_NONE).then_some(v),
-                        None => {
-                            let id = self.value(val)?;
-                            self.memos[slot].put(key, id.unwrap_or(MEMO_NONE));
-                            id
-                        }
-                    },
-                    None => self.value(val)?,
-                };
-                let Some(id) = id else {
+                let id = self.memoized(*memo, |x| Ok(x.value(val)?.unwrap_or(MEMO_NONE)))?;
+                if id == MEMO_NONE {
                     return Ok(());
-                };
+                }
                 let slot = *var as usize;
                 if *test {
                     if self.env.get(slot) == Some(&id) {
@@ -493,6 +473,24 @@ impl<'p> Exec<'_, 'p> {
     }
 
     /// The id of a head term or assigned value; `None` when it has no value.
+    /// `compute`'s result for the current bindings, through memo `memo` if there is one
+    /// and its variables are bound (a result is kept once computed; an error is not).
+    fn memoized(
+        &mut self,
+        memo: Option<super::compile::MemoAt>,
+        compute: impl FnOnce(&mut Self) -> Result<u32, ExprError>,
+    ) -> Result<u32, ExprError> {
+        let Some((slot, key)) = memo.and_then(|m| Some((m.slot, self.memo_key(&m)?))) else {
+            return compute(self);
+        };
+        if let Some(v) = self.memos[slot].get(key) {
+            return Ok(v);
+        }
+        let v = compute(self)?;
+        self.memos[slot].put(key, v);
+        Ok(v)
+    }
+
     /// The key of a memo: its variables' ids (`None` if one is unbound).
     fn memo_key(&self, m: &super::compile::MemoAt) -> Option<u64> {
         let id = |v: u32| self.env.get(v as usize).copied().filter(|&i| i != UNBOUND);

@@ -9,7 +9,7 @@ use super::compile::{AggOp, CollectOp, Op, Src, Val};
 use super::expr::{self, ExprError, Scope};
 use super::intern::{Interner, UNBOUND};
 use super::provenance::Prov;
-use super::relation::{Candidates, Index, Rel, hash_key};
+use super::relation::{Candidates, Index, Rel};
 use crate::diag::Span;
 use crate::ir::Literal;
 use crate::plan::Source;
@@ -192,7 +192,6 @@ const AHEAD: u32 = 16;
 struct Ahead {
     rel: usize,
     index: usize,
-    len: usize,
     key: [KeyPart; 4],
 }
 
@@ -356,9 +355,7 @@ impl<'p> Exec<'_, 'p> {
 
     /// The tuples of index `ix` that may have key `key` (bound now), newest first.
     fn candidates<'r>(&self, ix: &'r Index, key: &[Src]) -> Candidates<'r> {
-        let one = [key.first().map_or(UNBOUND, |s| self.src(s))];
-        let vals: &[u32] = if key.len() == 1 { &one } else { &[] };
-        ix.candidates_for(vals, hash_key(key.iter().map(|s| self.src(s))))
+        ix.lookup(|i| self.src(&key[i]))
     }
 
     /// The lookup that follows scan `ops[k]` (past ops that bind nothing), if its key is
@@ -381,7 +378,6 @@ impl<'p> Exec<'_, 'p> {
         let mut a = Ahead {
             rel,
             index,
-            len: key.len(),
             key: [KeyPart::Fixed(0); 4],
         };
         for (part, s) in a.key.iter_mut().zip(key) {
@@ -402,26 +398,26 @@ impl<'p> Exec<'_, 'p> {
     fn warm(&self, a: &Ahead, r: &Rel, idxs: impl Iterator<Item = u32>) {
         let to = &self.rels[a.rel];
         let ix = &to.indexes[a.index];
-        let mut hashes = [(0u32, 0u64); AHEAD as usize];
+        let mut probes = [0u64; AHEAD as usize];
         let mut n = 0;
-        for idx in idxs.take(hashes.len()) {
+        for idx in idxs.take(probes.len()) {
             let t = r.tuple(idx);
             let part = |p: &KeyPart| match *p {
                 KeyPart::Col(c) => t[c],
                 KeyPart::Fixed(v) => v,
             };
-            hashes[n] = (part(&a.key[0]), hash_key(a.key[..a.len].iter().map(part)));
+            probes[n] = ix.probe(|i| part(&a.key[i]));
             n += 1;
         }
         // First the entries the searches start at, then (those now at hand) the first
         // tuple each search finds: no read waits for a read of its own round, and no
         // branch on data not yet read.
         let mut sum = 0u32;
-        for &(k, h) in &hashes[..n] {
-            sum = sum.wrapping_add(ix.touch_first(k, h));
+        for &p in &probes[..n] {
+            sum = sum.wrapping_add(ix.touch_first(p));
         }
-        for &(k, h) in &hashes[..n] {
-            let cand = ix.touch(k, h);
+        for &p in &probes[..n] {
+            let cand = ix.touch(p);
             if cand < to.len() {
                 sum = sum.wrapping_add(to.tuple(cand)[0]);
             }

@@ -24,13 +24,17 @@ pub(crate) struct Index {
     heads: FxHashMap<u32, u32>,
     next: Vec<u32>,
     frozen: Option<Frozen>,
-    direct: Option<Direct>,
+    /// A [`Direct`] index on the key column at this position of `cols`.
+    direct: Option<(usize, Direct)>,
 }
 
 /// An index over tuples that are all there, on one column whose value ids are dense (an
 /// entity column, usually): the tuples whose value is `min + v` are `ids[starts[v]..
 /// starts[v + 1]]`, ascending. A lookup is two reads, no hash and no search; building
-/// it is a counting sort.
+/// it is a counting sort. An index on several columns may be one on the column of them
+/// whose values repeat least: the tuples of a key are then among that column's, which
+/// the reader checks as it checks every candidate; scanned in that column's order (a
+/// file of rows by person, looked up by person), the lookups read memory in order.
 #[derive(Debug, Clone, Default)]
 struct Direct {
     min: u32,
@@ -38,25 +42,39 @@ struct Direct {
     ids: Vec<u32>,
 }
 
+/// The most tuples a probe of a [`Direct`] index on one of several key columns finds
+/// on average (weighing each value by its tuples): beyond that, a hash of the whole key
+/// reads less.
+const DIRECT_SPREAD: u64 = 4;
+
+/// How column `col` of tuples `0..n` of `data` would index as a [`Direct`]: its least
+/// value, the count of each value (shifted one up, for the starts), and the sum of the
+/// counts' squares; `None` if its values span more than about twice as many ids as
+/// there are tuples.
+fn direct_counts(data: &[u32], arity: usize, n: usize, col: usize) -> Option<(u32, Vec<u32>, u64)> {
+    let value = |t: usize| data[t * arity + col];
+    let (mut min, mut max) = (u32::MAX, 0u32);
+    for t in 0..n {
+        min = min.min(value(t));
+        max = max.max(value(t));
+    }
+    if n == 0 || (max - min) as usize > 2 * n + 4096 {
+        return None;
+    }
+    let span = (max - min) as usize + 1;
+    let mut counts = vec![0u32; span + 1];
+    for t in 0..n {
+        counts[(value(t) - min) as usize + 1] += 1;
+    }
+    let squares = counts.iter().map(|&c| u64::from(c) * u64::from(c)).sum();
+    Some((min, counts, squares))
+}
+
 impl Direct {
-    /// Over column `col` of tuples `0..n` of `data`, if its values span at most about
-    /// twice as many ids as there are tuples.
-    fn build(data: &[u32], arity: usize, n: usize, col: usize) -> Option<Direct> {
+    /// Over column `col` of tuples `0..n` of `data`, from its [`direct_counts`].
+    fn build(data: &[u32], arity: usize, n: usize, col: usize, min: u32, mut starts: Vec<u32>) -> Direct {
         let value = |t: usize| data[t * arity + col];
-        let (mut min, mut max) = (u32::MAX, 0u32);
-        for t in 0..n {
-            min = min.min(value(t));
-            max = max.max(value(t));
-        }
-        if n == 0 || (max - min) as usize > 2 * n + 4096 {
-            return None;
-        }
-        let span = (max - min) as usize + 1;
-        let mut starts = vec![0u32; span + 1];
-        for t in 0..n {
-            starts[(value(t) - min) as usize + 1] += 1;
-        }
-        for v in 0..span {
+        for v in 0..starts.len() - 1 {
             starts[v + 1] += starts[v];
         }
         let mut fill = starts.clone();
@@ -66,7 +84,7 @@ impl Direct {
             ids[fill[v] as usize] = t as u32;
             fill[v] += 1;
         }
-        Some(Direct { min, starts, ids })
+        Direct { min, starts, ids }
     }
 
     /// The tuples whose value is `key`, ascending.
@@ -286,38 +304,47 @@ impl Index {
         }
     }
 
-    /// Indexes tuples `0..len` of `data` (arity `arity`) at once, as a [`Direct`] index
-    /// if it is on one column of dense values, else as a [`Frozen`] one.
+    /// Indexes tuples `0..len` of `data` (arity `arity`) at once: as a [`Direct`] index
+    /// on a column of dense values (of the key's columns, the one whose values repeat
+    /// least, if a probe finds few tuples on average), else as a [`Frozen`] one.
     fn freeze(&mut self, data: &[u32], arity: usize, len: u32) {
-        if let [col] = self.cols[..]
-            && let Some(d) = Direct::build(data, arity, len as usize, col)
-        {
-            self.heads = FxHashMap::default();
-            self.next = Vec::new();
-            self.direct = Some(d);
+        let n = len as usize;
+        let mut best: Option<(usize, u32, Vec<u32>, u64)> = None;
+        for (at, &col) in self.cols.iter().enumerate() {
+            let Some((min, counts, squares)) = direct_counts(data, arity, n, col) else {
+                continue;
+            };
+            let spread = self.cols.len() > 1 && squares > DIRECT_SPREAD * n as u64;
+            if !spread && best.as_ref().is_none_or(|b| squares < b.3) {
+                best = Some((at, min, counts, squares));
+            }
+        }
+        self.heads = FxHashMap::default();
+        self.next = Vec::new();
+        if let Some((at, min, counts, _)) = best {
+            let d = Direct::build(data, arity, n, self.cols[at], min, counts);
+            self.direct = Some((at, d));
             return;
         }
         let cols = &self.cols;
-        let frozen = Frozen::build(len as usize, |t| {
+        let frozen = Frozen::build(n, |t| {
             let tuple = &data[t * arity..(t + 1) * arity];
             fold(hash_key(cols.iter().map(|&c| tuple[c])))
         });
-        self.heads = FxHashMap::default();
-        self.next = Vec::new();
         self.frozen = Some(frozen);
     }
 
-    /// Turns a frozen or direct index back into chains, to add to it.
-    fn thaw(&mut self) {
-        let keys = if let Some(d) = self.direct.take() {
-            let mut keys = vec![0u32; d.ids.len()];
-            for (v, w) in d.starts.windows(2).enumerate() {
-                let h = fold(hash_key(std::iter::once(d.min + v as u32)));
-                for &t in &d.ids[w[0] as usize..w[1] as usize] {
-                    keys[t as usize] = h;
-                }
-            }
-            keys
+    /// Turns a frozen or direct index over the first tuples of `data` back into chains,
+    /// to add to it.
+    fn thaw(&mut self, data: &[u32], arity: usize) {
+        let keys = if let Some((_, d)) = self.direct.take() {
+            let cols = &self.cols;
+            (0..d.ids.len())
+                .map(|t| {
+                    let tuple = &data[t * arity..(t + 1) * arity];
+                    fold(hash_key(cols.iter().map(|&c| tuple[c])))
+                })
+                .collect()
         } else if let Some(frozen) = self.frozen.take() {
             let mut keys = vec![0u32; frozen.entries.len()];
             for &(h, t) in &frozen.entries {
@@ -335,17 +362,18 @@ impl Index {
         }
     }
 
-    /// The tuples that may have key `key` (whose [`hash_key`] is `h`), newest first: the
-    /// caller compares their keys.
-    pub(crate) fn candidates_for(&self, key: &[u32], h: u64) -> Candidates<'_> {
-        match (&self.direct, key) {
-            (Some(d), [v]) => Candidates::Ids(d.run(*v)),
-            _ => self.candidates(h),
+    /// The tuples that may have the key whose `i`th column's value is `key(i)`, newest
+    /// first: the caller compares their keys. A [`Direct`] index reads one column of
+    /// the key, and hashes nothing.
+    pub(crate) fn lookup(&self, key: impl Fn(usize) -> u32) -> Candidates<'_> {
+        match &self.direct {
+            Some((at, d)) => Candidates::Ids(d.run(key(*at))),
+            None => self.candidates(hash_key((0..self.cols.len()).map(key))),
         }
     }
 
     /// The tuples whose key hashes as `h`, newest first (not for a [`Direct`] index:
-    /// see [`Index::candidates_for`]).
+    /// see [`Index::lookup`]).
     pub(crate) fn candidates(&self, h: u64) -> Candidates<'_> {
         match &self.frozen {
             Some(f) => Candidates::Run(f.run(fold(h))),
@@ -356,34 +384,44 @@ impl Index {
         }
     }
 
-    /// Reads the entry of a frozen index where the search for key hash `h` starts (see
-    /// [`Frozen::guess`]), to have it in the cache: its tuple number, or 0.
-    pub(crate) fn touch_first(&self, key0: u32, h: u64) -> u32 {
-        if let Some(d) = &self.direct {
-            let v = key0.wrapping_sub(d.min) as usize;
+    /// What [`Index::touch_first`] and [`Index::touch`] read for the key whose `i`th
+    /// column's value is `key(i)`: the column a [`Direct`] index is on, else the hash.
+    pub(crate) fn probe(&self, key: impl Fn(usize) -> u32) -> u64 {
+        match &self.direct {
+            Some((at, _)) => u64::from(key(*at)),
+            None => hash_key((0..self.cols.len()).map(key)),
+        }
+    }
+
+    /// Reads the entry of a frozen or direct index where the search for [`Index::probe`]
+    /// `p` starts (see [`Frozen::guess`]), to have it in the cache: its tuple number, or 0.
+    pub(crate) fn touch_first(&self, p: u64) -> u32 {
+        if let Some((_, d)) = &self.direct {
+            let v = (p as u32).wrapping_sub(d.min) as usize;
             return d.starts.get(v).copied().unwrap_or(0);
         }
         match &self.frozen {
-            Some(f) => f.guess(fold(h)),
+            Some(f) => f.guess(fold(p)),
             None => 0,
         }
     }
 
-    /// Reads where the tuples of key hash `h` are, for nothing but to have it in the
-    /// cache when [`Index::candidates`] is asked: the newest such tuple's number, or 0.
-    pub(crate) fn touch(&self, key0: u32, h: u64) -> u32 {
-        if let Some(d) = &self.direct {
-            return d.run(key0).last().copied().unwrap_or(0);
+    /// Reads where the tuples of [`Index::probe`] `p` are, for nothing but to have it in
+    /// the cache when they are looked up: the newest such tuple's number, or 0.
+    pub(crate) fn touch(&self, p: u64) -> u32 {
+        if let Some((_, d)) = &self.direct {
+            return d.run(p as u32).last().copied().unwrap_or(0);
         }
         match &self.frozen {
-            Some(f) => f.run(fold(h)).last().map_or(0, |e| e.1),
-            None => self.heads.get(&fold(h)).copied().unwrap_or(0),
+            Some(f) => f.run(fold(p)).last().map_or(0, |e| e.1),
+            None => self.heads.get(&fold(p)).copied().unwrap_or(0),
         }
     }
 
-    /// Adds tuple `idx` (tuples are added in index order).
+    /// Adds tuple `idx` (tuples are added in index order; a frozen or direct index is
+    /// thawed first, by [`Rel::thaw`]).
     fn insert(&mut self, idx: u32, tuple: &[u32]) {
-        self.thaw();
+        debug_assert!(self.frozen.is_none() && self.direct.is_none());
         let h = hash_key(self.cols.iter().map(|&c| tuple[c]));
         let prev = self.heads.insert(fold(h), idx).unwrap_or(NONE);
         self.next.push(prev);
@@ -600,11 +638,18 @@ impl Rel {
         self.indexes.len() - 1
     }
 
+    /// Turns frozen and direct indexes back into chains, before a tuple is added.
+    fn thaw(&mut self) {
+        for ix in &mut self.indexes {
+            ix.thaw(&self.data, self.arity);
+        }
+    }
+
     /// Makes room for `n` more tuples in the data and the set index.
     pub(crate) fn reserve(&mut self, n: usize) {
+        self.thaw();
         Arc::make_mut(&mut self.data).reserve(n * self.arity);
         for ix in &mut self.indexes {
-            ix.thaw();
             ix.heads.reserve(n);
             ix.next.reserve(n);
         }
@@ -635,6 +680,7 @@ impl Rel {
     /// Appends a tuple known to be new; returns its index.
     pub(crate) fn push(&mut self, tuple: &[u32]) -> u32 {
         self.ensure_set();
+        self.thaw();
         let idx = self.len;
         Arc::make_mut(&mut self.data).extend_from_slice(tuple);
         self.len += 1;
@@ -665,6 +711,9 @@ impl Rel {
         }
         next.push(*head);
         *head = idx;
+        for ix in &mut self.indexes[1..] {
+            ix.thaw(&self.data, arity);
+        }
         Arc::make_mut(&mut self.data).extend_from_slice(tuple);
         self.len += 1;
         let s = idx as usize * arity;
@@ -744,8 +793,9 @@ mod tests {
         assert_eq!(unit.len(), 1);
     }
 
-    /// A frozen index offers the same tuples in the same order as chains, for every key
-    /// (many tuples a key, one, none; colliding buckets), and stays right once thawed.
+    /// A frozen index (or a direct one, for the fewest tuples) offers the tuples of a key
+    /// in the order chains do, for every key (many tuples a key, one, none; colliding
+    /// buckets), and stays right once thawed.
     #[test]
     fn frozen_indexes_answer_like_chains_and_thaw_on_insert() {
         for n in [0u32, 1, 3, 5, 1000, 50_000] {
@@ -764,8 +814,13 @@ mod tests {
                 for k in 0..100u32 {
                     for c in 0..4u32 {
                         let h = hash_key([k, c].into_iter());
-                        let x: Vec<u32> = chains.indexes[a].candidates(h).collect();
-                        let y: Vec<u32> = frozen.indexes[b].candidates(h).collect();
+                        let hit = |r: &Rel, t: u32| r.tuple(t)[0] == k && r.tuple(t)[2] == c;
+                        let x: Vec<u32> = (chains.indexes[a].candidates(h))
+                            .filter(|&t| hit(chains, t))
+                            .collect();
+                        let y: Vec<u32> = (frozen.indexes[b].lookup(|i| [k, c][i]))
+                            .filter(|&t| hit(frozen, t))
+                            .collect();
                         assert_eq!(x, y, "n={n} key=({k},{c})");
                     }
                 }
@@ -773,7 +828,7 @@ mod tests {
             same(&chains, &frozen);
             chains.push(&[5, u32::MAX, 2]);
             frozen.push(&[5, u32::MAX, 2]);
-            assert!(frozen.indexes[b].frozen.is_none() || n == 0);
+            assert!(frozen.indexes[b].frozen.is_none() && frozen.indexes[b].direct.is_none());
             same(&chains, &frozen);
         }
     }
@@ -815,7 +870,7 @@ mod tests {
                     let x: Vec<u32> = (chains.indexes[a].candidates(h))
                         .filter(|&t| chains.tuple(t)[0] == k)
                         .collect();
-                    let y: Vec<u32> = (direct.indexes[b].candidates_for(&[k], h))
+                    let y: Vec<u32> = (direct.indexes[b].lookup(|_| k))
                         .filter(|&t| direct.tuple(t)[0] == k)
                         .collect();
                     assert_eq!(x, y, "n={n} key={k}");
@@ -825,6 +880,57 @@ mod tests {
             chains.push(&[1000 + 5 * spread, u32::MAX]);
             direct.push(&[1000 + 5 * spread, u32::MAX]);
             assert!(direct.indexes[b].direct.is_none());
+            same(&chains, &direct);
+        }
+    }
+
+    /// An index on two columns is direct on the one whose values repeat least, if a
+    /// probe finds few tuples; its candidates, checked as readers check them, are the
+    /// chains' in their order, and stay so once thawed by an insert. Columns whose values
+    /// repeat much, or are sparse, give a frozen index.
+    #[test]
+    fn direct_indexes_on_one_of_several_columns_answer_like_chains() {
+        let n = 20_000u32;
+        // (a, b, c): `a` has about two tuples a value, `b` 500, `c` is sparse.
+        let tuple = |i: u32| [(i * 7919) % (n / 2), i % 40, i.wrapping_mul(2_654_435_761)];
+        let mut ids = Vec::new();
+        for i in 0..n {
+            ids.extend_from_slice(&tuple(i));
+        }
+        for (cols, want) in [
+            (vec![1usize, 0], Some(1usize)),
+            (vec![0, 1], Some(0)),
+            (vec![1, 2], None),
+            (vec![2, 1], None),
+        ] {
+            let mut chains = Rel::new(3);
+            let mut direct = Rel::new(3);
+            chains.load_base(&ids, n as usize);
+            direct.load_base(&ids, n as usize);
+            let a = chains.index_for(&cols);
+            let b = direct.frozen_index_for(&cols);
+            let at = direct.indexes[b].direct.as_ref().map(|d| d.0);
+            assert_eq!(at, want, "cols {cols:?}");
+            assert_eq!(direct.indexes[b].frozen.is_some(), want.is_none());
+            let same = |chains: &Rel, direct: &Rel| {
+                for i in (0..n + 10).step_by(7) {
+                    let t = tuple(i);
+                    let key: Vec<u32> = cols.iter().map(|&c| t[c]).collect();
+                    let hit = |r: &Rel, x: u32| cols.iter().zip(&key).all(|(&c, &v)| r.tuple(x)[c] == v);
+                    let h = hash_key(key.iter().copied());
+                    let x: Vec<u32> = chains.indexes[a].candidates(h).filter(|&x| hit(chains, x)).collect();
+                    let y: Vec<u32> = (direct.indexes[b].lookup(|i| key[i]))
+                        .filter(|&x| hit(direct, x))
+                        .collect();
+                    assert_eq!(x, y, "cols {cols:?} key {key:?}");
+                    assert!(i >= n || !x.is_empty());
+                }
+            };
+            same(&chains, &direct);
+            chains.push(&tuple(3));
+            assert!(direct.insert(&tuple(3)).is_none());
+            direct.push(&tuple(3));
+            assert!(direct.indexes[b].direct.is_none() && direct.indexes[b].frozen.is_none());
             same(&chains, &direct);
         }
     }

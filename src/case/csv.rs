@@ -69,6 +69,16 @@ impl<'a> CsvReader<'a> {
         }
     }
 
+    /// Goes on reading from byte `pos`, the start of line `line` (a record's start, as
+    /// [`CsvReader::resume`] does).
+    pub fn reposition(&mut self, (pos, line): (usize, u32)) {
+        self.pos = pos;
+        self.line = line;
+        self.line_start = pos;
+        self.record_line = line;
+        self.record_start = pos;
+    }
+
     /// The whole text being read.
     pub fn text(&self) -> &'a str {
         self.text
@@ -270,7 +280,7 @@ impl<'a> CsvReader<'a> {
 
 /// The first comma, line feed or carriage return of `bytes` from `from` (or the end),
 /// read eight bytes at a time: a field is mostly one or two words, not a byte each.
-fn field_end(bytes: &[u8], from: usize) -> usize {
+pub(crate) fn field_end(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // The high bit of each byte of `w` that is `b` (and maybe of bytes after the

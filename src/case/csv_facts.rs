@@ -396,7 +396,18 @@ pub(crate) fn convert_piece(
     let mut ids: Vec<u32> = Vec::with_capacity(rel.arity());
     let mut columns = Columns::new(rel);
     let mut errors = 0usize;
+    let plain = flat
+        .as_ref()
+        .and_then(|_| plain_columns(cols))
+        .filter(|_| !plain_rows_off());
     loop {
+        if let (Some(fields), Some(flat)) = (&plain, &mut flat) {
+            let at = r.resume_at();
+            let to = plain_rows(ctx, rel, fields, text, at, &mut ids, flat, &mut columns);
+            if to != at {
+                r.reposition(to);
+            }
+        }
         let problem = match r.next_record() {
             Ok(false) => break,
             Ok(true) => match &mut flat {
@@ -614,54 +625,7 @@ fn flat_fact(
         let at = |e: CaseError| Box::new((e, r.pos(i)));
         match cols.get(i) {
             Some(Column::Field(f)) => {
-                let field = &rel.fields[*f];
-                ids[*f] = match &field.ty {
-                    Type::Entity(kinds) => match ctx.entities.get(cell) {
-                        Some((value, kind)) if kinds.is_empty() || kinds.contains(&kind) => {
-                            value | GLOBAL
-                        }
-                        _ => {
-                            return Err(at(ctx
-                                .entity(kinds, cell)
-                                .err()
-                                .unwrap_or_else(|| ctx.wrong_type(field, &format!("`{cell}`")))));
-                        }
-                    },
-                    Type::Date => {
-                        let slot = DayTable::slot(cell);
-                        match columns.days[*f].get(slot) {
-                            Some(id) => id,
-                            None => {
-                                let v = ctx.parse_text(field, cell).map_err(at)?;
-                                let day = matches!(v, Value::Date(_));
-                                let id = flat.local.intern_owned(v);
-                                if day {
-                                    columns.days[*f].put(slot, id);
-                                }
-                                id
-                            }
-                        }
-                    }
-                    _ => {
-                        let key = CellCache::key(cell);
-                        let cache = &mut columns.cells[*f];
-                        match cache.get(key) {
-                            Some(id) => id,
-                            None => {
-                                let id = match field.ty {
-                                    Type::Text | Type::Any => {
-                                        flat.local.intern_str(StrKind::Text, cell)
-                                    }
-                                    _ => flat
-                                        .local
-                                        .intern_owned(ctx.parse_text(field, cell).map_err(at)?),
-                                };
-                                cache.put(key, id);
-                                id
-                            }
-                        }
-                    }
-                };
+                ids[*f] = field_id(ctx, &rel.fields[*f], *f, cell, flat, columns).map_err(at)?;
             }
             other => meta_cell(ctx, other, cell, cols.len(), &mut meta).map_err(at)?,
         }
@@ -673,20 +637,173 @@ fn flat_fact(
         if !rel.fields[i].optional {
             return Err(missing(rel, i, cols, r));
         }
-        *id = match columns.absent[i] {
-            Some(id) => id,
-            None => {
-                let id = match absent(rel, i) {
-                    FieldValue::One(v) => flat.local.intern_owned(v),
-                    FieldValue::Many(_) => flat.local.intern_owned(Value::None),
-                };
-                columns.absent[i] = Some(id);
-                id
-            }
-        };
+        *id = absent_id(rel, i, flat, columns);
     }
     flat.push(ids, r.record_line(), meta);
     Ok(())
+}
+
+/// The id of non-empty, trimmed `cell` of field `f` of a plain relation: an entity's in
+/// the fact set's table, another value's interned in the file's own (see [`flat_fact`]).
+#[inline(always)]
+fn field_id(
+    ctx: &Ctx,
+    field: &crate::ir::Field,
+    f: usize,
+    cell: &str,
+    flat: &mut FlatRows,
+    columns: &mut Columns,
+) -> Result<u32, CaseError> {
+    Ok(match &field.ty {
+        Type::Entity(kinds) => match ctx.entities.get(cell) {
+            Some((value, kind)) if kinds.is_empty() || kinds.contains(&kind) => value | GLOBAL,
+            _ => {
+                return Err(ctx
+                    .entity(kinds, cell)
+                    .err()
+                    .unwrap_or_else(|| ctx.wrong_type(field, &format!("`{cell}`"))));
+            }
+        },
+        Type::Date => {
+            let slot = DayTable::slot(cell);
+            match columns.days[f].get(slot) {
+                Some(id) => id,
+                None => {
+                    let v = ctx.parse_text(field, cell)?;
+                    let day = matches!(v, Value::Date(_));
+                    let id = flat.local.intern_owned(v);
+                    if day {
+                        columns.days[f].put(slot, id);
+                    }
+                    id
+                }
+            }
+        }
+        _ => {
+            let key = CellCache::key(cell);
+            let cache = &mut columns.cells[f];
+            match cache.get(key) {
+                Some(id) => id,
+                None => {
+                    let id = match field.ty {
+                        Type::Text | Type::Any => flat.local.intern_str(StrKind::Text, cell),
+                        _ => flat.local.intern_owned(ctx.parse_text(field, cell)?),
+                    };
+                    cache.put(key, id);
+                    id
+                }
+            }
+        }
+    })
+}
+
+/// The id of field `i`'s absent value, interned in the file's table at its first use.
+fn absent_id(rel: &Relation, i: usize, flat: &mut FlatRows, columns: &mut Columns) -> u32 {
+    match columns.absent[i] {
+        Some(id) => id,
+        None => {
+            let id = match absent(rel, i) {
+                FieldValue::One(v) => flat.local.intern_owned(v),
+                FieldValue::Many(_) => flat.local.intern_owned(Value::None),
+            };
+            columns.absent[i] = Some(id);
+            id
+        }
+    }
+}
+
+/// Tests read every row with [`CsvReader`] while this is set, to compare.
+#[cfg(test)]
+pub(crate) static PLAIN_ROWS_OFF: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+fn plain_rows_off() -> bool {
+    #[cfg(test)]
+    return PLAIN_ROWS_OFF.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(not(test))]
+    false
+}
+
+/// The fields a file's columns hold, in order, when every column is a field's: such a
+/// file's plain rows are read by [`plain_rows`]. (A file with `source`, `status` or
+/// `note` columns is read by the [`CsvReader`] alone.)
+fn plain_columns(cols: &[Column]) -> Option<Vec<usize>> {
+    cols.iter()
+        .map(|c| match c {
+            Column::Field(f) => Some(*f),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Converts the plain rows of `text` from byte `pos` (a record's start, on line `line`)
+/// into `flat`, straight from the bytes: a row of unquoted cells, each non-empty one
+/// trimmed already and each valid, as many as `fields` (the file's columns), on one line
+/// of its own. Stops at the first other row (a blank line, a quote, a cell to trim or in
+/// error, a row too short or too long), before taking anything of it, and returns where
+/// that row starts and its line: [`CsvReader`] and [`flat_fact`] read it, as they read
+/// every row, and find its problem if it has one. Every cell a plain row reads it reads
+/// as they would, in the same order, so the file's table is the same either way.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the hot loop's state, passed unpacked"
+)]
+fn plain_rows(
+    ctx: &Ctx,
+    rel: &Relation,
+    fields: &[usize],
+    text: &str,
+    (mut pos, mut line): (usize, u32),
+    ids: &mut Vec<u32>,
+    flat: &mut FlatRows,
+    columns: &mut Columns,
+) -> (usize, u32) {
+    let bytes = text.as_bytes();
+    let last = fields.len().saturating_sub(1);
+    let mut plain = None;
+    while pos < bytes.len() {
+        let start = pos;
+        ids.clear();
+        ids.resize(rel.arity(), UNSET);
+        for (j, &f) in fields.iter().enumerate() {
+            let from = pos;
+            let to = super::csv::field_end(bytes, from);
+            pos = match (bytes.get(to), j == last) {
+                (Some(b','), false) => to + 1,
+                (Some(b'\n'), true) => to + 1,
+                (Some(b'\r'), true) if bytes.get(to + 1) == Some(&b'\n') => to + 2,
+                (None, true) => to,
+                _ => return (start, line),
+            };
+            let id = match (
+                bytes.get(from),
+                to.checked_sub(1).and_then(|e| bytes.get(e)),
+            ) {
+                (Some(b'!'..=b'~'), Some(b'!'..=b'~')) if to > from && bytes[from] != b'"' => {
+                    match field_id(ctx, &rel.fields[f], f, &text[from..to], flat, columns) {
+                        Ok(id) => id,
+                        Err(_) => return (start, line),
+                    }
+                }
+                _ if to == from && rel.fields[f].optional => UNSET,
+                _ => return (start, line),
+            };
+            ids[f] = id;
+        }
+        // Absent values last, in field order, as `flat_fact` interns them.
+        for i in 0..ids.len() {
+            if ids[i] == UNSET {
+                if !rel.fields[i].optional {
+                    return (start, line);
+                }
+                ids[i] = absent_id(rel, i, flat, columns);
+            }
+        }
+        let meta = *plain.get_or_insert_with(|| flat.plain_meta());
+        flat.push_row(ids, line, meta);
+        line += 1;
+    }
+    (pos, line)
 }
 
 /// One row: the first problem in it, or the staged fact.

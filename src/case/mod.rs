@@ -257,16 +257,31 @@ impl FlatRows {
     pub fn push(&mut self, ids: &[u32], line: u32, m: Meta) {
         let id = match self.runs.last() {
             Some(&(_, _, last)) if self.metas[last as usize] == m => last,
-            _ => match self.meta_ids.get(&m) {
-                Some(&i) => i,
-                None => {
-                    self.metas.push(m.clone());
-                    let i = self.metas.len() as u32 - 1;
-                    self.meta_ids.insert(m, i);
-                    i
-                }
-            },
+            _ => self.meta_id(m),
         };
+        self.push_row(ids, line, id);
+    }
+
+    /// The index in `metas` of `m`, added if new.
+    fn meta_id(&mut self, m: Meta) -> u32 {
+        match self.meta_ids.get(&m) {
+            Some(&i) => i,
+            None => {
+                self.metas.push(m.clone());
+                let i = self.metas.len() as u32 - 1;
+                self.meta_ids.insert(m, i);
+                i
+            }
+        }
+    }
+
+    /// The index in `metas` of a row without sources, status or note.
+    pub fn plain_meta(&mut self) -> u32 {
+        self.meta_id((Vec::new(), crate::value::Status::default(), None))
+    }
+
+    /// Adds a row of `width` ids with its line and the meta at index `id` of `metas`.
+    pub fn push_row(&mut self, ids: &[u32], line: u32, id: u32) {
         if let Some(twice) = &mut self.twice {
             let two = ids.len() >= 2 && ids[0] != ids[1];
             if two {

@@ -72,7 +72,14 @@ fn direct_counts(data: &[u32], arity: usize, n: usize, col: usize) -> Option<(u3
 
 impl Direct {
     /// Over column `col` of tuples `0..n` of `data`, from its [`direct_counts`].
-    fn build(data: &[u32], arity: usize, n: usize, col: usize, min: u32, mut starts: Vec<u32>) -> Direct {
+    fn build(
+        data: &[u32],
+        arity: usize,
+        n: usize,
+        col: usize,
+        min: u32,
+        mut starts: Vec<u32>,
+    ) -> Direct {
         let value = |t: usize| data[t * arity + col];
         for v in 0..starts.len() - 1 {
             starts[v + 1] += starts[v];
@@ -916,9 +923,13 @@ mod tests {
                 for i in (0..n + 10).step_by(7) {
                     let t = tuple(i);
                     let key: Vec<u32> = cols.iter().map(|&c| t[c]).collect();
-                    let hit = |r: &Rel, x: u32| cols.iter().zip(&key).all(|(&c, &v)| r.tuple(x)[c] == v);
+                    let hit =
+                        |r: &Rel, x: u32| cols.iter().zip(&key).all(|(&c, &v)| r.tuple(x)[c] == v);
                     let h = hash_key(key.iter().copied());
-                    let x: Vec<u32> = chains.indexes[a].candidates(h).filter(|&x| hit(chains, x)).collect();
+                    let x: Vec<u32> = chains.indexes[a]
+                        .candidates(h)
+                        .filter(|&x| hit(chains, x))
+                        .collect();
                     let y: Vec<u32> = (direct.indexes[b].lookup(|i| key[i]))
                         .filter(|&x| hit(direct, x))
                         .collect();

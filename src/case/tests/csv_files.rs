@@ -283,3 +283,75 @@ fn case_csv_numbered_ids_keep_their_spelling_when_a_later_id_is_not_numbered() {
         }
     }
 }
+
+/// Plain rows are read straight from the bytes, the others by the CSV reader: either way
+/// gives the same tuples, value ids, lines and problems, whatever mix of rows a file has
+/// (trimmed, quoted and non-ASCII cells, empty optional and required ones, CRLF, blank
+/// lines, short and long rows, no last line break, symmetric rows).
+#[test]
+fn case_csv_plain_rows_read_as_the_reader_reads_them() {
+    use std::sync::atomic::Ordering;
+    let off = &crate::case::csv_facts::PLAIN_ROWS_OFF;
+    let roles = "person,org,title,from,until\n\
+        ann,acme,CEO,2020-01-31,2021-01-01\n\
+        bob,acme,,2019-05-01,\n\
+        \x20ann ,acme,Chair,2020-02-01,\n\
+        ann,acme,\"Director, Finance\",2020-03-01,\n\
+        bob,acme,CFO,2018-01-01,2019-01-01\r\n\
+        \n\
+        ann,acme\n\
+        bob,acme,\u{dc}mit,2021-01-01,\n\
+        ann,acme,x,2020,\n\
+        bob,acme,CEO,2020-01-31,2021-01-01";
+    let holdings = "holder,asset,pct,from,until\nann,acme,12.5,2001-01-01,\nacme,acme,,,\n";
+    let pairs = "a,b\nann,bob\nbob,bob\n\"ann\",acme\nacme,bob\n";
+    let misc = "flag,wait,n\ntrue,2y,3\nfalse,,\n,6mo,-4.25\ntrue,2y,3\n";
+    let files = [
+        ("people.toml", PEOPLE),
+        ("role.csv", roles),
+        ("holding.csv", holdings),
+        ("associate.csv", pairs),
+        ("misc.csv", misc),
+    ];
+    let dump = |facts: &crate::facts::FactSet| -> Vec<(usize, Vec<u32>, u32)> {
+        (0..facts.tuples.len())
+            .flat_map(|r| {
+                facts.tuples[r]
+                    .iter()
+                    .map(move |(t, o)| (r, t.to_vec(), facts.origin(o).line))
+            })
+            .collect()
+    };
+    let (_, plain) = ok(&files);
+    off.store(true, Ordering::Relaxed);
+    let (_, read) = ok(&files);
+    off.store(false, Ordering::Relaxed);
+    assert_eq!(dump(&plain), dump(&read));
+    assert!(dump(&plain).len() > 20);
+    let values = |facts: &crate::facts::FactSet| -> Vec<String> {
+        dump(facts)
+            .iter()
+            .flat_map(|(_, t, _)| t.iter().map(|&v| facts.value(v).to_string()))
+            .collect()
+    };
+    assert_eq!(values(&plain), values(&read));
+    assert_eq!(tuples(&plain, "role")[7], "ann,acme,x,2020,+inf");
+    let bad = "person,org,title,from,until\n\
+        ann,acme,CEO,2020-01-31,2021-01-01\n\
+        ann,acme,CEO,2020-02-31,\n\
+        zed,acme,,,\n\
+        ann,acme,,,,x\n\
+        ann,acme,,,,\n\
+        ,acme,,,\n\
+        bob,acme,,2019-05-01,\n\
+        ann,acme,\"x\"y,,\n\
+        bob,acme,CEO,2020-01-31,2021-0\n";
+    let files = [("people.toml", PEOPLE), ("role.csv", bad)];
+    let plain = problems(&files);
+    off.store(true, Ordering::Relaxed);
+    let read = problems(&files);
+    off.store(false, Ordering::Relaxed);
+    assert_eq!(plain, read);
+    let lines: Vec<u32> = plain.iter().map(|p| p.2).collect();
+    assert_eq!(lines, vec![3, 4, 5, 7, 9, 10], "{plain:#?}");
+}

@@ -10,29 +10,49 @@ use crate::values::{StrKind, ValueTable};
 
 use super::Entity;
 
-/// One entity of a CSV entity file.
+/// One entity of a CSV entity file read whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Row {
     /// Its id's value id.
     value: u32,
-    /// The value id of its `name` field ([`NO_NAME`] if the relation has none); for an
-    /// entity of a lazy file, the offset of its record in the file's text.
+    /// The value id of its `name` field ([`NO_NAME`] if the relation has none).
     name: u32,
-    /// Index into `lazy`, or [`EAGER`].
-    file: u32,
     /// Index into `kinds`.
     kind: u32,
     origin: OriginId,
 }
 
 const NO_NAME: u32 = u32::MAX;
-const EAGER: u32 = u32::MAX;
+/// No entity (in [`ByValue::Direct`]).
+const NONE: u32 = u32::MAX;
 
-/// An entity file loaded for its ids alone: its text, and its `name` column if any.
+/// An entity file loaded for its ids alone: its text, its `name` column if any, its
+/// entities' kind, and per entity (its id's value id, its line, the byte its record
+/// starts at); the `k`th entity's origin is `first + k`.
 #[derive(Debug, Clone)]
 struct LazyFile {
-    text: Arc<str>,
+    text: Arc<String>,
     name_col: Option<usize>,
+    kind: u32,
+    first: OriginId,
+    rows: Vec<(u32, u32, u32)>,
+}
+
+/// Where the entities were added from, in order: rows of `rows`, or a lazy file.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Rows(u32, u32),
+    Lazy(u32),
+}
+
+/// Each entity's place by its value id: rows of `rows` are numbered first, then the
+/// entities of the lazy files one after another.
+#[derive(Debug, Clone)]
+enum ByValue {
+    /// The place of each value id from `first` on ([`NONE`] for none): one read away.
+    Direct(u32, Vec<u32>),
+    /// (value id, place), sorted, when the ids are too sparse for that.
+    Sorted(Vec<(u32, u32)>),
 }
 
 /// The entities of a case's CSV entity files.
@@ -40,48 +60,56 @@ struct LazyFile {
 pub(crate) struct BulkEntities {
     values: Arc<ValueTable>,
     kinds: Vec<String>,
-    /// Sorted by `value` once loading is done.
     rows: Vec<Row>,
     lazy: Vec<LazyFile>,
-    /// The row of each value id from `first` on (`u32::MAX` for none), made at the first
-    /// lookup if the ids are dense enough: a register's entity is then one read away, not
-    /// a binary search over every row (which a report with evidence does per finding).
-    by_value: std::sync::OnceLock<Option<(u32, Vec<u32>)>>,
+    parts: Vec<Part>,
+    /// Made at the first lookup: a report that shows no entity never makes it, and a
+    /// register's entities cost no more than what was read of them. Of an id given
+    /// twice the first is kept.
+    by_value: std::sync::OnceLock<ByValue>,
 }
 
 impl BulkEntities {
     /// Records an entity: its id's and name's value ids, its kind's name, its origin.
     pub fn push(&mut self, value: u32, name: Option<u32>, kind: &str, origin: OriginId) {
         let kind = self.kind(kind);
+        let at = self.rows.len() as u32;
         self.rows.push(Row {
             value,
             name: name.unwrap_or(NO_NAME),
-            file: EAGER,
             kind,
             origin,
         });
+        match self.parts.last_mut() {
+            Some(Part::Rows(_, end)) if *end == at => *end += 1,
+            _ => self.parts.push(Part::Rows(at, at + 1)),
+        }
     }
 
-    /// Adds a file loaded for its ids alone; returns its number for [`Self::push_lazy`].
-    pub fn lazy_file(&mut self, text: Arc<str>, name_col: Option<usize>) -> u32 {
-        self.lazy.push(LazyFile { text, name_col });
-        self.lazy.len() as u32 - 1
-    }
-
-    /// Records an entity of lazy file `file` whose record starts at byte `start`.
-    /// `kind`: its number from [`Self::kind`].
-    pub fn push_lazy(&mut self, value: u32, file: u32, start: u32, kind: u32, origin: OriginId) {
-        self.rows.push(Row {
-            value,
-            name: start,
-            file,
+    /// Records the entities of a file loaded for its ids alone, of kind `kind`: per
+    /// entity its id's value id, its line and the byte its record starts at in `text`;
+    /// the `k`th's origin is `first + k`.
+    pub fn push_lazy(
+        &mut self,
+        text: Arc<String>,
+        name_col: Option<usize>,
+        kind: &str,
+        first: OriginId,
+        rows: Vec<(u32, u32, u32)>,
+    ) {
+        let kind = self.kind(kind);
+        self.parts.push(Part::Lazy(self.lazy.len() as u32));
+        self.lazy.push(LazyFile {
+            text,
+            name_col,
             kind,
-            origin,
+            first,
+            rows,
         });
     }
 
     /// The number of entity kind `kind`, added if new.
-    pub fn kind(&mut self, kind: &str) -> u32 {
+    fn kind(&mut self, kind: &str) -> u32 {
         match self.kinds.iter().position(|k| k == kind) {
             Some(k) => k as u32,
             None => {
@@ -91,74 +119,170 @@ impl BulkEntities {
         }
     }
 
-    /// Room for `n` more entities.
+    /// Room for `n` more entities of [`Self::push`].
     pub fn reserve(&mut self, n: usize) {
         self.rows.reserve(n);
     }
 
-    /// Ends loading: the value table the ids name, and the rows sorted for lookup.
+    /// Ends loading: the value table the ids name.
     pub fn finish(&mut self, values: Arc<ValueTable>) {
         self.values = values;
-        // Stable: the rows are a few ascending runs (one per file), which a merge sort
-        // takes in one pass each; and of an id given twice the first row is kept.
-        self.rows.sort_by_key(|r| r.value);
-        self.rows.dedup_by_key(|r| r.value);
         self.by_value = std::sync::OnceLock::new();
     }
 
-    /// The row of each value id, if the rows' ids span at most four times as many.
-    fn direct(&self) -> Option<(u32, Vec<u32>)> {
-        let (first, last) = (self.rows.first()?.value, self.rows.last()?.value);
-        let span = (last - first) as usize + 1;
-        if span > 4 * self.rows.len() + 4096 {
-            return None;
+    /// Every entity's (value id, place), in the order added.
+    fn places(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let eager = self.rows.len() as u32;
+        let mut lazy_from = Vec::with_capacity(self.lazy.len());
+        let mut n = eager;
+        for f in &self.lazy {
+            lazy_from.push(n);
+            n += f.rows.len() as u32;
         }
-        let mut at = vec![u32::MAX; span];
-        for (i, r) in self.rows.iter().enumerate() {
-            at[(r.value - first) as usize] = i as u32;
-        }
-        Some((first, at))
+        self.parts
+            .iter()
+            .flat_map(move |p| -> Box<dyn Iterator<Item = (u32, u32)> + '_> {
+                match *p {
+                    Part::Rows(a, b) => Box::new((a..b).map(|i| (self.rows[i as usize].value, i))),
+                    Part::Lazy(f) => {
+                        let from = lazy_from[f as usize];
+                        let rows = &self.lazy[f as usize].rows;
+                        Box::new((0..).zip(rows).map(move |(k, r)| (r.0, from + k)))
+                    }
+                }
+            })
+    }
+
+    /// Each entity's place by its value id: direct if the ids span at most four times
+    /// as many as there are entities.
+    fn by_value(&self) -> &ByValue {
+        self.by_value.get_or_init(|| {
+            let (mut lo, mut hi, mut n) = (u32::MAX, 0u32, 0usize);
+            for (v, _) in self.places() {
+                lo = lo.min(v);
+                hi = hi.max(v);
+                n += 1;
+            }
+            if n > 0 && ((hi - lo) as usize) < 4 * n + 4096 {
+                let mut at = vec![NONE; (hi - lo) as usize + 1];
+                for (v, place) in self.places() {
+                    let slot = &mut at[(v - lo) as usize];
+                    if *slot == NONE {
+                        *slot = place;
+                    }
+                }
+                return ByValue::Direct(lo, at);
+            }
+            let mut sorted: Vec<(u32, u32)> = self.places().collect();
+            // Stable: of an id given twice the first stays.
+            sorted.sort_by_key(|&(v, _)| v);
+            sorted.dedup_by_key(|&mut (v, _)| v);
+            ByValue::Sorted(sorted)
+        })
     }
 
     /// The entity with this id, if a CSV file defined it.
     pub fn get(&self, id: &str) -> Option<(Arc<str>, Entity)> {
         let value = self.values.lookup_str(StrKind::Entity, id)?;
-        let i = match self.by_value.get_or_init(|| self.direct()) {
-            Some((first, at)) => {
-                let i = *at.get(value.checked_sub(*first)? as usize)?;
-                (i != u32::MAX).then_some(i as usize)?
+        let place = match self.by_value() {
+            ByValue::Direct(first, at) => {
+                Some(*at.get(value.checked_sub(*first)? as usize)?).filter(|&p| p != NONE)?
             }
-            None => self.rows.binary_search_by_key(&value, |r| r.value).ok()?,
+            ByValue::Sorted(s) => s[s.binary_search_by_key(&value, |e| e.0).ok()?].1,
         };
-        self.entity(&self.rows[i])
+        self.entity(place)
     }
 
     /// Every entity, in value id order.
     pub fn iter(&self) -> impl Iterator<Item = (Arc<str>, Entity)> + '_ {
-        self.rows.iter().filter_map(|r| self.entity(r))
+        let places: Vec<u32> = match self.by_value() {
+            ByValue::Direct(_, at) => at.iter().copied().filter(|&p| p != NONE).collect(),
+            ByValue::Sorted(s) => s.iter().map(|e| e.1).collect(),
+        };
+        places.into_iter().filter_map(|p| self.entity(p))
     }
 
-    fn entity(&self, r: &Row) -> Option<(Arc<str>, Entity)> {
-        let Some(Value::Entity(id)) = self.values.get(r.value) else {
+    /// The entity at `place` (see [`ByValue`]).
+    fn entity(&self, place: u32) -> Option<(Arc<str>, Entity)> {
+        let (value, name, kind, origin) = match self.rows.get(place as usize) {
+            Some(r) => {
+                let name = match self.values.get(r.name) {
+                    Some(Value::Text(t)) => Some(t.to_string()),
+                    _ => None,
+                };
+                (r.value, name, r.kind, r.origin)
+            }
+            None => {
+                let mut k = place as usize - self.rows.len();
+                let f = self.lazy.iter().find(|f| {
+                    let inside = k < f.rows.len();
+                    if !inside {
+                        k -= f.rows.len();
+                    }
+                    inside
+                })?;
+                let (value, _, start) = f.rows[k];
+                let name = f
+                    .name_col
+                    .and_then(|col| super::csv_facts::cell_at(&f.text, start as usize, col))
+                    .filter(|n| !n.is_empty());
+                (value, name, f.kind, OriginId(f.first.0 + k as u32))
+            }
+        };
+        let Some(Value::Entity(id)) = self.values.get(value) else {
             return None;
         };
-        let name = match self.lazy.get(r.file as usize) {
-            Some(f) => f
-                .name_col
-                .and_then(|col| super::csv_facts::cell_at(&f.text, r.name as usize, col))
-                .filter(|n| !n.is_empty()),
-            None => match self.values.get(r.name) {
-                Some(Value::Text(t)) => Some(t.to_string()),
-                _ => None,
-            },
-        };
-        let name = name.unwrap_or_else(|| id.to_string());
         let e = Entity {
-            kind: self.kinds.get(r.kind as usize).cloned().unwrap_or_default(),
-            name,
+            kind: self.kinds.get(kind as usize).cloned().unwrap_or_default(),
+            name: name.unwrap_or_else(|| id.to_string()),
             aliases: Vec::new(),
-            origin: r.origin,
+            origin,
         };
         Some((id.clone(), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entities are found by id whether their ids are dense or sparse among the value
+    /// ids, from rows and lazy files alike, with names, kinds and origins; of an id
+    /// given twice the first is kept, and `iter` gives each once, in value id order.
+    #[test]
+    fn entities_are_found_by_id_dense_or_sparse_first_kept() {
+        for spread in [1usize, 2000] {
+            let mut table = ValueTable::new();
+            let mut id = |s: &str| {
+                for k in 0..spread {
+                    table.intern_owned(Value::text(&format!("{s}-filler-{k}")));
+                }
+                table.intern_owned(Value::entity(s))
+            };
+            let (ann, bob, cy, dan) = (id("ann"), id("bob"), id("cy"), id("dan"));
+            let name = table.intern_owned(Value::text("Ann A"));
+            let text = Arc::new("id,name\nbob,Bob B\ncy,\nann,Not Ann\n".to_string());
+            let mut bulk = BulkEntities::default();
+            bulk.push(ann, Some(name), "person", OriginId(7));
+            bulk.push_lazy(
+                text,
+                Some(1),
+                "org",
+                OriginId(20),
+                vec![(bob, 2, 8), (cy, 3, 16), (ann, 4, 20)],
+            );
+            bulk.push(dan, None, "person", OriginId(9));
+            bulk.finish(Arc::new(table));
+            let got = |id: &str| bulk.get(id).map(|(_, e)| (e.kind, e.name, e.origin.0));
+            assert_eq!(got("ann"), Some(("person".into(), "Ann A".into(), 7)));
+            assert_eq!(got("bob"), Some(("org".into(), "Bob B".into(), 20)));
+            assert_eq!(got("cy"), Some(("org".into(), "cy".into(), 21)));
+            assert_eq!(got("dan"), Some(("person".into(), "dan".into(), 9)));
+            assert_eq!(got("eve"), None);
+            let all: Vec<String> = bulk.iter().map(|(id, _)| id.to_string()).collect();
+            assert_eq!(all, vec!["ann", "bob", "cy", "dan"], "spread {spread}");
+            let sparse = matches!(bulk.by_value(), ByValue::Sorted(_));
+            assert_eq!(sparse, spread > 1);
+        }
     }
 }

@@ -311,6 +311,8 @@ impl FlatRows {
 /// A data file read into memory (parsed, for TOML).
 struct Input<'a> {
     entry: &'a Entry,
+    /// Its place among the folder's data files (and their texts).
+    at: usize,
     /// Empty for a `deferred` file.
     text: &'a str,
     doc: Option<DeTable<'a>>,
@@ -477,7 +479,7 @@ pub fn load_case_with(
     drop(staged);
     let displays: Vec<Arc<str>> = inputs.iter().map(|i| i.entry.display.clone()).collect();
     // Per input, its file loaded for its ids alone, with its rows.
-    let mut lazy_files: Vec<Option<(LazyInput, LazyRows)>> = inputs
+    let placed: Vec<Option<(LazyAt, LazyRows)>> = inputs
         .iter()
         .zip(&lazy)
         .map(|(inp, l)| {
@@ -487,15 +489,10 @@ pub fn load_case_with(
                 .copied()
                 .unwrap_or(false)
                 .then(|| field_columns(inp.text, program.rel(rel)));
-            Some((
-                inp.entry.display.clone(),
-                Arc::from(inp.text),
-                col,
-                rel,
-                cols,
-            ))
+            // The text, moved in once the inputs borrowing it are gone.
+            Some((inp.entry.display.clone(), inp.at, col, rel, cols))
         })
-        .collect::<Vec<Option<LazyInput>>>()
+        .collect::<Vec<Option<LazyAt>>>()
         .into_iter()
         .scan(lazy_rows.into_iter(), |rows, f| {
             Some(f.map(|f| (f, rows.next().unwrap_or_default())))
@@ -504,6 +501,15 @@ pub fn load_case_with(
     // The files' text and the id table are not needed any more: free them before the
     // fact set grows.
     drop(inputs);
+    let mut texts = texts;
+    let mut lazy_files: Vec<Option<(LazyInput, LazyRows)>> = placed
+        .into_iter()
+        .map(|f| {
+            let ((display, at, col, rel, cols), rows) = f?;
+            let text = Arc::new(texts.get_mut(1 + at)?.take().unwrap_or_default());
+            Some(((display, text, col, rel, cols), rows))
+        })
+        .collect();
     drop(texts);
     drop(ctx);
     let mut shown: Vec<(Arc<str>, Entity)> = Vec::new();
@@ -600,7 +606,7 @@ fn parse_inputs<'a>(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Input<'a>> {
     let mut inputs = Vec::new();
-    for (entry, text) in data.iter().zip(texts) {
+    for (at, (entry, text)) in data.iter().zip(texts).enumerate() {
         let Some(text) = text.as_deref() else {
             continue;
         };
@@ -617,6 +623,7 @@ fn parse_inputs<'a>(
         let deferred = deferred(program, entry);
         inputs.push(Input {
             entry,
+            at,
             text,
             doc,
             deferred,
@@ -650,9 +657,18 @@ type LazyRows = Vec<(u32, u32, u32)>;
 
 /// A file loaded for its ids alone: display path, text, name column, relation, and for
 /// a relation rules read through its ids, the column of each other field.
+/// A [`LazyInput`] with its text's place in the folder's texts instead.
+type LazyAt = (
+    Arc<str>,
+    usize,
+    Option<usize>,
+    RelId,
+    Option<Vec<Option<usize>>>,
+);
+
 type LazyInput = (
     Arc<str>,
-    Arc<str>,
+    Arc<String>,
     Option<usize>,
     RelId,
     Option<Vec<Option<usize>>>,
@@ -712,7 +728,7 @@ fn field_columns(text: &str, rel: &crate::ir::Relation) -> Vec<Option<usize>> {
 /// empty). `rows`: each row's (value id, start); `cols`: the column of each field.
 fn lazy_tuples(
     table: &mut crate::values::ValueTable,
-    text: &Arc<str>,
+    text: &Arc<String>,
     rows: &[(u32, u32, u32)],
     cols: &[Option<usize>],
 ) -> Vec<u32> {
@@ -1246,22 +1262,25 @@ fn add_lazy(
     };
     let kind = &program.kind(kind).name;
     let tuples = cols.map(|cols| lazy_tuples(facts.values_mut(), &text, &rows, &cols));
-    let file = bulk.lazy_file(text, col);
     let meta = facts.add_meta(display, Vec::new(), Status::default(), None);
-    bulk.reserve(rows.len());
-    let kind = bulk.kind(kind);
-    let mut origins = Vec::with_capacity(if tuples.is_some() { rows.len() } else { 0 });
-    for (value, line, start) in rows {
-        let origin = facts.add_origin_at(meta, line);
-        bulk.push_lazy(value, file, start, kind, origin);
-        if tuples.is_some() {
-            origins.push(origin);
-        }
+    // The rows' origins get consecutive ids, a run of them per run of rows on
+    // following lines.
+    let first = OriginId(facts.origin_count() as u32);
+    let mut k = 0;
+    while let Some(&(_, line, _)) = rows.get(k) {
+        let run = rows[k..]
+            .iter()
+            .zip(line..)
+            .take_while(|(r, want)| r.1 == *want)
+            .count();
+        facts.add_origin_rows(meta, line, run as u32);
+        k += run;
     }
     if let Some(ids) = tuples {
         let width = program.rel(rel).arity();
-        facts.tuples[rel.0 as usize].extend_owned(width, ids, origins, false);
+        facts.tuples[rel.0 as usize].extend_rows(width, ids, first, 1);
     }
+    bulk.push_lazy(text, col, kind, first, rows);
 }
 
 /// Adds one file's flat facts with their origins, its values merged into the fact set's.

@@ -281,6 +281,11 @@ impl<'a> CsvReader<'a> {
 /// The first comma, line feed or carriage return of `bytes` from `from` (or the end),
 /// read eight bytes at a time: a field is mostly one or two words, not a byte each.
 pub(crate) fn field_end(bytes: &[u8], from: usize) -> usize {
+    find3(bytes, from, [b',', b'\n', b'\r'])
+}
+
+/// The first of the bytes `of` in `bytes` from `from` (or the end), eight at a time.
+pub(crate) fn find3(bytes: &[u8], from: usize, of: [u8; 3]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // The high bit of each byte of `w` that is `b` (and maybe of bytes after the
@@ -292,7 +297,7 @@ pub(crate) fn field_end(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
     while let Some(word) = bytes.get(i..i + 8) {
         let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        let found = bytes_of(w, b',') | bytes_of(w, b'\n') | bytes_of(w, b'\r');
+        let found = bytes_of(w, of[0]) | bytes_of(w, of[1]) | bytes_of(w, of[2]);
         if found != 0 {
             return i + (found.trailing_zeros() / 8) as usize;
         }
@@ -300,7 +305,7 @@ pub(crate) fn field_end(bytes: &[u8], from: usize) -> usize {
     }
     i + bytes[i.min(bytes.len())..]
         .iter()
-        .position(|&b| matches!(b, b',' | b'\n' | b'\r'))
+        .position(|b| of.contains(b))
         .unwrap_or(bytes.len().saturating_sub(i))
 }
 

@@ -237,8 +237,27 @@ pub(crate) fn entity_ids(
     // The numbers while every id so far has the first one's prefix.
     let mut prefix: Option<Box<[u8]>> = None;
     let mut numbers: Option<Vec<u32>> = Some(Vec::with_capacity(lines));
-    while let Ok(true) = r.next_record() {
-        let id = trim(r.field(col));
+    let bytes = text.as_bytes();
+    let mut at = (start, line);
+    loop {
+        // Rows of one line without quotes are cut at their commas; any other row is
+        // read by the reader (which finds the same cells in a plain row).
+        let (pos, line) = at;
+        let plain = plain_cell(bytes, pos, col).filter(|_| !plain_rows_off());
+        let (id, record) = match plain {
+            Some((cell, next)) => {
+                at = (next, line + 1);
+                (&text[cell.0..cell.1], (line, pos as u32))
+            }
+            None => {
+                r.reposition(at);
+                if r.next_record() != Ok(true) {
+                    break;
+                }
+                at = r.resume_at();
+                (trim(r.field(col)), (r.record_line(), r.record_start() as u32))
+            }
+        };
         if !id.is_empty() {
             if let Some(ns) = &mut numbers {
                 match crate::values::numbered(id.as_bytes()) {
@@ -262,12 +281,38 @@ pub(crate) fn entity_ids(
                 piece.ids.push(Arc::from(id));
             }
             if let Some(recs) = &mut piece.records {
-                recs.push((r.record_line(), r.record_start() as u32));
+                recs.push(record);
             }
         }
     }
     piece.numbers = prefix.zip(numbers);
     piece
+}
+
+/// Cell `col` of the row at byte `pos` of `bytes`, if the row is plain: one line (ended
+/// by a line feed or the text's end) with no quote or carriage return, and the cell
+/// non-empty with nothing to trim. Its range, and where the next row starts.
+fn plain_cell(bytes: &[u8], pos: usize, col: usize) -> Option<((usize, usize), usize)> {
+    let end = super::csv::find3(bytes, pos, [b'\n', b'"', b'\r']);
+    if end == pos || !matches!(bytes.get(end), None | Some(b'\n')) {
+        return None;
+    }
+    let comma = |from: usize| super::csv::find3(bytes, from, [b','; 3]).min(end);
+    let mut from = pos;
+    for _ in 0..col {
+        let c = comma(from);
+        if c == end {
+            return None;
+        }
+        from = c + 1;
+    }
+    let to = comma(from);
+    match (bytes.get(from), to.checked_sub(1).and_then(|e| bytes.get(e))) {
+        (Some(b'!'..=b'~'), Some(b'!'..=b'~')) if to > from => {
+            Some(((from, to), (end + 1).min(bytes.len())))
+        }
+        _ => None,
+    }
 }
 
 /// Whether an entity CSV can be loaded for its ids alone, its other fields read only

@@ -255,7 +255,10 @@ pub(crate) fn entity_ids(
                     break;
                 }
                 at = r.resume_at();
-                (trim(r.field(col)), (r.record_line(), r.record_start() as u32))
+                (
+                    trim(r.field(col)),
+                    (r.record_line(), r.record_start() as u32),
+                )
             }
         };
         if !id.is_empty() {
@@ -307,7 +310,10 @@ fn plain_cell(bytes: &[u8], pos: usize, col: usize) -> Option<((usize, usize), u
         from = c + 1;
     }
     let to = comma(from);
-    match (bytes.get(from), to.checked_sub(1).and_then(|e| bytes.get(e))) {
+    match (
+        bytes.get(from),
+        to.checked_sub(1).and_then(|e| bytes.get(e)),
+    ) {
         (Some(b'!'..=b'~'), Some(b'!'..=b'~')) if to > from => {
             Some(((from, to), (end + 1).min(bytes.len())))
         }

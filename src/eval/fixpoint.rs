@@ -129,6 +129,11 @@ impl Remap {
         ids: Vec::new(),
     };
 
+    /// Whether every id maps to itself.
+    fn is_same(&self) -> bool {
+        (self.from..).zip(&self.ids).all(|(a, &b)| a == b)
+    }
+
     fn map(&self, id: u32) -> u32 {
         match id.checked_sub(self.from) {
             Some(i) => self.ids.get(i as usize).copied().unwrap_or(id),
@@ -394,9 +399,9 @@ impl<'p> Engine<'p> {
         if outs.iter().map(|o| u64::from(o.rel.len())).sum::<u64>() > budget {
             return false;
         }
-        for (&(ci, _), from) in batch.iter().zip(outs) {
+        for (&(ci, _), mut from) in batch.iter().zip(outs) {
             let head = ready.clauses[ci].0.head.0 as usize;
-            self.merge(head, &from, &Remap::SAME);
+            self.merge(head, &mut from, &Remap::SAME);
         }
         true
     }
@@ -462,17 +467,25 @@ impl<'p> Engine<'p> {
             return false;
         }
         let before = self.values.len();
-        for (out, values) in outs {
+        for (mut out, values) in outs {
             let remap = Remap::intern(&mut self.values, &values, before);
             drop(values);
-            self.merge(head, &out, &remap);
+            self.merge(head, &mut out, &remap);
         }
         true
     }
 
     /// Adds a variant's pending tuples, derived apart, to the round's (see `iterate`).
-    fn merge(&mut self, head: usize, from: &Pending, remap: &Remap) {
+    fn merge(&mut self, head: usize, from: &mut Pending, remap: &Remap) {
         let provenance = self.opts.provenance;
+        // Into nothing yet, as they are: the same tuples in the same order, the same
+        // derivations (the run's tuples are distinct already).
+        let into = &mut self.pending[head];
+        if into.rel.len() == 0 && into.prov.is_empty() && remap.is_same() {
+            into.rel.take_all(&mut from.rel);
+            std::mem::swap(&mut into.prov, &mut from.prov);
+            return;
+        }
         let mut buf: Vec<u32> = Vec::with_capacity(from.rel.arity);
         for t in 0..from.rel.len() {
             buf.clear();
@@ -565,13 +578,21 @@ impl<'p> Engine<'p> {
             let i = r.0 as usize;
             let p = &mut self.pending[i];
             let rel = &mut self.rels[i];
+            self.derived += p.rel.len() as u64;
+            if rel.len() == 0 && self.prov[i].is_empty() {
+                // The first tuples: the pending ones as they are.
+                rel.take_all(&mut p.rel);
+                std::mem::swap(&mut self.prov[i], &mut p.prov);
+                p.prov.clear();
+                changed |= rel.advance();
+                continue;
+            }
             for t in 0..p.rel.len() {
                 rel.push(p.rel.tuple(t));
                 if self.opts.provenance {
                     self.prov[i].copy_from(&p.prov, t as usize);
                 }
             }
-            self.derived += p.rel.len() as u64;
             p.rel.clear();
             p.prov.clear();
             changed |= rel.advance();

@@ -120,6 +120,11 @@ impl Prov {
         }
     }
 
+    /// Whether no tuple has a record.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.base.is_empty() && self.recs.is_empty()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.base.clear();
         self.recs.clear();

@@ -662,6 +662,30 @@ impl Rel {
         }
     }
 
+    /// Takes every tuple of `from` into this empty relation, in order, leaving `from`
+    /// empty: its data and set index as they are, this relation's other indexes built
+    /// over them.
+    pub(crate) fn take_all(&mut self, from: &mut Rel) {
+        debug_assert!(self.len == 0 && self.arity == from.arity);
+        from.ensure_set();
+        from.thaw();
+        std::mem::swap(&mut self.data, &mut from.data);
+        std::mem::swap(&mut self.indexes[0], &mut from.indexes[0]);
+        self.len = from.len;
+        self.set_ready = true;
+        let arity = self.arity;
+        for ix in &mut self.indexes[1..] {
+            ix.clear();
+            ix.heads.reserve(self.len as usize);
+            ix.next.reserve(self.len as usize);
+            for t in 0..self.len {
+                let s = t as usize * arity;
+                ix.insert(t, &self.data[s..s + arity]);
+            }
+        }
+        from.clear();
+    }
+
     /// Whether the tuple is present (among all tuples).
     pub(crate) fn contains(&self, tuple: &[u32]) -> bool {
         self.position(tuple).is_some()
@@ -944,6 +968,36 @@ mod tests {
             assert!(direct.indexes[b].direct.is_none() && direct.indexes[b].frozen.is_none());
             same(&chains, &direct);
         }
+    }
+
+    /// Taking every tuple of a relation into an empty one keeps them in order, finds
+    /// each through the set index and the taker's other indexes, and leaves the giver
+    /// empty and usable.
+    #[test]
+    fn take_all_moves_tuples_and_builds_the_takers_indexes() {
+        let mut from = Rel::new(2);
+        for i in 0..1000u32 {
+            assert!(from.insert(&[i % 37, i]).is_some());
+        }
+        let mut to = Rel::new(2);
+        let by_first = to.index_for(&[0]);
+        to.take_all(&mut from);
+        assert_eq!(to.len(), 1000);
+        assert_eq!(from.len(), 0);
+        for i in 0..1000u32 {
+            assert_eq!(to.tuple(i), &[i % 37, i]);
+            assert_eq!(to.position(&[i % 37, i]), Some(i));
+        }
+        let got: Vec<u32> = to.indexes[by_first]
+            .lookup(|_| 5)
+            .filter(|&t| to.tuple(t)[0] == 5)
+            .collect();
+        let want: Vec<u32> = (0..1000u32).rev().filter(|i| i % 37 == 5).collect();
+        assert_eq!(got, want);
+        assert!(to.insert(&[5, 5]).is_none());
+        assert_eq!(to.insert(&[5, 1000]), Some(1000));
+        assert_eq!(from.insert(&[1, 2]), Some(0));
+        assert!(!from.contains(&[5, 5]));
     }
 
     /// Runs are found whatever the spread of the hashes: skewed, all equal, at the ends.

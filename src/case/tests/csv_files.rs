@@ -374,15 +374,21 @@ fn case_csv_entity_ids_of_plain_rows_read_as_the_reader_reads_them() {
         zed,Zed";
     let orgs = "name,id\nAcme,acme\nBeta,\"beta\"\nGamma , gamma";
     let roles = "person,org\np1,acme\np3,beta\np5,gamma\nzed,acme\n";
-    let files = [("person.csv", people), ("org.csv", orgs), ("role.csv", roles)];
+    let files = [
+        ("person.csv", people),
+        ("org.csv", orgs),
+        ("role.csv", roles),
+    ];
     let seen = |(case, facts): (crate::case::Case, crate::facts::FactSet)| {
-        let names: Vec<(String, String, u32)> = ["p1", "p2", "p3", "p4", "p5", "p6", "zed", "acme", "beta", "gamma"]
-            .iter()
-            .map(|id| {
-                let e = case.entity(id).unwrap_or_else(|| panic!("{id} is defined"));
-                (id.to_string(), e.name, facts.origin(e.origin).line)
-            })
-            .collect();
+        let names: Vec<(String, String, u32)> = [
+            "p1", "p2", "p3", "p4", "p5", "p6", "zed", "acme", "beta", "gamma",
+        ]
+        .iter()
+        .map(|id| {
+            let e = case.entity(id).unwrap_or_else(|| panic!("{id} is defined"));
+            (id.to_string(), e.name, facts.origin(e.origin).line)
+        })
+        .collect();
         (names, tuples(&facts, "person"), tuples(&facts, "role"))
     };
     let plain = seen(ok(&files));
@@ -393,7 +399,10 @@ fn case_csv_entity_ids_of_plain_rows_read_as_the_reader_reads_them() {
     let lines: Vec<u32> = plain.0.iter().map(|n| n.2).collect();
     assert_eq!(lines, vec![2, 3, 4, 6, 8, 9, 10, 2, 3, 4]);
     assert_eq!(plain.0[2].1, "Cy\nthe Younger");
-    let bad = [("person.csv", "id,name\np1,Ann\np1,Again\n,Nobody\np2,Bob\n\"p2\",Twice\np3\n")];
+    let bad = [(
+        "person.csv",
+        "id,name\np1,Ann\np1,Again\n,Nobody\np2,Bob\n\"p2\",Twice\np3\n",
+    )];
     let plain = problems(&bad);
     off.store(true, Ordering::Relaxed);
     let read = problems(&bad);

@@ -676,7 +676,9 @@ fn flat_fact(
         let at = |e: CaseError| Box::new((e, r.pos(i)));
         match cols.get(i) {
             Some(Column::Field(f)) => {
-                ids[*f] = field_id(ctx, &rel.fields[*f], *f, cell, flat, columns).map_err(at)?;
+                let field = &rel.fields[*f];
+                ids[*f] = field_id(ctx, field, *f, cell, flat, columns)
+                    .ok_or_else(|| at(field_problem(ctx, field, cell)))?;
             }
             other => meta_cell(ctx, other, cell, cols.len(), &mut meta).map_err(at)?,
         }
@@ -695,7 +697,8 @@ fn flat_fact(
 }
 
 /// The id of non-empty, trimmed `cell` of field `f` of a plain relation: an entity's in
-/// the fact set's table, another value's interned in the file's own (see [`flat_fact`]).
+/// the fact set's table, another value's interned in the file's own (see [`flat_fact`]);
+/// `None` if the cell is in error (see [`field_problem`]).
 #[inline(always)]
 fn field_id(
     ctx: &Ctx,
@@ -704,23 +707,18 @@ fn field_id(
     cell: &str,
     flat: &mut FlatRows,
     columns: &mut Columns,
-) -> Result<u32, CaseError> {
-    Ok(match &field.ty {
+) -> Option<u32> {
+    Some(match &field.ty {
         Type::Entity(kinds) => match ctx.entities.get(cell) {
             Some((value, kind)) if kinds.is_empty() || kinds.contains(&kind) => value | GLOBAL,
-            _ => {
-                return Err(ctx
-                    .entity(kinds, cell)
-                    .err()
-                    .unwrap_or_else(|| ctx.wrong_type(field, &format!("`{cell}`"))));
-            }
+            _ => return None,
         },
         Type::Date => {
             let slot = DayTable::slot(cell);
             match columns.days[f].get(slot) {
                 Some(id) => id,
                 None => {
-                    let v = ctx.parse_text(field, cell)?;
+                    let v = ctx.parse_text(field, cell).ok()?;
                     let day = matches!(v, Value::Date(_));
                     let id = flat.local.intern_owned(v);
                     if day {
@@ -738,7 +736,7 @@ fn field_id(
                 None => {
                     let id = match field.ty {
                         Type::Text | Type::Any => flat.local.intern_str(StrKind::Text, cell),
-                        _ => flat.local.intern_owned(ctx.parse_text(field, cell)?),
+                        _ => flat.local.intern_owned(ctx.parse_text(field, cell).ok()?),
                     };
                     cache.put(key, id);
                     id
@@ -746,6 +744,16 @@ fn field_id(
             }
         }
     })
+}
+
+/// Why [`field_id`] found `cell` of `field` in error.
+#[cold]
+fn field_problem(ctx: &Ctx, field: &crate::ir::Field, cell: &str) -> CaseError {
+    let problem = match &field.ty {
+        Type::Entity(kinds) => ctx.entity(kinds, cell).err(),
+        _ => ctx.parse_text(field, cell).err(),
+    };
+    problem.unwrap_or_else(|| ctx.wrong_type(field, &format!("`{cell}`")))
 }
 
 /// The id of field `i`'s absent value, interned in the file's table at its first use.
@@ -832,8 +840,8 @@ fn plain_rows(
             ) {
                 (Some(b'!'..=b'~'), Some(b'!'..=b'~')) if to > from && bytes[from] != b'"' => {
                     match field_id(ctx, &rel.fields[f], f, &text[from..to], flat, columns) {
-                        Ok(id) => id,
-                        Err(_) => return (start, line),
+                        Some(id) => id,
+                        None => return (start, line),
                     }
                 }
                 _ if to == from && rel.fields[f].optional => UNSET,

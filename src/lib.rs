@@ -24,7 +24,6 @@ pub mod eval;
 pub mod facts;
 pub mod findings;
 pub mod graph;
-pub mod hugepages;
 pub mod import;
 pub mod ir;
 pub mod limits;

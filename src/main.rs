@@ -3,7 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    #[cfg(target_os = "linux")]
-    probity::hugepages::reexec();
     probity::cli::main()
 }

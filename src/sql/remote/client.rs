@@ -41,7 +41,6 @@ impl Session {
         };
         std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
         let mut cmd = Command::new(&program);
-        crate::hugepages::unset_for(&mut cmd);
         match eng.dialect {
             Dialect::Postgres => {
                 cmd.args(["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-d"])

@@ -136,7 +136,7 @@ pub(crate) fn read(e: &Entry) -> Result<String, Box<Diagnostic>> {
 }
 
 /// `invalid_utf8` pointing at the first bad byte.
-fn bad_utf8(path: &str, bytes: &[u8], valid: usize) -> Diagnostic {
+pub(super) fn bad_utf8(path: &str, bytes: &[u8], valid: usize) -> Diagnostic {
     let before = &bytes[..valid];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
     let line_start = before

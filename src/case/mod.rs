@@ -27,6 +27,7 @@ mod errors;
 mod files;
 pub(crate) mod ftm;
 mod manifest;
+mod stream;
 #[cfg(test)]
 mod tests;
 mod toml_facts;
@@ -944,14 +945,11 @@ fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {
 /// file of a flat relation is cut into pieces ([`csv::chunks`]) that are converted side
 /// by side, so no core waits while another converts a large file alone. Returns each
 /// job's outcome, in order; it never depends on the threads.
-fn convert_inputs(jobs: &[(usize, &Input)], ctx: &Ctx) -> Vec<Converted> {
+fn convert_inputs<'a>(jobs: &[(usize, &'a Input<'a>)], ctx: &Ctx) -> Vec<Converted> {
     // As many workers as threads even for fewer jobs: a job may be cut into pieces.
     let workers = threads();
-    if workers <= 1 || jobs.is_empty() {
-        return jobs
-            .iter()
-            .map(|(_, inp)| convert_input(inp, ctx))
-            .collect();
+    if jobs.is_empty() {
+        return Vec::new();
     }
     // A file much larger than a thread's share of the work is cut: other files would
     // not keep the other threads busy meanwhile. (Cutting one that is not costs copying
@@ -962,7 +960,29 @@ fn convert_inputs(jobs: &[(usize, &Input)], ctx: &Ctx) -> Vec<Converted> {
     let worker = || {
         let mut done: Vec<(usize, usize, Outcome)> = Vec::new();
         while let Some((work, _taken)) = queue.take() {
+            // The next block of a file read a block at a time: the following one may be
+            // read by another thread while this one's rows are converted.
+            let mut read_on = |j: usize, s: Arc<stream::Stream<'a>>| match s.next(ctx) {
+                stream::Next::Block(b, more) => {
+                    if more {
+                        queue.add_first(std::iter::once(Work::Stream(j, s.clone())));
+                    }
+                    let (k, out) = s.convert(ctx, b);
+                    done.push((j, k, Outcome::Piece(out)));
+                }
+                stream::Next::Done => {}
+                stream::Next::Fail(c) => done.push((j, usize::MAX, Outcome::Whole(c))),
+            };
             match work {
+                Work::File(j) if streamed(jobs[j].1, ctx).is_some() => {
+                    let inp = jobs[j].1;
+                    let rel = streamed(inp, ctx).unwrap_or(RelId(0));
+                    match stream::Stream::open(inp.entry, rel) {
+                        Ok(s) => read_on(j, Arc::new(s)),
+                        Err(c) => done.push((j, 0, Outcome::Whole(c))),
+                    }
+                }
+                Work::Stream(j, s) => read_on(j, s),
                 Work::File(j) => match split_input(jobs[j].1, ctx, sizes[j], share, workers) {
                     Ok((file, pieces)) => {
                         let file = Arc::new(file);
@@ -1029,10 +1049,19 @@ fn convert_piece() -> (usize, bool) {
 /// Where a piece of a file is: (start, line of the start, end).
 type PieceAt = (usize, u32, usize);
 
-/// Conversion work: a whole input (by job), or piece `k` of one.
+/// Conversion work: a whole input (by job), piece `k` of one, or the next block of one
+/// read a block at a time.
 enum Work<'a> {
     File(usize),
     Piece(usize, usize, Arc<SplitFile<'a>>, PieceAt),
+    Stream(usize, Arc<stream::Stream<'a>>),
+}
+
+/// The relation of input `inp` if it is read a block at a time: a CSV file of a plain
+/// relation stored flat, read when converted (see [`stream`]).
+fn streamed(inp: &Input, ctx: &Ctx) -> Option<RelId> {
+    let rel = ctx.relation(&inp.entry.stem).ok()?;
+    (inp.deferred && inp.doc.is_none() && csv_facts::flat(rel, ctx)).then_some(rel)
 }
 
 /// What a work gave: a whole input's outcome, or a piece's with its count of problems.

@@ -865,3 +865,109 @@ fn problems_of_a_file_converted_in_pieces_are_those_of_one_piece() {
         );
     }
 }
+
+/// A CSV file read a block at a time gives what one read gives, for every block size
+/// and number of threads: the same findings, and the same problems at the same lines,
+/// with a byte-order mark, a row longer than a block, CRLF and a quoted field with a
+/// line break late in the file (read from there as one block), and no last line break.
+/// Bad UTF-8 late in a file is the file's one problem, at its line.
+#[test]
+fn files_read_in_blocks_read_as_one_read() {
+    let dir = scratch("blocks");
+    write(&dir.join("case.toml"), "[case]\ntitle = \"Blocks\"\n");
+    write(&dir.join("person.csv"), "id,name\np1,One\np2,Two\n");
+    write(&dir.join("company.csv"), "id,name,kind\nc1,Co,corp\n");
+    let mut emp = String::from("\u{feff}person,org,role,start,end\n");
+    let mut shares = String::from("holder,company,pct,start,end\n");
+    for i in 0..400 {
+        let end = if i % 7 == 0 { "" } else { "2019-06-30" };
+        let start = if i % 97 == 5 {
+            "2020-13-01"
+        } else {
+            "2001-01-01"
+        };
+        let role = if i == 150 {
+            "x".repeat(300)
+        } else {
+            format!("r{}", i % 5)
+        };
+        emp.push_str(&format!("p{},c1,{role},{start},{end}\n", 1 + i % 2));
+        shares.push_str(&format!("p{},c1,{},2000-01-01,\n", 1 + i % 2, i % 50));
+    }
+    emp.push_str("p1,c1,\"two\r\nlines\",2001-01-01,2019-06-30\r\n");
+    emp.push_str("nobody,c1,x,2001-01-01,2019-06-30");
+    write(&dir.join("employment.csv"), &emp);
+    write(&dir.join("holds_shares.csv"), &shares);
+    let case = path_str(&dir);
+    let args = ["audit", case, "--rules", "benches/workload/q1.coi"];
+    let run = |threads: &str, piece: Option<&str>| {
+        probity_with(&args, |c| {
+            c.env("PROBITY_THREADS", threads);
+            if let Some(p) = piece {
+                c.env("PROBITY_CONVERT_PIECE", p);
+            }
+        })
+    };
+    let whole = run("1", None);
+    assert_code(&whole, 2);
+    assert_has(&whole, &whole.stderr, "unknown_entity");
+    assert_has(&whole, &whole.stderr, "employment.csv:404:");
+    for (threads, piece) in [("1", "64"), ("2", "64"), ("3", "1000"), ("2", "5000")] {
+        let cut = run(threads, Some(piece));
+        assert_eq!(
+            whole.stderr, cut.stderr,
+            "{threads} threads, blocks of {piece}"
+        );
+    }
+    // Without the bad rows: the same findings.
+    let good: String = emp
+        .lines()
+        .filter(|l| !l.contains("2020-13-01") && !l.starts_with("nobody"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write(&dir.join("employment.csv"), &good);
+    let json = [
+        "audit",
+        case,
+        "--rules",
+        "benches/workload/q1.coi",
+        "--format",
+        "json",
+    ];
+    let run = |threads: &str, piece: &str| {
+        probity_with(&json, |c| {
+            c.env("PROBITY_THREADS", threads);
+            c.env("PROBITY_CONVERT_PIECE", piece);
+        })
+    };
+    let strip = |s: &str| -> String {
+        s.lines()
+            .filter(|l| !l.contains("\"generated\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let one = run("1", "100000000");
+    assert_code(&one, 0);
+    assert!(one.stdout.contains("\"evidence\""), "{}", one.describe());
+    for (threads, piece) in [("1", "64"), ("2", "300"), ("3", "4096")] {
+        let cut = run(threads, piece);
+        assert_eq!(strip(&one.stdout), strip(&cut.stdout), "{threads}, {piece}");
+    }
+    // Bad UTF-8 on line 300.
+    let mut bytes = good.into_bytes();
+    let at = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(298)
+        .map_or(0, |(i, _)| i + 3);
+    bytes[at] = 0xff;
+    std::fs::write(dir.join("employment.csv"), &bytes).expect("write");
+    let whole = run("1", "100000000");
+    assert_code(&whole, 2);
+    assert_has(&whole, &whole.stderr, "employment.csv:300:");
+    for (threads, piece) in [("1", "64"), ("2", "300")] {
+        let cut = run(threads, piece);
+        assert_eq!(whole.stderr, cut.stderr, "{threads}, {piece}");
+    }
+}

@@ -420,69 +420,123 @@ pub(crate) fn convert_piece(
     rel_id: RelId,
     ctx: &Ctx,
     cols: &[Column],
-    (start, line): (usize, u32),
+    at: (usize, u32),
     end: usize,
 ) -> (Converted, usize) {
-    let rel = ctx.program.rel(rel_id);
-    let mut out = Converted::default();
-    let text = &text[..end];
-    let mut r = CsvReader::resume(text, start, line);
-    let lines = super::csv::count_lines(&text.as_bytes()[start.min(end)..]);
-    let mut flat = flat(rel_id, ctx).then(|| FlatRows {
-        rel: rel_id,
-        width: rel.arity(),
-        ids: Vec::with_capacity(lines * rel.arity() * if rel.symmetric { 2 } else { 1 }),
-        twice: rel.symmetric.then(|| Vec::with_capacity(lines)),
-        local: ValueTable::new(),
-        runs: Vec::new(),
-        rows: 0,
-        metas: Vec::new(),
-        meta_ids: Default::default(),
-    });
-    if flat.is_none() {
-        out.facts.reserve(lines);
+    let lines = super::csv::count_lines(&text.as_bytes()[at.0.min(end)..end]);
+    let mut piece = Piece::new(rel_id, ctx, lines);
+    piece.feed(path, &text[..end], ctx, cols, at);
+    piece.finish()
+}
+
+/// The rows of a piece of a CSV file converted so far, read from one text or from
+/// several in turn (the blocks of a file read a block at a time, see
+/// [`super::stream`]): the facts, the first [`MAX_ERRORS_PER_FILE`] problems, how many
+/// problems, and what converting keeps from row to row.
+pub(crate) struct Piece {
+    rel_id: RelId,
+    out: Converted,
+    flat: Option<FlatRows>,
+    row: Vec<Option<FieldValue>>,
+    texts: Vec<TextCache>,
+    ids: Vec<u32>,
+    columns: Columns,
+    errors: usize,
+}
+
+impl Piece {
+    /// Nothing converted yet, room made for about `lines` rows.
+    pub(crate) fn new(rel_id: RelId, ctx: &Ctx, lines: usize) -> Piece {
+        let rel = ctx.program.rel(rel_id);
+        let flat = flat(rel_id, ctx).then(|| FlatRows {
+            rel: rel_id,
+            width: rel.arity(),
+            ids: Vec::with_capacity(lines * rel.arity() * if rel.symmetric { 2 } else { 1 }),
+            twice: rel.symmetric.then(|| Vec::with_capacity(lines)),
+            local: ValueTable::new(),
+            runs: Vec::new(),
+            rows: 0,
+            metas: Vec::new(),
+            meta_ids: Default::default(),
+        });
+        let mut out = Converted::default();
+        if flat.is_none() {
+            out.facts.reserve(lines);
+        }
+        Piece {
+            rel_id,
+            out,
+            flat,
+            row: Vec::with_capacity(rel.arity()),
+            texts: (0..rel.arity()).map(|_| TextCache::default()).collect(),
+            ids: Vec::with_capacity(rel.arity()),
+            columns: Columns::new(rel),
+            errors: 0,
+        }
     }
-    let mut row: Vec<Option<FieldValue>> = Vec::with_capacity(rel.arity());
-    let mut texts: Vec<TextCache> = (0..rel.arity()).map(|_| TextCache::default()).collect();
-    let mut ids: Vec<u32> = Vec::with_capacity(rel.arity());
-    let mut columns = Columns::new(rel);
-    let mut errors = 0usize;
-    let plain = flat
-        .as_ref()
-        .and_then(|_| plain_columns(cols))
-        .filter(|_| !plain_rows_off());
-    loop {
-        if let (Some(fields), Some(flat)) = (&plain, &mut flat) {
-            let at = r.resume_at();
-            let to = plain_rows(ctx, rel, fields, text, at, &mut ids, flat, &mut columns);
-            if to != at {
-                r.reposition(to);
+
+    /// Converts the rows of `text` from `(start, line)`: records to its end.
+    pub(crate) fn feed(
+        &mut self,
+        path: &str,
+        text: &str,
+        ctx: &Ctx,
+        cols: &[Column],
+        (start, line): (usize, u32),
+    ) {
+        let rel = ctx.program.rel(self.rel_id);
+        let Piece {
+            rel_id,
+            out,
+            flat,
+            row,
+            texts,
+            ids,
+            columns,
+            errors,
+        } = self;
+        let mut r = CsvReader::resume(text, start, line);
+        let plain = flat
+            .as_ref()
+            .and_then(|_| plain_columns(cols))
+            .filter(|_| !plain_rows_off());
+        loop {
+            if let (Some(fields), Some(flat)) = (&plain, &mut *flat) {
+                let at = r.resume_at();
+                let to = plain_rows(ctx, rel, fields, text, at, ids, flat, columns);
+                if to != at {
+                    r.reposition(to);
+                }
+            }
+            let problem = match r.next_record() {
+                Ok(false) => break,
+                Ok(true) => match &mut *flat {
+                    Some(flat) => match flat_fact(ctx, rel, cols, &r, ids, flat, columns) {
+                        Ok(()) => continue,
+                        Err(b) => *b,
+                    },
+                    None => match fact(ctx, rel, *rel_id, cols, &r, row, texts) {
+                        Ok(staged) => {
+                            out.facts.push(staged);
+                            continue;
+                        }
+                        Err(b) => *b,
+                    },
+                },
+                Err(e) => (CaseError::BadCsv { reason: e.reason }, e.pos),
+            };
+            *errors += 1;
+            if *errors <= MAX_ERRORS_PER_FILE {
+                out.diags.push(problem.0.at(point(path, text, problem.1)));
             }
         }
-        let problem = match r.next_record() {
-            Ok(false) => break,
-            Ok(true) => match &mut flat {
-                Some(flat) => match flat_fact(ctx, rel, cols, &r, &mut ids, flat, &mut columns) {
-                    Ok(()) => continue,
-                    Err(b) => *b,
-                },
-                None => match fact(ctx, rel, rel_id, cols, &r, &mut row, &mut texts) {
-                    Ok(staged) => {
-                        out.facts.push(staged);
-                        continue;
-                    }
-                    Err(b) => *b,
-                },
-            },
-            Err(e) => (CaseError::BadCsv { reason: e.reason }, e.pos),
-        };
-        errors += 1;
-        if errors <= MAX_ERRORS_PER_FILE {
-            out.diags.push(problem.0.at(point(path, text, problem.1)));
-        }
     }
-    out.flat = flat.into_iter().collect();
-    (out, errors)
+
+    /// The facts and problems, and how many problems there were.
+    pub(crate) fn finish(mut self) -> (Converted, usize) {
+        self.out.flat = self.flat.into_iter().collect();
+        (self.out, self.errors)
+    }
 }
 
 type Res<T> = Result<T, Box<(CaseError, FieldPos)>>;
@@ -632,7 +686,8 @@ impl DayTable {
             self.years = vec![None; DayTable::YEARS as usize];
         }
         if let Some(year) = self.years.get_mut(slot / DayTable::DAYS) {
-            year.get_or_insert_with(|| Box::new([u32::MAX; DayTable::DAYS]))[slot % DayTable::DAYS] = id;
+            year.get_or_insert_with(|| Box::new([u32::MAX; DayTable::DAYS]))
+                [slot % DayTable::DAYS] = id;
         }
     }
 }
@@ -858,12 +913,12 @@ fn plain_rows(
             ids[f] = id;
         }
         // Absent values last, in field order, as `flat_fact` interns them.
-        for i in 0..ids.len() {
-            if ids[i] == UNSET {
+        for (i, id) in ids.iter_mut().enumerate() {
+            if *id == UNSET {
                 if !rel.fields[i].optional {
                     return (start, line);
                 }
-                ids[i] = absent_id(rel, i, flat, columns);
+                *id = absent_id(rel, i, flat, columns);
             }
         }
         let meta = *plain.get_or_insert_with(|| flat.plain_meta());

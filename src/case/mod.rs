@@ -960,29 +960,39 @@ fn convert_inputs<'a>(jobs: &[(usize, &'a Input<'a>)], ctx: &Ctx) -> Vec<Convert
     let worker = || {
         let mut done: Vec<(usize, usize, Outcome)> = Vec::new();
         while let Some((work, _taken)) = queue.take() {
-            // The next block of a file read a block at a time: the following one may be
-            // read by another thread while this one's rows are converted.
-            let mut read_on = |j: usize, s: Arc<stream::Stream<'a>>| match s.next(ctx) {
-                stream::Next::Block(b, more) => {
-                    if more {
-                        queue.add_first(std::iter::once(Work::Stream(j, s.clone())));
-                    }
-                    let (k, out) = s.convert(ctx, b);
-                    done.push((j, k, Outcome::Piece(out)));
-                }
-                stream::Next::Done => {}
-                stream::Next::Fail(c) => done.push((j, usize::MAX, Outcome::Whole(c))),
+            let mut got = |j: usize, k: usize, out: stream::Outcome| {
+                done.push(match out {
+                    Ok(piece) => (j, k, Outcome::Piece(piece)),
+                    Err(c) => (j, usize::MAX, Outcome::Whole(c)),
+                });
             };
             match work {
+                // A file read a block at a time is read on by the thread that opened it,
+                // its blocks into one piece; a thread with nothing else to do takes a
+                // block of it now and then (a piece of its own), so no thread waits
+                // while another reads a large file alone.
                 Work::File(j) if streamed(jobs[j].1, ctx).is_some() => {
                     let inp = jobs[j].1;
                     let rel = streamed(inp, ctx).unwrap_or(RelId(0));
                     match stream::Stream::open(inp.entry, rel) {
-                        Ok(s) => read_on(j, Arc::new(s)),
+                        Ok(s) => {
+                            let s = Arc::new(s);
+                            queue.add_last(Work::Stream(j, s.clone()));
+                            for (k, out) in s.read_own(ctx) {
+                                got(j, k, out);
+                            }
+                        }
                         Err(c) => done.push((j, 0, Outcome::Whole(c))),
                     }
                 }
-                Work::Stream(j, s) => read_on(j, s),
+                Work::Stream(j, s) => {
+                    if let Some((k, out, more)) = s.read_one(ctx) {
+                        if more {
+                            queue.add_last(Work::Stream(j, s.clone()));
+                        }
+                        got(j, k, out);
+                    }
+                }
                 Work::File(j) => match split_input(jobs[j].1, ctx, sizes[j], share, workers) {
                     Ok((file, pieces)) => {
                         let file = Arc::new(file);
@@ -1049,8 +1059,8 @@ fn convert_piece() -> (usize, bool) {
 /// Where a piece of a file is: (start, line of the start, end).
 type PieceAt = (usize, u32, usize);
 
-/// Conversion work: a whole input (by job), piece `k` of one, or the next block of one
-/// read a block at a time.
+/// Conversion work: a whole input (by job), piece `k` of one, or a block of one read a
+/// block at a time by another thread.
 enum Work<'a> {
     File(usize),
     Piece(usize, usize, Arc<SplitFile<'a>>, PieceAt),
@@ -1116,6 +1126,12 @@ impl<'a> Queue<'a> {
         }
     }
 
+    /// Puts `work` last.
+    fn add_last(&self, work: Work<'a>) {
+        self.lock().0.push_back(work);
+        self.ready.notify_all();
+    }
+
     /// Puts `work` first, in order.
     fn add_first(&self, work: impl DoubleEndedIterator<Item = Work<'a>>) {
         let mut g = self.lock();
@@ -1151,6 +1167,16 @@ impl SplitFile<'_> {
     }
 }
 
+/// Whether a file of `size` bytes is converted in pieces side by side: if over half as
+/// large again as a thread's `share` of the work (or `PROBITY_CONVERT_PIECE` if set).
+fn large(size: usize, share: usize, threads: usize) -> bool {
+    let (most, forced) = convert_piece();
+    match forced {
+        true => size > most,
+        false => size > share + share / 2 && size > 2 * most / threads,
+    }
+}
+
 /// A CSV file of a flat relation of `size` bytes, over half as large again as a
 /// thread's `share` of the work, read and cut into pieces (see [`convert_piece`]); any
 /// other input's whole outcome (converted at once).
@@ -1162,13 +1188,13 @@ fn split_input<'a>(
     threads: usize,
 ) -> Result<(SplitFile<'a>, Vec<PieceAt>), Converted> {
     let path: &str = &inp.entry.display;
-    let (most, forced) = convert_piece();
-    let large = match forced {
-        true => size > most,
-        false => size > share + share / 2 && size > 2 * most / threads,
-    };
+    let (most, _) = convert_piece();
     let rel = match ctx.relation(&inp.entry.stem) {
-        Ok(rel) if inp.doc.is_none() && large && csv_facts::flat(rel, ctx) => rel,
+        Ok(rel)
+            if inp.doc.is_none() && large(size, share, threads) && csv_facts::flat(rel, ctx) =>
+        {
+            rel
+        }
         _ => return Err(convert_input(inp, ctx)),
     };
     let pieces = threads * size.div_ceil(threads * most);

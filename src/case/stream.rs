@@ -1,10 +1,11 @@
 //! A CSV file of a plain relation read a block at a time while its rows are converted.
 //!
-//! Blocks are cut after a line break, so each holds whole records, and converted side by
-//! side like the pieces of a file read whole ([`super::csv::chunks`]), with the same
-//! facts and problems; their buffers are used again for later blocks. So a large file
-//! is never all in memory, and the memory it is read into is not new each time (each
-//! new page costs the kernel a fault). Only a file with neither quote nor carriage
+//! Blocks are cut after a line break, so each holds whole records. The thread that opens
+//! a file reads it block after block into one piece; a thread with nothing else to do
+//! takes a block now and then as a piece of its own; the pieces are joined in order,
+//! with the facts and problems of one read. Blocks' buffers are used again, so a large
+//! file is never all in memory, and the memory it is read into is not new each time
+//! (each new page costs the kernel a fault). Only a file with neither quote nor carriage
 //! return is cut: from the first block holding one, the rest of the file is read as one
 //! block (a quoted field may hold a line break, and a lone CR ends a line too).
 
@@ -14,12 +15,12 @@ use std::sync::{Arc, Mutex};
 use crate::diag::Place;
 use crate::ir::RelId;
 
+use super::Converted;
 use super::convert::Ctx;
 use super::csv::{count_lines, count2};
 use super::csv_facts::{self, Column};
 use super::errors::CaseError;
 use super::files::Entry;
-use super::Converted;
 
 /// Blocks of about this many bytes: `PROBITY_CONVERT_PIECE` if set (tests cut small
 /// files), else 8 MiB (the pieces of a file are then few, and a block's text is still
@@ -38,6 +39,8 @@ pub(super) struct Stream<'a> {
     state: Mutex<State>,
     pool: Mutex<Vec<Vec<u8>>>,
     size: usize,
+    /// The file's size when opened.
+    bytes: u64,
 }
 
 struct State {
@@ -55,6 +58,10 @@ struct State {
     read: u64,
     limit: u64,
 }
+
+/// A piece's outcome (its facts and problems, with the count of problems), or the
+/// file's whole outcome if it cannot be read.
+pub(super) type Outcome = Result<(Converted, usize), Converted>;
 
 /// A block of whole records: its number, text, where its records start (byte, line),
 /// and the file's columns.
@@ -87,9 +94,12 @@ impl<'a> Stream<'a> {
     pub fn open(entry: &'a Entry, rel: RelId) -> Result<Stream<'a>, Converted> {
         let path: &str = &entry.display;
         let unreadable = |e: std::io::Error| {
-            fail(path, CaseError::UnreadableFile {
-                reason: e.to_string(),
-            })
+            fail(
+                path,
+                CaseError::UnreadableFile {
+                    reason: e.to_string(),
+                },
+            )
         };
         let meta = std::fs::metadata(&entry.path).map_err(unreadable)?;
         if !meta.is_file() {
@@ -115,6 +125,7 @@ impl<'a> Stream<'a> {
             }),
             pool: Mutex::new(Vec::new()),
             size: block_size(),
+            bytes: meta.len(),
         })
     }
 
@@ -236,13 +247,72 @@ impl<'a> Stream<'a> {
         Next::Block(block, st.file.is_some())
     }
 
+    /// Converts the rest of the file's blocks on this thread: each run of blocks that
+    /// no other thread took, into one piece (the blocks' buffers used again), numbered
+    /// by its first block; or the file's whole outcome if it cannot be read.
+    pub fn read_own(&self, ctx: &Ctx) -> Vec<(usize, Outcome)> {
+        let mut out = Vec::new();
+        // The piece being filled: its first block, last block, and rows.
+        let mut piece: Option<(usize, usize, csv_facts::Piece)> = None;
+        loop {
+            match self.next(ctx) {
+                Next::Block(b, more) => {
+                    // A block after one another thread took starts a piece.
+                    if let Some((first, last, p)) = piece.take() {
+                        match last + 1 == b.k {
+                            true => piece = Some((first, last, p)),
+                            false => out.push((first, Ok(p.finish()))),
+                        }
+                    }
+                    let (_, last, p) = piece.get_or_insert_with(|| {
+                        // Room for about as many rows as this block promises for the rest.
+                        let lines = count_lines(b.text.as_bytes()) as u64;
+                        let blocks = self.bytes / (b.text.len() as u64).max(1);
+                        let rows = (lines * blocks.max(1)) as usize + 16;
+                        (b.k, b.k, csv_facts::Piece::new(self.rel, ctx, rows))
+                    });
+                    p.feed(self.path, &b.text, ctx, &b.cols, b.start);
+                    *last = b.k;
+                    self.give_back(b.text);
+                    if !more {
+                        break;
+                    }
+                }
+                Next::Done => break,
+                Next::Fail(c) => {
+                    out.push((usize::MAX, Err(c)));
+                    return out;
+                }
+            }
+        }
+        out.extend(piece.map(|(first, _, p)| (first, Ok(p.finish()))));
+        out
+    }
+
+    /// Converts one block, as a piece of its own: its number, its outcome (or the
+    /// file's whole outcome), and whether the file has more; `None` if it is read.
+    pub fn read_one(&self, ctx: &Ctx) -> Option<(usize, Outcome, bool)> {
+        match self.next(ctx) {
+            Next::Block(b, more) => {
+                let (k, out) = self.convert(ctx, b);
+                Some((k, Ok(out), more))
+            }
+            Next::Done => None,
+            Next::Fail(c) => Some((usize::MAX, Err(c), false)),
+        }
+    }
+
+    fn give_back(&self, text: String) {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.push(text.into_bytes());
+    }
+
     /// Converts a block's rows; its buffer is kept for a later block.
     pub fn convert(&self, ctx: &Ctx, b: Block) -> (usize, (Converted, usize)) {
         let end = b.text.len();
-        let out = csv_facts::convert_piece(self.path, &b.text, self.rel, ctx, &b.cols, b.start, end);
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        pool.push(b.text.into_bytes());
+        let out =
+            csv_facts::convert_piece(self.path, &b.text, self.rel, ctx, &b.cols, b.start, end);
+        self.give_back(b.text);
         (b.k, out)
     }
 }
-

@@ -823,6 +823,17 @@ fn reports_do_not_depend_on_the_number_of_threads() {
     }
 }
 
+/// `probity ARGS` on `threads` threads, files converted in pieces (or read in blocks) of
+/// `piece` bytes if given.
+fn on_threads(args: &[&str], threads: &str, piece: Option<&str>) -> Run {
+    probity_with(args, |c| {
+        c.env("PROBITY_THREADS", threads);
+        if let Some(p) = piece {
+            c.env("PROBITY_CONVERT_PIECE", p);
+        }
+    })
+}
+
 /// A file converted in pieces on several threads reports the problems of one read in
 /// one piece: the same first 200, in file order, and the count of the rest.
 #[test]
@@ -845,14 +856,7 @@ fn problems_of_a_file_converted_in_pieces_are_those_of_one_piece() {
     write(&dir.join("company.csv"), "id,name,kind\nc1,Co,corp\n");
     let case = path_str(&dir);
     let args = ["audit", case, "--rules", "benches/workload/q1.coi"];
-    let run = |threads: &str, piece: Option<&str>| {
-        probity_with(&args, |c| {
-            c.env("PROBITY_THREADS", threads);
-            if let Some(p) = piece {
-                c.env("PROBITY_CONVERT_PIECE", p);
-            }
-        })
-    };
+    let run = |threads: &str, piece: Option<&str>| on_threads(&args, threads, piece);
     let whole = run("1", None);
     assert_code(&whole, 2);
     assert_has(&whole, &whole.stderr, "106 more errors in this file");
@@ -900,14 +904,7 @@ fn files_read_in_blocks_read_as_one_read() {
     write(&dir.join("holds_shares.csv"), &shares);
     let case = path_str(&dir);
     let args = ["audit", case, "--rules", "benches/workload/q1.coi"];
-    let run = |threads: &str, piece: Option<&str>| {
-        probity_with(&args, |c| {
-            c.env("PROBITY_THREADS", threads);
-            if let Some(p) = piece {
-                c.env("PROBITY_CONVERT_PIECE", p);
-            }
-        })
-    };
+    let run = |threads: &str, piece: Option<&str>| on_threads(&args, threads, piece);
     let whole = run("1", None);
     assert_code(&whole, 2);
     assert_has(&whole, &whole.stderr, "unknown_entity");
@@ -934,12 +931,7 @@ fn files_read_in_blocks_read_as_one_read() {
         "--format",
         "json",
     ];
-    let run = |threads: &str, piece: &str| {
-        probity_with(&json, |c| {
-            c.env("PROBITY_THREADS", threads);
-            c.env("PROBITY_CONVERT_PIECE", piece);
-        })
-    };
+    let run = |threads: &str, piece: &str| on_threads(&json, threads, Some(piece));
     let strip = |s: &str| -> String {
         s.lines()
             .filter(|l| !l.contains("\"generated\""))

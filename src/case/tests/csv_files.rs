@@ -284,14 +284,24 @@ fn case_csv_numbered_ids_keep_their_spelling_when_a_later_id_is_not_numbered() {
     }
 }
 
+/// `load()` with plain rows read straight from the bytes, then with every row read by
+/// the CSV reader.
+fn both_ways<T>(load: impl Fn() -> T) -> (T, T) {
+    use std::sync::atomic::Ordering;
+    let off = &crate::case::csv_facts::PLAIN_ROWS_OFF;
+    let plain = load();
+    off.store(true, Ordering::Relaxed);
+    let read = load();
+    off.store(false, Ordering::Relaxed);
+    (plain, read)
+}
+
 /// Plain rows are read straight from the bytes, the others by the CSV reader: either way
 /// gives the same tuples, value ids, lines and problems, whatever mix of rows a file has
 /// (trimmed, quoted and non-ASCII cells, empty optional and required ones, CRLF, blank
 /// lines, short and long rows, no last line break, symmetric rows).
 #[test]
 fn case_csv_plain_rows_read_as_the_reader_reads_them() {
-    use std::sync::atomic::Ordering;
-    let off = &crate::case::csv_facts::PLAIN_ROWS_OFF;
     let roles = "person,org,title,from,until\n\
         ann,acme,CEO,2020-01-31,2021-01-01\n\
         bob,acme,,2019-05-01,\n\
@@ -322,10 +332,7 @@ fn case_csv_plain_rows_read_as_the_reader_reads_them() {
             })
             .collect()
     };
-    let (_, plain) = ok(&files);
-    off.store(true, Ordering::Relaxed);
-    let (_, read) = ok(&files);
-    off.store(false, Ordering::Relaxed);
+    let ((_, plain), (_, read)) = both_ways(|| ok(&files));
     assert_eq!(dump(&plain), dump(&read));
     assert!(dump(&plain).len() > 20);
     let values = |facts: &crate::facts::FactSet| -> Vec<String> {
@@ -347,10 +354,7 @@ fn case_csv_plain_rows_read_as_the_reader_reads_them() {
         ann,acme,\"x\"y,,\n\
         bob,acme,CEO,2020-01-31,2021-0\n";
     let files = [("people.toml", PEOPLE), ("role.csv", bad)];
-    let plain = problems(&files);
-    off.store(true, Ordering::Relaxed);
-    let read = problems(&files);
-    off.store(false, Ordering::Relaxed);
+    let (plain, read) = both_ways(|| problems(&files));
     assert_eq!(plain, read);
     let lines: Vec<u32> = plain.iter().map(|p| p.2).collect();
     assert_eq!(lines, vec![3, 4, 5, 7, 9, 10], "{plain:#?}");
@@ -361,8 +365,6 @@ fn case_csv_plain_rows_read_as_the_reader_reads_them() {
 /// and names, a name over two lines, cells to trim, CRLF, blank lines, a long row).
 #[test]
 fn case_csv_entity_ids_of_plain_rows_read_as_the_reader_reads_them() {
-    use std::sync::atomic::Ordering;
-    let off = &crate::case::csv_facts::PLAIN_ROWS_OFF;
     let people = "id,name\n\
         p1,Ann\n\
         \"p2\",Bob\n\
@@ -391,10 +393,7 @@ fn case_csv_entity_ids_of_plain_rows_read_as_the_reader_reads_them() {
         .collect();
         (names, tuples(&facts, "person"), tuples(&facts, "role"))
     };
-    let plain = seen(ok(&files));
-    off.store(true, Ordering::Relaxed);
-    let read = seen(ok(&files));
-    off.store(false, Ordering::Relaxed);
+    let (plain, read) = both_ways(|| seen(ok(&files)));
     assert_eq!(plain, read);
     let lines: Vec<u32> = plain.0.iter().map(|n| n.2).collect();
     assert_eq!(lines, vec![2, 3, 4, 6, 8, 9, 10, 2, 3, 4]);
@@ -403,10 +402,7 @@ fn case_csv_entity_ids_of_plain_rows_read_as_the_reader_reads_them() {
         "person.csv",
         "id,name\np1,Ann\np1,Again\n,Nobody\np2,Bob\n\"p2\",Twice\np3\n",
     )];
-    let plain = problems(&bad);
-    off.store(true, Ordering::Relaxed);
-    let read = problems(&bad);
-    off.store(false, Ordering::Relaxed);
+    let (plain, read) = both_ways(|| problems(&bad));
     assert_eq!(plain, read);
     assert!(plain.len() >= 2, "{plain:#?}");
 }

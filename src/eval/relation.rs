@@ -456,6 +456,98 @@ impl Index {
     }
 }
 
+/// Of the tuples `item(0)`, …, `item(count - 1)` of `ids` (tuples of `width`), which
+/// to keep: the first of each repeated one.
+///
+/// Repeats are found cache-consciously rather than by one probe of a table of every
+/// tuple: the tuples are split by hash into partitions small enough for the cache, and
+/// each partition is checked with a small table (tuples are compared only when their
+/// hashes are equal). Each tuple's hash is computed twice (to count the partitions, then
+/// to fill them) rather than kept: 8 bytes per tuple in flight, not 24, when the largest
+/// relations are stored side by side on every core.
+fn repeated(ids: &[u32], width: usize, count: usize, item: impl Fn(usize) -> usize) -> Vec<bool> {
+    let n = count;
+    let tuple = |k: usize| {
+        let i = item(k);
+        &ids[i * width..(i + 1) * width]
+    };
+    let hash = |i: usize| hash_key(tuple(i).iter().copied());
+    // Partitions of about 8k tuples, by the hash's top bits; each holds its tuples'
+    // (folded hash, number) pairs, written in one sequential pass.
+    let bits = (n / 8192)
+        .max(1)
+        .next_power_of_two()
+        .trailing_zeros()
+        .min(16);
+    let part = |h: u64| {
+        if bits == 0 {
+            0
+        } else {
+            (h >> (64 - bits)) as usize
+        }
+    };
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for i in 0..n {
+        starts[part(hash(i)) + 1] += 1;
+    }
+    for p in 1..starts.len() {
+        starts[p] += starts[p - 1];
+    }
+    let mut fill = starts.clone();
+    let mut parted = vec![(0u32, 0u32); n];
+    for i in 0..n {
+        let h = hash(i);
+        let p = part(h);
+        parted[fill[p]] = (fold(h), i as u32);
+        fill[p] += 1;
+    }
+    let mut keep = vec![true; n];
+    // Within a partition the top bits are all alike: the table's hash is the folded
+    // one spread over 64 bits, so its tags (the top 7 bits) still tell entries apart.
+    let spread = |k: u32| u64::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut seen: hashbrown::HashTable<(u32, u32)> = hashbrown::HashTable::new();
+    for p in 0..(1usize << bits) {
+        seen.clear();
+        for &(k, i) in &parted[starts[p]..starts[p + 1]] {
+            let same = |&(g, j): &(u32, u32)| g == k && tuple(j as usize) == tuple(i as usize);
+            if seen.find(spread(k), same).is_some() {
+                keep[i as usize] = false;
+            } else {
+                seen.insert_unique(spread(k), (k, i), |&(g, _)| spread(g));
+            }
+        }
+    }
+    keep
+}
+
+/// The `n` tuples of `ids` (of `width`) as pairs, if they all come in pairs (a tuple with
+/// its first two values swapped next to it) or alone with those two equal: per pair,
+/// the tuple whose first value is the smaller, and the pair's first tuple.
+fn swapped_pairs(ids: &[u32], width: usize, n: usize) -> Option<Vec<(u32, u32)>> {
+    if width < 2 {
+        return None;
+    }
+    let tuple = |i: usize| &ids[i * width..(i + 1) * width];
+    let mut pairs = Vec::with_capacity(n / 2 + 1);
+    let mut i = 0;
+    while i < n {
+        let t = tuple(i);
+        if t[0] == t[1] {
+            pairs.push((i as u32, i as u32));
+            i += 1;
+            continue;
+        }
+        let u = (i + 1 < n).then(|| tuple(i + 1))?;
+        if u[0] != t[1] || u[1] != t[0] || u[2..] != t[2..] {
+            return None;
+        }
+        let least = if t[0] < t[1] { i } else { i + 1 };
+        pairs.push((least as u32, i as u32));
+        i += 2;
+    }
+    Some(pairs)
+}
+
 /// End marker of an index chain.
 pub(crate) const END: u32 = NONE;
 
@@ -535,57 +627,26 @@ impl Rel {
 
     /// Which of the `n` tuples of `ids` to keep: the first of each repeated one.
     ///
-    /// Each tuple's hash is computed twice (to count the partitions, then to fill them)
-    /// rather than kept: 8 bytes per tuple in flight, not 24, when the largest relations
-    /// are stored side by side on every core.
+    /// The tuples of a symmetric relation come in pairs, a tuple and its first two
+    /// values swapped, side by side (and alone when those two are equal): then two
+    /// tuples are equal exactly when their pairs are, so pairs are compared, each by
+    /// its tuple whose first value is the smaller, at half the cost.
     fn repeats(&self, ids: &[u32], n: usize) -> Vec<bool> {
         let width = self.arity;
         debug_assert!(self.len == 0 && ids.len() == n * width);
-        let tuple = |i: usize| &ids[i * width..(i + 1) * width];
-        let hash = |i: usize| hash_key(tuple(i).iter().copied());
-        // Partitions of about 8k tuples, by the hash's top bits; each holds its tuples'
-        // (folded hash, number) pairs, written in one sequential pass.
-        let bits = (n / 8192)
-            .max(1)
-            .next_power_of_two()
-            .trailing_zeros()
-            .min(16);
-        let part = |h: u64| {
-            if bits == 0 {
-                0
-            } else {
-                (h >> (64 - bits)) as usize
-            }
+        let Some(pairs) = swapped_pairs(ids, width, n) else {
+            return repeated(ids, width, n, |i| i);
         };
-        let mut starts = vec![0usize; (1 << bits) + 1];
-        for i in 0..n {
-            starts[part(hash(i)) + 1] += 1;
-        }
-        for p in 1..starts.len() {
-            starts[p] += starts[p - 1];
-        }
-        let mut fill = starts.clone();
-        let mut parted = vec![(0u32, 0u32); n];
-        for i in 0..n {
-            let h = hash(i);
-            let p = part(h);
-            parted[fill[p]] = (fold(h), i as u32);
-            fill[p] += 1;
-        }
+        let keep_pair = repeated(ids, width, pairs.len(), |k| pairs[k].0 as usize);
         let mut keep = vec![true; n];
-        // Within a partition the top bits are all alike: the table's hash is the folded
-        // one spread over 64 bits, so its tags (the top 7 bits) still tell entries apart.
-        let spread = |k: u32| u64::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let mut seen: hashbrown::HashTable<(u32, u32)> = hashbrown::HashTable::new();
-        for p in 0..(1usize << bits) {
-            seen.clear();
-            for &(k, i) in &parted[starts[p]..starts[p + 1]] {
-                let same = |&(g, j): &(u32, u32)| g == k && tuple(j as usize) == tuple(i as usize);
-                if seen.find(spread(k), same).is_some() {
-                    keep[i as usize] = false;
-                } else {
-                    seen.insert_unique(spread(k), (k, i), |&(g, _)| spread(g));
-                }
+        for (&(_, first), kept) in pairs.iter().zip(keep_pair) {
+            if !kept {
+                let first = first as usize;
+                let last = match ids[first * width] == ids[first * width + 1] {
+                    true => first,
+                    false => first + 1,
+                };
+                keep[first..=last].fill(false);
             }
         }
         keep
@@ -825,6 +886,42 @@ mod tests {
         let mut unit = Rel::new(0);
         assert_eq!(unit.load_base(&[], 3), vec![true, false, false]);
         assert_eq!(unit.len(), 1);
+    }
+
+    /// Tuples that come in swapped pairs (a symmetric relation's) are checked for repeats
+    /// pair by pair, with the result of checking tuple by tuple; so are tuples that
+    /// only mostly come in pairs (checked tuple by tuple).
+    #[test]
+    fn repeats_of_swapped_pairs_are_those_of_their_tuples() {
+        let naive = |ids: &[u32], width: usize| -> Vec<bool> {
+            let mut seen = std::collections::HashSet::new();
+            ids.chunks(width).map(|t| seen.insert(t.to_vec())).collect()
+        };
+        // Rows (a, b, day): each gives (b, a, day) then (a, b, day), or one tuple if a = b.
+        let mut rows: Vec<[u32; 3]> = Vec::new();
+        for i in 0..30_000u32 {
+            rows.push([i % 300, (i * 7) % 311, i % 5]);
+        }
+        rows.push([3, 3, 1]);
+        rows.push([3, 3, 1]);
+        rows.push([12, 4, 2]);
+        rows.push([4, 12, 2]);
+        let mut ids = Vec::new();
+        for r in &rows {
+            if r[0] != r[1] {
+                ids.extend_from_slice(&[r[1], r[0], r[2]]);
+            }
+            ids.extend_from_slice(r);
+        }
+        let n = ids.len() / 3;
+        assert!(swapped_pairs(&ids, 3, n).is_some());
+        let want = naive(&ids, 3);
+        assert!(want.iter().any(|k| !k) && want.iter().any(|k| *k));
+        assert_eq!(Rel::new(3).repeats(&ids, n), want);
+        // One tuple without its swapped copy: checked tuple by tuple.
+        ids.extend_from_slice(&[12, 4, 2]);
+        assert!(swapped_pairs(&ids, 3, n + 1).is_none());
+        assert_eq!(Rel::new(3).repeats(&ids, n + 1), naive(&ids, 3));
     }
 
     /// A frozen index (or a direct one, for the fewest tuples) offers the tuples of a key

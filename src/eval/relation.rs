@@ -25,7 +25,7 @@ pub(crate) struct Index {
     next: Vec<u32>,
     frozen: Option<Frozen>,
     /// A [`Direct`] index on the key column at this position of `cols`.
-    direct: Option<(usize, Direct)>,
+    direct: Option<(usize, Arc<Direct>)>,
 }
 
 /// An index over tuples that are all there, on one column whose value ids are dense (an
@@ -37,6 +37,9 @@ pub(crate) struct Index {
 /// file of rows by person, looked up by person), the lookups read memory in order.
 #[derive(Debug, Clone, Default)]
 struct Direct {
+    /// The column, and the sum of the squares of its values' counts.
+    col: usize,
+    squares: u64,
     min: u32,
     starts: Vec<u32>,
     ids: Vec<u32>,
@@ -80,8 +83,7 @@ impl Direct {
         arity: usize,
         n: usize,
         col: usize,
-        min: u32,
-        mut starts: Vec<u32>,
+        (min, mut starts, squares): (u32, Vec<u32>, u64),
     ) -> Direct {
         let value = |t: usize| data[t * arity + col];
         for v in 0..starts.len() - 1 {
@@ -94,7 +96,13 @@ impl Direct {
             ids[fill[v] as usize] = t as u32;
             fill[v] += 1;
         }
-        Direct { min, starts, ids }
+        Direct {
+            col,
+            squares,
+            min,
+            starts,
+            ids,
+        }
     }
 
     /// The tuples whose value is `key`, ascending.
@@ -108,6 +116,9 @@ impl Direct {
         }
     }
 }
+
+/// A direct index built already, or a column's [`direct_counts`] to build one from.
+type DirectOr = Result<Arc<Direct>, (u32, Vec<u32>, u64)>;
 
 /// An index over tuples that are all there: every tuple's (folded key hash, number),
 /// sorted by hash (a stable radix sort, so numbers ascend within a hash), and a
@@ -316,23 +327,42 @@ impl Index {
 
     /// Indexes tuples `0..len` of `data` (arity `arity`) at once: as a [`Direct`] index
     /// on a column of dense values (of the key's columns, the one whose values repeat
-    /// least, if a probe finds few tuples on average), else as a [`Frozen`] one.
-    fn freeze(&mut self, data: &[u32], arity: usize, len: u32) {
+    /// least, if a probe finds few tuples on average), else as a [`Frozen`] one. A
+    /// direct index on a column one of `built` (the relation's other indexes) has already
+    /// is shared, not built again (`employment` looked up by person, and by person and
+    /// company, is one array).
+    fn freeze(&mut self, data: &[u32], arity: usize, len: u32, built: &[Index]) {
         let n = len as usize;
-        let mut best: Option<(usize, u32, Vec<u32>, u64)> = None;
+        let known = |col: usize| {
+            built
+                .iter()
+                .find_map(|ix| ix.direct.as_ref().filter(|(_, d)| d.col == col))
+                .map(|(_, d)| d.clone())
+        };
+        let mut best: Option<(usize, DirectOr)> = None;
+        let squares = |c: &DirectOr| match c {
+            Ok(d) => d.squares,
+            Err(counts) => counts.2,
+        };
         for (at, &col) in self.cols.iter().enumerate() {
-            let Some((min, counts, squares)) = direct_counts(data, arity, n, col) else {
+            let Some(candidate) = known(col)
+                .map(Ok)
+                .or_else(|| direct_counts(data, arity, n, col).map(Err))
+            else {
                 continue;
             };
-            let spread = self.cols.len() > 1 && squares > DIRECT_SPREAD * n as u64;
-            if !spread && best.as_ref().is_none_or(|b| squares < b.3) {
-                best = Some((at, min, counts, squares));
+            let sq = squares(&candidate);
+            let spread = self.cols.len() > 1 && sq > DIRECT_SPREAD * n as u64;
+            if !spread && best.as_ref().is_none_or(|b| sq < squares(&b.1)) {
+                best = Some((at, candidate));
             }
         }
         self.heads = FxHashMap::default();
         self.next = Vec::new();
-        if let Some((at, min, counts, _)) = best {
-            let d = Direct::build(data, arity, n, self.cols[at], min, counts);
+        if let Some((at, candidate)) = best {
+            let d = candidate.unwrap_or_else(|counts| {
+                Arc::new(Direct::build(data, arity, n, self.cols[at], counts))
+            });
             self.direct = Some((at, d));
             return;
         }
@@ -704,7 +734,7 @@ impl Rel {
             return i;
         }
         let mut ix = Index::new(cols.to_vec());
-        ix.freeze(&self.data, self.arity, self.len);
+        ix.freeze(&self.data, self.arity, self.len, &self.indexes);
         self.indexes.push(ix);
         self.indexes.len() - 1
     }
@@ -886,6 +916,35 @@ mod tests {
         let mut unit = Rel::new(0);
         assert_eq!(unit.load_base(&[], 3), vec![true, false, false]);
         assert_eq!(unit.len(), 1);
+    }
+
+    /// An index on one column and one on it and another share one direct array, built
+    /// once, whichever is built first; each answers as chains do.
+    #[test]
+    fn direct_indexes_on_one_column_are_built_once() {
+        let n = 5000u32;
+        let mut ids = Vec::new();
+        for i in 0..n {
+            ids.extend_from_slice(&[i % 1000, i % 7, i]);
+        }
+        for order in [[vec![0usize], vec![0, 1]], [vec![0, 1], vec![0]]] {
+            let mut rel = Rel::new(3);
+            rel.load_base(&ids, n as usize);
+            let a = rel.frozen_index_for(&order[0]);
+            let b = rel.frozen_index_for(&order[1]);
+            let (x, y) = (&rel.indexes[a].direct, &rel.indexes[b].direct);
+            let same = matches!((x, y), (Some((_, x)), Some((_, y))) if Arc::ptr_eq(x, y));
+            assert!(same, "one array for both");
+            let two = if order[0].len() == 2 { a } else { b };
+            let got: Vec<u32> = (rel.indexes[two].lookup(|i| [5, 5][i]))
+                .filter(|&t| rel.tuple(t)[..2] == [5, 5])
+                .collect();
+            let want: Vec<u32> = (0..n)
+                .rev()
+                .filter(|i| i % 1000 == 5 && i % 7 == 5)
+                .collect();
+            assert_eq!(got, want);
+        }
     }
 
     /// Tuples that come in swapped pairs (a symmetric relation's) are checked for repeats

@@ -971,10 +971,8 @@ fn convert_inputs<'a>(jobs: &[(usize, &'a Input<'a>)], ctx: &Ctx) -> Vec<Convert
                 // its blocks into one piece; a thread with nothing else to do takes a
                 // block of it now and then (a piece of its own), so no thread waits
                 // while another reads a large file alone.
-                Work::File(j) if streamed(jobs[j].1, ctx).is_some() => {
-                    let inp = jobs[j].1;
-                    let rel = streamed(inp, ctx).unwrap_or(RelId(0));
-                    match stream::Stream::open(inp.entry, rel) {
+                Work::File(j) if let Some(rel) = streamed(jobs[j].1, ctx) => {
+                    match stream::Stream::open(jobs[j].1.entry, rel) {
                         Ok(s) => {
                             let s = Arc::new(s);
                             queue.add_last(Work::Stream(j, s.clone()));
@@ -1147,7 +1145,7 @@ impl<'a> Queue<'a> {
 /// converted in pieces.
 struct SplitFile<'a> {
     path: &'a str,
-    text: std::borrow::Cow<'a, str>,
+    text: &'a str,
     rel: RelId,
     head: csv_facts::Head,
 }
@@ -1157,7 +1155,7 @@ impl SplitFile<'_> {
         let cols = &self.head.cols;
         csv_facts::convert_piece(
             self.path,
-            &self.text,
+            self.text,
             self.rel,
             ctx,
             cols,
@@ -1191,28 +1189,21 @@ fn split_input<'a>(
     let (most, _) = convert_piece();
     let rel = match ctx.relation(&inp.entry.stem) {
         Ok(rel)
-            if inp.doc.is_none() && large(size, share, threads) && csv_facts::flat(rel, ctx) =>
+            if inp.doc.is_none()
+                && !inp.deferred
+                && large(size, share, threads)
+                && csv_facts::flat(rel, ctx) =>
         {
             rel
         }
         _ => return Err(convert_input(inp, ctx)),
     };
+    // (A file read when converted is read a block at a time instead: see `streamed`.)
     let pieces = threads * size.div_ceil(threads * most);
     let piece = size.div_ceil(pieces.max(1));
-    let text = match inp.deferred {
-        true => match files::read(inp.entry) {
-            Ok(text) => std::borrow::Cow::Owned(text),
-            Err(d) => {
-                return Err(Converted {
-                    diags: vec![*d],
-                    ..Converted::default()
-                });
-            }
-        },
-        false => std::borrow::Cow::Borrowed(inp.text),
-    };
-    let head = csv_facts::head(path, &text, rel, ctx)?;
-    let pieces = csv::chunks(&text, head.body.0, head.body.1, piece);
+    let text = inp.text;
+    let head = csv_facts::head(path, text, rel, ctx)?;
+    let pieces = csv::chunks(text, head.body.0, head.body.1, piece);
     let file = SplitFile {
         path,
         text,

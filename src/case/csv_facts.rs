@@ -640,19 +640,15 @@ impl CellCache {
 /// The file-local ids of a date column's `YYYY-MM-DD` cells of the years 1800 to 2199,
 /// by day: a column of dates spread over decades holds more distinct days than a
 /// [`CellCache`] keeps, and every one is found here after its first cell (parsed then,
-/// and put in only if it is a date). Kept a year at a time, made at its first day: a
-/// file cut into many pieces has a table per piece and date column, and its dates
-/// mostly fall in a few decades.
+/// and put in only if it is a date).
 #[derive(Default)]
 struct DayTable {
-    years: Vec<Option<Box<[u32; DayTable::DAYS]>>>,
+    ids: Vec<u32>,
 }
 
 impl DayTable {
     const FIRST_YEAR: u32 = 1800;
     const YEARS: u32 = 400;
-    /// Slots a year: 12 months of 31 days.
-    const DAYS: usize = 12 * 31;
 
     /// The slot of a cell of ten bytes `YYYY-MM-DD` in range, its month 1 to 12 and its
     /// day 1 to 31 (each such cell has a slot of its own).
@@ -675,20 +671,15 @@ impl DayTable {
     }
 
     fn get(&self, slot: Option<usize>) -> Option<u32> {
-        let slot = slot?;
-        let year = self.years.get(slot / DayTable::DAYS)?.as_ref()?;
-        Some(year[slot % DayTable::DAYS]).filter(|&id| id != u32::MAX)
+        self.ids.get(slot?).copied().filter(|&id| id != u32::MAX)
     }
 
     fn put(&mut self, slot: Option<usize>, id: u32) {
         let Some(slot) = slot else { return };
-        if self.years.is_empty() {
-            self.years = vec![None; DayTable::YEARS as usize];
+        if self.ids.is_empty() {
+            self.ids = vec![u32::MAX; (DayTable::YEARS * 12 * 31) as usize];
         }
-        if let Some(year) = self.years.get_mut(slot / DayTable::DAYS) {
-            year.get_or_insert_with(|| Box::new([u32::MAX; DayTable::DAYS]))
-                [slot % DayTable::DAYS] = id;
-        }
+        self.ids[slot] = id;
     }
 }
 

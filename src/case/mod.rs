@@ -656,8 +656,6 @@ fn add_ftm_sources(
 /// Each row of a file loaded for its ids alone: (value id, line, start).
 type LazyRows = Vec<(u32, u32, u32)>;
 
-/// A file loaded for its ids alone: display path, text, name column, relation, and for
-/// a relation rules read through its ids, the column of each other field.
 /// A [`LazyInput`] with its text's place in the folder's texts instead.
 type LazyAt = (
     Arc<str>,
@@ -667,6 +665,8 @@ type LazyAt = (
     Option<Vec<Option<usize>>>,
 );
 
+/// A file loaded for its ids alone: display path, text, name column, relation, and for
+/// a relation rules read through its ids, the column of each other field.
 type LazyInput = (
     Arc<str>,
     Arc<String>,
@@ -941,10 +941,12 @@ fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {
     }
 }
 
-/// Converts every input of `jobs` on the loading threads, largest first: a large CSV
-/// file of a flat relation is cut into pieces ([`csv::chunks`]) that are converted side
-/// by side, so no core waits while another converts a large file alone. Returns each
-/// job's outcome, in order; it never depends on the threads.
+/// Converts every input of `jobs` on the loading threads, largest first, so no core
+/// waits while another converts a large file alone: a CSV file of a plain relation is
+/// read a block at a time ([`stream`]), idle threads taking some of its blocks; another
+/// large CSV file of a flat relation, read already, is cut into pieces ([`csv::chunks`])
+/// converted side by side. Returns each job's outcome, in order; it never depends on
+/// the threads.
 fn convert_inputs<'a>(jobs: &[(usize, &'a Input<'a>)], ctx: &Ctx) -> Vec<Converted> {
     // As many workers as threads even for fewer jobs: a job may be cut into pieces.
     let workers = threads();

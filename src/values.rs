@@ -408,6 +408,46 @@ impl ValueTable {
         id
     }
 
+    /// Adds entity ids `ns` (strictly increasing numbers of array `at`, none in the
+    /// table) as [`ValueTable::push_numbered`] one after another would: their ids are
+    /// consecutive from the one returned. The run and its chunks are extended once.
+    pub(crate) fn push_numbered_many(&mut self, at: usize, ns: &[u32]) -> u32 {
+        let first = self.len() as u32;
+        let Some((&n0, rest)) = ns.split_first() else {
+            return first;
+        };
+        self.push_numbered(at, n0);
+        let d = &mut self.numbered[at];
+        for (id, &n) in (first + 1..).zip(rest) {
+            d.ids[n as usize] = id;
+        }
+        d.count += rest.len();
+        let more = rest.len() as u32;
+        self.hidden += more;
+        if let Some(r) = self.runs.last_mut()
+            && let Source::Numbered {
+                numbers, chunks, ..
+            } = &mut r.source
+        {
+            let consecutive = rest.first().is_none_or(|&n| n == n0 + 1)
+                && rest.windows(2).all(|w| w[1] == w[0] + 1);
+            match numbers {
+                Numbers::From(from) if consecutive && *from + r.len - 1 == n0 => {}
+                Numbers::From(from) => {
+                    let mut each: Vec<u32> = (*from..*from + r.len).collect();
+                    each.extend_from_slice(rest);
+                    *numbers = Numbers::Each(each);
+                }
+                Numbers::Each(each) => each.extend_from_slice(rest),
+            }
+            // The chunk the rest start in is `n0`'s or a new one: `push_numbered` made
+            // `n0`'s again if it was made before.
+            r.len += more;
+            chunks.resize_with(r.len.div_ceil(CHUNK) as usize, OnceLock::new);
+        }
+        first
+    }
+
     /// Where the value of `id` is.
     fn place(&self, id: u32) -> Place {
         place(&self.runs, self.hidden, id)
@@ -892,6 +932,45 @@ mod tests {
         assert_eq!(t.intern(&Value::entity("q8")) as usize, want.len());
         let copy = t.clone();
         assert_eq!(copy.get(2), Some(&Value::entity("p1")));
+    }
+
+    #[test]
+    fn numbered_ids_added_at_once_are_the_ids_added_one_by_one() {
+        // Pieces in order (across chunk boundaries), one with gaps, one continuing a
+        // run that was read in between (its last chunk made before it grew).
+        let pieces: [&[u32]; 5] = [&[0, 1, 2], &[3, 4, 5, 6], &[], &[10, 12, 13], &[14]];
+        let mut one = ValueTable::new();
+        let mut many = ValueTable::new();
+        for t in [&mut one, &mut many] {
+            t.intern_str(StrKind::Text, "before");
+        }
+        let long: Vec<u32> = (100..2600).collect();
+        for (k, ns) in pieces
+            .iter()
+            .copied()
+            .chain([&long[..], &[2600, 2601]])
+            .enumerate()
+        {
+            let max = ns.iter().copied().max().unwrap_or(0);
+            let a = one.numbered_room(b"p", ns.len(), max).expect("room");
+            let b = many.numbered_room(b"p", ns.len(), max).expect("room");
+            let firsts: Vec<u32> = ns.iter().map(|&n| one.push_numbered(a, n)).collect();
+            let first = many.push_numbered_many(b, ns);
+            let want: Vec<u32> = (first..).take(ns.len()).collect();
+            assert_eq!(firsts, want, "piece {k}");
+            // Each asked for at once: its chunk made while the run is short, made again
+            // once the run is longer.
+            for (id, n) in (first..).zip(ns) {
+                assert_eq!(many.get(id), Some(&Value::entity(&format!("p{n}"))));
+            }
+        }
+        assert_eq!(many.len(), one.len());
+        for id in 0..one.len() as u32 {
+            assert_eq!(many.get(id), one.get(id), "id {id}");
+            if let Some(v) = one.get(id) {
+                assert_eq!(many.lookup(v), Some(id), "{v:?}");
+            }
+        }
     }
 
     #[test]

@@ -316,6 +316,24 @@ impl EntityMap {
         d.slots[n as usize] = value;
     }
 
+    /// Defines numbers `ns` of array `at` (strictly increasing, none defined yet) as
+    /// value ids `first`, `first + 1`, … as [`EntityMap::add_numbered`] would one by one.
+    pub(crate) fn add_numbered_many(&mut self, at: usize, ns: &[u32], first: u32) {
+        let d = &mut self.dense[at];
+        if let (Some((base, len)), Some(&n0)) = (&mut d.affine, ns.first())
+            && n0 == *len
+            && first == *base + *len
+            && ns.windows(2).all(|w| w[1] == w[0] + 1)
+        {
+            *len += ns.len() as u32;
+            d.count += ns.len();
+            return;
+        }
+        for (value, &n) in (first..).zip(ns) {
+            self.add_numbered(at, n, value);
+        }
+    }
+
     /// Entity `value` was defined at `loc`.
     pub(crate) fn defined_at(&mut self, value: u32, loc: Loc) {
         self.sorted =

@@ -96,6 +96,18 @@ pub(crate) fn register_piece(
         if let Some(at) = map.dense_room(prefix, kind, ns.len(), max)
             && let Some(tat) = table.numbered_room(prefix, ns.len(), max)
         {
+            // The usual piece: numbers in order, none defined before.
+            let fresh = ns.windows(2).all(|w| w[0] < w[1])
+                && ns.iter().all(|&n| {
+                    map.dense_get(at, n).is_none() && table.numbered_get(tat, n).is_none()
+                });
+            if fresh && !ns.is_empty() {
+                let first = table.push_numbered_many(tat, ns);
+                map.add_numbered_many(at, ns, first);
+                map.defined_span(first, ns.len() as u32, loc(0));
+                map.finish();
+                return (first..first + ns.len() as u32).collect();
+            }
             let mut values = Vec::with_capacity(ns.len());
             for (k, &n) in ns.iter().enumerate() {
                 if let Some(first) = map.dense_get(at, n) {

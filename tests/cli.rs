@@ -963,3 +963,122 @@ fn files_read_in_blocks_read_as_one_read() {
         assert_eq!(whole.stderr, cut.stderr, "{threads}, {piece}");
     }
 }
+
+/// Base facts given more than once (a file's rows again, a fact in two files) report as
+/// one: the same findings, evidence and sources whether the copies are dropped before
+/// evaluation or kept (as relations of many tuples keep them), on the flagship cases
+/// and on the workload's four queries.
+#[test]
+fn repeated_facts_kept_or_dropped_give_the_same_report() {
+    let both = |args: &[&str]| {
+        let run = |mode: &str| {
+            probity_with(args, |c| {
+                c.env("PROBITY_REPEATS", mode);
+            })
+        };
+        let (keep, drop) = (run("keep"), run("drop"));
+        assert_code(&drop, 0);
+        assert!(drop.stdout.contains("\"evidence\""), "{}", drop.describe());
+        assert_eq!(keep.stdout, drop.stdout, "{}", keep.describe());
+    };
+    let twice = |text: &str| -> String {
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        let mut out = format!("{text}\n");
+        for row in rows.iter().rev() {
+            out.push_str(&format!("{row}\n"));
+        }
+        out
+    };
+    for case in ["uk-ministers", "uk-us-tech-partnership"] {
+        let dir = scratch(&format!("repeats-{case}"));
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("cases")
+            .join(case);
+        for entry in std::fs::read_dir(&from).expect("read the case") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let text = read(&path);
+            match name {
+                "office.csv" => write(&dir.join(name), &twice(text.trim_end())),
+                "meetings.toml" | "ties.toml" => {
+                    write(&dir.join(name), &text);
+                    write(&dir.join(format!("again-{name}")), &text);
+                }
+                _ => write(&dir.join(name), &text),
+            }
+        }
+        let case = path_str(&dir);
+        both(&["audit", case, "--format", "json", "--no-timestamp"]);
+        both(&["audit", case, "--format", "html", "--no-timestamp"]);
+    }
+    // The workload's relations, every row of each again (in reverse order).
+    let dir = scratch("repeats-workload");
+    write(&dir.join("case.toml"), "[case]\ntitle = \"Repeats\"\n");
+    write(&dir.join("public_body.csv"), "id,name\nb1,Board\n");
+    let mut files: Vec<(&str, String)> = vec![
+        ("person.csv", "id,name".into()),
+        ("company.csv", "id,name,kind".into()),
+        ("employment.csv", "person,org,role,start,end".into()),
+        ("holds_shares.csv", "holder,company,pct,start,end".into()),
+        ("client_of.csv", "client_org,firm,start,end".into()),
+        ("office.csv", "person,body,title,start,end".into()),
+        ("meeting.csv", "a,b,date".into()),
+        ("associate.csv", "a,b".into()),
+        ("family.csv", "a,b,kind".into()),
+    ];
+    let mut add = |file: usize, row: String| files[file].1.push_str(&format!("\n{row}"));
+    for i in 0..40 {
+        add(0, format!("p{i},P{i}"));
+        add(1, format!("c{i},C{i},corp"));
+        let (c, f) = (i % 8, 8 + i % 4);
+        let end = if i % 3 == 0 { "2015-06-30" } else { "" };
+        add(2, format!("p{i},c{c},staff,2010-01-01,{end}"));
+        add(2, format!("p{i},c{f},adviser,2012-01-01,2016-01-01"));
+        add(3, format!("p{i},c{c},{},2011-01-01,", 20 + i % 30));
+        add(
+            3,
+            format!("c{c},c{},{},2005-01-01,", 12 + i % 5, 30 + i % 50),
+        );
+        add(4, format!("c{c},c{f},2009-01-01,"));
+        if i % 5 == 0 {
+            add(5, format!("p{i},b1,minister,2013-01-01,"));
+        }
+        add(
+            6,
+            format!(
+                "p{},p{},2014-0{}-01",
+                i - i % 5,
+                (i * 7 + 3) % 40,
+                1 + i % 9
+            ),
+        );
+        add(7, format!("p{i},p{}", (i + 1) % 40));
+        add(8, format!("p{i},p{},sibling", (i + 2) % 40));
+    }
+    for (name, text) in &files {
+        // Entity files give each id once.
+        let again = !matches!(*name, "person.csv" | "company.csv");
+        let text = if again {
+            twice(text)
+        } else {
+            format!("{text}\n")
+        };
+        write(&dir.join(name), &text);
+    }
+    let case = path_str(&dir);
+    for q in ["q1", "q2", "q3", "q4"] {
+        let rules = format!("benches/workload/{q}.coi");
+        both(&[
+            "audit",
+            case,
+            "--rules",
+            &rules,
+            "--format",
+            "json",
+            "--no-timestamp",
+        ]);
+    }
+}

@@ -234,7 +234,8 @@ fn load(engine: &mut Engine<'_>, program: &Program, facts: &FactSet, opts: &Eval
             } else {
                 let keep = rel.load_shared(&tuples.shared_ids(), tuples.len());
                 if provenance {
-                    for (o, _) in tuples.origins().zip(keep).filter(|(_, k)| *k) {
+                    let kept = |i: usize| keep.as_ref().is_none_or(|k| k[i]);
+                    for (_, o) in tuples.origins().enumerate().filter(|(i, _)| kept(*i)) {
                         prov.push_base(o);
                     }
                 }
@@ -327,6 +328,11 @@ impl Database {
             .filter_map(|i| Some((TupleRef { rel, index: i }, self.tuple(rel, i)?)))
             .collect();
         out.sort_by(|a, b| a.1.cmp(&b.1));
+        // A tuple held more than once (base facts stored with their repeats) is its
+        // first copy: the sort keeps the copies in order.
+        if self.rels.get(rel.0 as usize).is_some_and(Rel::has_repeats) {
+            out.dedup_by(|later, first| later.1 == first.1);
+        }
         out
     }
 

@@ -550,6 +550,52 @@ fn repeated(ids: &[u32], width: usize, count: usize, item: impl Fn(usize) -> usi
     keep
 }
 
+/// Base relations of fewer tuples drop their repeats (see [`Rel::load_shared`]).
+const KEEP_REPEATS_FROM: usize = 65_536;
+
+/// Whether `n` base tuples of `ids` (of `width`) are stored with their repeats: a
+/// relation of [`KEEP_REPEATS_FROM`] tuples or more whose sample holds no tuple twice.
+/// The sample, about 8·√n tuples at seeded random places, finds the repeats of a file
+/// given twice (or of any relation where many tuples repeat) all but surely; repeats it
+/// misses are few, and cost no more than as many other facts.
+/// `PROBITY_REPEATS=keep` keeps the repeats of every relation and `drop` drops them
+/// all (for tests, which compare the two).
+fn keeps_repeats(ids: &[u32], width: usize, n: usize) -> bool {
+    match std::env::var("PROBITY_REPEATS").as_deref() {
+        Ok("keep") => return true,
+        Ok("drop") => return false,
+        _ => {}
+    }
+    n >= KEEP_REPEATS_FROM && !sample_repeats(ids, width, n)
+}
+
+/// Whether some tuple is twice in a seeded random sample of about 8·√n of the `n`
+/// tuples of `ids` (of `width`). Places drawn twice count once.
+fn sample_repeats(ids: &[u32], width: usize, n: usize) -> bool {
+    let want = (((n as f64).sqrt() * 8.0) as usize).max(4096).min(n);
+    let mut seen: rustc_hash::FxHashMap<&[u32], usize> = Default::default();
+    seen.reserve(want);
+    let mut x: u64 = 0x5eed_0f5a_3b1e;
+    for _ in 0..want {
+        // SplitMix64.
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let i = (z % n as u64) as usize;
+        let tuple = &ids[i * width..(i + 1) * width];
+        if let Some(&j) = seen.get(tuple) {
+            if j != i {
+                return true;
+            }
+        } else {
+            seen.insert(tuple, i);
+        }
+    }
+    false
+}
+
 /// The `n` tuples of `ids` (of `width`) as pairs, if they all come in pairs (a tuple with
 /// its first two values swapped next to it) or alone with those two equal: per pair,
 /// the tuple whose first value is the smaller, and the pair's first tuple.
@@ -596,6 +642,10 @@ pub(crate) struct Rel {
     /// Whether the set index (slot 0) covers every tuple; base facts stored by
     /// [`Rel::load_shared`] leave it to be built when first needed.
     set_ready: bool,
+    /// Whether a tuple may be held more than once: base facts stored with their
+    /// repeats (see [`Rel::load_shared`]). The first copy is the tuple's: the one
+    /// [`Rel::position`] finds.
+    repeats: bool,
 }
 
 impl Rel {
@@ -608,6 +658,7 @@ impl Rel {
             recent: 0,
             indexes: vec![Index::new((0..arity).collect())],
             set_ready: true,
+            repeats: false,
         }
     }
 
@@ -627,17 +678,32 @@ impl Rel {
         keep
     }
 
-    /// Stores `n` base tuples (the fact set's own vector of ids) as [`Rel::load_base`]
-    /// does; when no tuple repeats, the relation reads that vector as it is, sharing it
-    /// rather than copying it (a later write copies it first).
-    pub(crate) fn load_shared(&mut self, ids: &Arc<Vec<u32>>, n: usize) -> Vec<bool> {
-        let keep = self.repeats(ids, n);
-        if ids.len() == n * self.arity && keep.iter().all(|&k| k) {
-            self.data = ids.clone();
-            self.len = n as u32;
-            self.set_ready = false;
-        } else {
-            self.fill(ids, &keep);
+    /// Stores `n` base tuples (the fact set's own vector of ids) into the empty
+    /// relation, reading that vector as it is, shared rather than copied (a later write
+    /// copies it first); returns which tuples were kept, `None` for all of them.
+    ///
+    /// A large relation keeps its repeats (see [`keeps_repeats`]): a base fact given
+    /// twice changes no result, since a rule's tuples are a set, an aggregate ranges
+    /// over distinct bindings, and a tuple's derivation is the least one, by fact ids,
+    /// so the first copy's. The second copy costs its share of the joins, no more, and
+    /// finding it would cost a hash of every tuple. Other relations drop their repeats
+    /// as [`Rel::load_base`] does.
+    pub(crate) fn load_shared(&mut self, ids: &Arc<Vec<u32>>, n: usize) -> Option<Vec<bool>> {
+        let whole = ids.len() == n * self.arity;
+        let unchecked = whole && keeps_repeats(ids, self.arity, n);
+        let keep = match unchecked {
+            true => None,
+            false => Some(self.repeats(ids, n)).filter(|keep| keep.iter().any(|&k| !k)),
+        };
+        match &keep {
+            None if whole => {
+                self.data = ids.clone();
+                self.len = n as u32;
+                self.set_ready = false;
+                self.repeats = unchecked && n > 1;
+            }
+            None => self.fill(ids, &vec![true; n]),
+            Some(keep) => self.fill(ids, keep),
         }
         keep
     }
@@ -793,13 +859,23 @@ impl Rel {
         }
         let set = &self.indexes[0];
         let mut cur = set.head(hash_key(tuple.iter().copied()));
+        // Newest first: with repeats, the last one found is the first copy.
+        let mut found = None;
         while cur != END {
             if self.tuple(cur) == tuple {
-                return Some(cur);
+                found = Some(cur);
+                if !self.repeats {
+                    break;
+                }
             }
             cur = set.next(cur);
         }
-        None
+        found
+    }
+
+    /// Whether a tuple may be held more than once (see [`Rel::load_shared`]).
+    pub(crate) fn has_repeats(&self) -> bool {
+        self.repeats
     }
 
     /// Appends a tuple known to be new; returns its index.
@@ -1202,7 +1278,7 @@ mod tests {
     fn base_tuples_are_shared_until_written() {
         let ids = Arc::new(vec![1, 2, 3, 4, 5, 6]);
         let mut rel = Rel::new(2);
-        assert_eq!(rel.load_shared(&ids, 3), vec![true; 3]);
+        assert_eq!(rel.load_shared(&ids, 3), None);
         assert!(Arc::ptr_eq(&rel.data, &ids));
         assert_eq!(rel.insert(&[7, 8]), Some(3));
         assert!(!Arc::ptr_eq(&rel.data, &ids));
@@ -1211,8 +1287,45 @@ mod tests {
         assert_eq!(rel.position(&[3, 4]), Some(1));
         let repeated = Arc::new(vec![1, 2, 1, 2, 5, 6]);
         let mut rel = Rel::new(2);
-        assert_eq!(rel.load_shared(&repeated, 3), vec![true, false, true]);
+        assert_eq!(rel.load_shared(&repeated, 3), Some(vec![true, false, true]));
         assert!(!Arc::ptr_eq(&rel.data, &repeated));
         assert_eq!((rel.len(), rel.tuple(1)), (2, &[5u32, 6][..]));
+        assert!(!rel.has_repeats());
+    }
+
+    /// A large relation keeps its repeats unless its sample shows some: a relation
+    /// given twice (its copies far apart, or side by side) drops them; one with a few
+    /// keeps them, shared, and finds each tuple at its first copy.
+    #[test]
+    fn large_relations_keep_repeats_their_sample_does_not_show() {
+        let n = 200_000u32;
+        let distinct: Vec<u32> = (0..n).flat_map(|i| [i, i * 7 % n]).collect();
+        let half = |v: &[u32]| v[..v.len() / 2].to_vec();
+        let apart = [half(&distinct), half(&distinct)].concat();
+        let side_by_side: Vec<u32> = half(&distinct)
+            .chunks(2)
+            .flat_map(|t| [t, t].concat())
+            .collect();
+        for (what, ids) in [("apart", apart), ("side by side", side_by_side)] {
+            let mut rel = Rel::new(2);
+            let keep = rel.load_shared(&Arc::new(ids), n as usize);
+            let dropped = keep.map_or(0, |k| k.iter().filter(|&&k| !k).count());
+            assert_eq!(dropped, n as usize / 2, "{what}");
+            assert_eq!(rel.len(), n / 2, "{what}");
+            assert!(!rel.has_repeats(), "{what}");
+        }
+        let mut few = distinct.clone();
+        for k in [10usize, 99_000, 150_001] {
+            few[2 * (k + 1)..2 * (k + 2)].copy_from_slice(&distinct[2 * k..2 * (k + 1)]);
+        }
+        let few = Arc::new(few);
+        let mut rel = Rel::new(2);
+        assert_eq!(rel.load_shared(&few, n as usize), None);
+        assert!(Arc::ptr_eq(&rel.data, &few) && rel.has_repeats());
+        rel.ensure_set();
+        for k in [10u32, 99_000, 150_001] {
+            assert_eq!(rel.position(rel.tuple(k + 1)), Some(k), "copy of {k}");
+        }
+        assert_eq!(rel.position(&[5, 35]), Some(5));
     }
 }

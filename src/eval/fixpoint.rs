@@ -323,13 +323,14 @@ impl<'p> Engine<'p> {
 
     /// One round: every clause variant (the delta variants when `delta`, else the rest).
     ///
-    /// Consecutive variants of different clauses that compute no values run side by side
-    /// on the loading threads, each into a pending relation of its own, merged afterwards in
-    /// variant order as [`Exec::reconsider`] would have (new tuples in order, a tuple both
-    /// derived keeping the least derivation): the same tuples, order and derivations as
-    /// one after another. If a variant still interns a value (checked after the run), fails,
-    /// or the batch could pass the tuple budget, the batch is run again one variant after
-    /// another, which decides.
+    /// Consecutive variants of different clauses that compute no values run together on
+    /// every thread, each cut into parts when long enough (`run_parts`), each part into a
+    /// pending relation of its own, merged afterwards in variant and part order as
+    /// [`Exec::reconsider`] would have (new tuples in order, a tuple both derived keeping
+    /// the least derivation): the same tuples, order and derivations as one after another.
+    /// If a part still interns a value (checked after the run), fails, or the batch could
+    /// pass the tuple budget, the batch is run again one variant after another, which
+    /// decides. A variant that computes values runs alone, split by `run_split`.
     fn iterate(&mut self, ready: &mut Ready<'p>, delta: bool) -> Result<(), Box<Diagnostic>> {
         let runs: Vec<(usize, usize)> = ready
             .clauses
@@ -351,14 +352,13 @@ impl<'p> Engine<'p> {
             let mut end = k + 1;
             if threads > 1 && !alone(runs[k].0) {
                 while end < runs.len()
-                    && end - k < threads
                     && !alone(runs[end].0)
                     && !runs[k..end].iter().any(|r| r.0 == runs[end].0)
                 {
                     end += 1;
                 }
             }
-            if end - k < 2 || !self.run_side_by_side(ready, &runs[k..end]) {
+            if threads < 2 || alone(runs[k].0) || !self.run_parts(ready, &runs[k..end], threads) {
                 for &(ci, vi) in &runs[k..end] {
                     if !self.run_split(ready, ci, vi, threads) {
                         self.run_variant(ready, ci, vi)?;
@@ -370,36 +370,89 @@ impl<'p> Engine<'p> {
         Ok(())
     }
 
-    /// Runs `batch` (variants of distinct clauses) on threads of their own and merges
-    /// their tuples; `false` (nothing changed) if the batch must run one by one instead.
-    fn run_side_by_side(&mut self, ready: &Ready<'p>, batch: &[(usize, usize)]) -> bool {
+    /// Runs `batch` (variants of distinct clauses that compute no values) on `threads`
+    /// threads, each variant cut into a part per thread when its outer scan (the first
+    /// op that reads a relation whole) is long enough: each thread takes the next part
+    /// not taken, so a long variant does not leave the other threads idle after a short
+    /// one. Each part runs into a pending relation of its own; they are merged in
+    /// variant order, then part order, as one run after another would have made them
+    /// (see `iterate` and `run_split`). `false` (nothing changed) if the batch must run
+    /// one variant after another instead: a single part, a part that fails or interns a
+    /// value, or parts that could pass the tuple budget.
+    fn run_parts(&mut self, ready: &Ready<'p>, batch: &[(usize, usize)], threads: usize) -> bool {
         let budget = self.budget();
         let (rels, provs, params, opts) = (&self.rels[..], &self.prov[..], self.params, self.opts);
         let values = &self.values;
-        let results: Vec<Option<Pending>> = std::thread::scope(|s| {
-            let workers: Vec<_> = batch
+        // Per part: its variant and the slice of the outer scan it walks (all if none).
+        type Part<'a, 'p> = (usize, usize, Option<(&'a Op<'p>, u32, u32)>);
+        let mut parts: Vec<Part<'_, 'p>> = Vec::new();
+        for &(ci, vi) in batch {
+            let c = &ready.clauses[ci].0;
+            let outer = c.variants[vi]
+                .1
                 .iter()
-                .map(|&(ci, vi)| {
-                    s.spawn(move || {
-                        let c = &ready.clauses[ci].0;
-                        let shared = (rels, provs, params, opts);
-                        let (out, after) = run_apart(c, vi, shared, values, budget, None)?;
-                        (after.len() == values.len()).then_some(out)
-                    })
-                })
+                .find(|o| matches!(o, Op::Scan { .. }));
+            let cut = match outer {
+                Some(
+                    op @ Op::Scan {
+                        rel, source, key, ..
+                    },
+                ) if key.is_empty() && c.naggs == 0 => {
+                    let (lo, hi) = super::join::range(&rels[*rel], *source);
+                    (hi - lo >= opts.split_min.max(1)).then_some((op, lo, hi))
+                }
+                _ => None,
+            };
+            match cut {
+                Some((op, lo, hi)) => {
+                    let (n, k) = (u64::from(hi - lo), threads as u64);
+                    let bound = |i: u64| lo + (n * i / k) as u32;
+                    parts.extend((0..k).map(|i| (ci, vi, Some((op, bound(i), bound(i + 1))))));
+                }
+                None => parts.push((ci, vi, None)),
+            }
+        }
+        if parts.len() < 2 {
+            return false;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (parts, next) = (&parts, &next);
+        let work = move || {
+            let mut done: Vec<(usize, Option<Pending>)> = Vec::new();
+            loop {
+                let p = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(ci, vi, slice)) = parts.get(p) else {
+                    return done;
+                };
+                let c = &ready.clauses[ci].0;
+                let shared = (rels, provs, params, opts);
+                let out = run_apart(c, vi, shared, values, budget, slice)
+                    .and_then(|(out, after)| (after.len() == values.len()).then_some(out));
+                done.push((p, out));
+            }
+        };
+        let mut results: Vec<(usize, Option<Pending>)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (1..threads.min(parts.len()))
+                .map(|_| s.spawn(work))
                 .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
+            let mut all = work();
+            for w in workers {
+                all.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            all
         });
-        let Some(outs) = results.into_iter().collect::<Option<Vec<Pending>>>() else {
+        results.sort_by_key(|(p, _)| *p);
+        let Some(outs) = results
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect::<Option<Vec<Pending>>>()
+        else {
             return false;
         };
         if outs.iter().map(|o| u64::from(o.rel.len())).sum::<u64>() > budget {
             return false;
         }
-        for (&(ci, _), mut from) in batch.iter().zip(outs) {
+        for (&(ci, _, _), mut from) in parts.iter().zip(outs) {
             let head = ready.clauses[ci].0.head.0 as usize;
             self.merge(head, &mut from, &Remap::SAME);
         }

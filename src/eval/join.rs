@@ -188,6 +188,31 @@ impl Memo {
 /// Tuples whose next lookups are warmed together (see [`Exec::warm`]).
 const AHEAD: u32 = 16;
 
+/// Tuples found this close after one another are in the cache already, or soon: the
+/// processor reads ahead of a walk in order.
+const CLOSE: u32 = 16;
+
+/// Whether a scan warms its next lookups (see [`Exec::warm`]): after a batch whose
+/// lookups found tuples close to one another, the next [`Warmth::REST`] batches are
+/// not warmed, then one is again, to look.
+#[derive(Default)]
+struct Warmth {
+    rest: u32,
+}
+
+impl Warmth {
+    const REST: u32 = 15;
+
+    /// Warms the batch (`warm`, true if its tuples were close) unless resting.
+    fn batch(&mut self, warm: impl FnOnce() -> bool) {
+        if self.rest > 0 {
+            self.rest -= 1;
+        } else if warm() {
+            self.rest = Warmth::REST;
+        }
+    }
+}
+
 /// A lookup's key (of up to four columns), taken from a tuple about to be visited.
 struct Ahead {
     rel: usize,
@@ -301,11 +326,12 @@ impl<'p> Exec<'_, 'p> {
         };
         if key.is_empty() {
             let ahead = self.ahead(ops, k, binds);
+            let mut warmth = Warmth::default();
             let mut at = lo;
             while at < hi {
                 let end = hi.min(at + AHEAD);
                 if let Some(a) = &ahead {
-                    self.warm(a, r, at..end);
+                    warmth.batch(|| self.warm(a, r, at..end));
                 }
                 for idx in at..end {
                     self.visit(r, idx, *rel, *slot, binds, checks, ops, k)?;
@@ -318,6 +344,7 @@ impl<'p> Exec<'_, 'p> {
         let mut found = self.candidates(ix, key);
         let mut batch = [0u32; AHEAD as usize];
         let mut ahead: Option<Option<Ahead>> = None;
+        let mut warmth = Warmth::default();
         loop {
             // The next few tuples in range, their next lookups warmed first.
             let mut n = 0;
@@ -338,7 +365,7 @@ impl<'p> Exec<'_, 'p> {
             if n > 1
                 && let Some(a) = ahead.get_or_insert_with(|| self.ahead(ops, k, binds))
             {
-                self.warm(a, r, batch[..n].iter().copied());
+                warmth.batch(|| self.warm(a, r, batch[..n].iter().copied()));
             }
             for &cur in &batch[..n] {
                 let t = r.tuple(cur);
@@ -394,8 +421,10 @@ impl<'p> Exec<'_, 'p> {
 
     /// Looks up, for each of tuples `idxs` of `r`, the key `a` of the next lookup, and
     /// reads the first tuple found: the cache misses of a batch of lookups are waited
-    /// for together, not one after another.
-    fn warm(&self, a: &Ahead, r: &Rel, idxs: impl Iterator<Item = u32>) {
+    /// for together, not one after another. Returns whether the tuples found follow one
+    /// another closely (both relations in the key's order): the reads then hit the
+    /// cache anyway, and the next batches need no warming (see [`Warmth`]).
+    fn warm(&self, a: &Ahead, r: &Rel, idxs: impl Iterator<Item = u32>) -> bool {
         let to = &self.rels[a.rel];
         let ix = &to.indexes[a.index];
         let mut probes = [0u64; AHEAD as usize];
@@ -416,13 +445,17 @@ impl<'p> Exec<'_, 'p> {
         for &p in &probes[..n] {
             sum = sum.wrapping_add(ix.touch_first(p));
         }
+        let (mut close, mut last) = (true, None::<u32>);
         for &p in &probes[..n] {
             let cand = ix.touch(p);
             if cand < to.len() {
                 sum = sum.wrapping_add(to.tuple(cand)[0]);
+                close &= last.is_none_or(|l| cand >= l && cand - l <= CLOSE);
+                last = Some(cand);
             }
         }
         std::hint::black_box(sum);
+        close && last.is_some()
     }
 
     #[expect(

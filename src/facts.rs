@@ -529,6 +529,37 @@ impl Tuples {
         self.origins = TupleOrigins::Each(origins);
     }
 
+    /// Adds the tuples of several pieces at once, as [`Tuples::extend_rows`] and
+    /// [`Tuples::extend_owned`] would one piece after another: `ids` are the pieces'
+    /// tuples in order (moved into an empty relation), and per piece its origins, rows
+    /// (`Ok((first, tuples, per))`, as `extend_rows`) or one per tuple (`Err`).
+    pub fn extend_pieces(
+        &mut self,
+        width: usize,
+        ids: Vec<u32>,
+        pieces: Vec<Result<(OriginId, u32, u32), Vec<OriginId>>>,
+    ) {
+        let n: usize = (pieces.iter())
+            .map(|p| p.as_ref().map_or_else(Vec::len, |&(_, n, _)| n as usize))
+            .sum();
+        if n == 0 {
+            return;
+        }
+        self.fit(width);
+        assert_eq!(ids.len(), width * n, "whole tuples");
+        if self.is_empty() && self.ids.is_empty() {
+            self.ids = std::sync::Arc::new(ids);
+        } else {
+            std::sync::Arc::make_mut(&mut self.ids).extend_from_slice(&ids);
+        }
+        for piece in pieces {
+            match piece {
+                Ok((first, n, per)) => self.origins.extend_rows(first.0, n, per.max(1)),
+                Err(each) => self.origins.each().extend(each),
+            }
+        }
+    }
+
     /// Adds the tuples of `ids` (`width` ids each; moved into an empty relation), tuple
     /// `i` with origin `first + i / per`: the rows of a file, one tuple each (`per` 1),
     /// or two each in a symmetric relation (`per` 2). Panics as [`Tuples::push`].

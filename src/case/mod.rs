@@ -520,9 +520,7 @@ pub fn load_case_with(
         .zip(converted)
         .enumerate()
     {
-        for flat in c.flat {
-            add_flat(program, facts, &display, flat, &mut case.bulk);
-        }
+        add_flats(program, facts, &display, c.flat, &mut case.bulk);
         add_facts(program, facts, &display, c.facts, &mut shown);
         // A file whose facts the rules read through its ids adds them in file order.
         if let Some(slot) = lazy_files.get_mut(i)
@@ -1330,6 +1328,109 @@ fn add_lazy(
     }
     bulk.push_lazy(text, col, kind, first, rows);
 }
+
+/// Adds one file's flat pieces, in order, as [`add_flat`] one after another would. A file
+/// cut into pieces whose first holds less than two thirds of its tuples (converted on
+/// several threads, each taking blocks in turn) has its pieces' values and origins added
+/// first, then their ids turned into the fact set's into one vector on every thread,
+/// rather than each later piece copied after the first on this one.
+fn add_flats(
+    program: &Program,
+    facts: &mut FactSet,
+    file: &Arc<str>,
+    mut flats: Vec<FlatRows>,
+    bulk: &mut bulk::BulkEntities,
+) {
+    let total: usize = flats.iter().map(|f| f.ids.len()).sum();
+    let first = flats.first().map_or(0, |f| f.ids.len());
+    let rel = flats.first().map(|f| f.rel);
+    let together = threads() > 1
+        && flats.len() > 1
+        && first * 3 < total * 2
+        && rel.is_some_and(|r| {
+            program.rel(r).kind == RelKind::Base
+                && facts.tuples[r.0 as usize].is_empty()
+                && flats
+                    .iter()
+                    .all(|f| f.rel == r && f.width == flats[0].width)
+        });
+    let Some(rel) = rel.filter(|_| together) else {
+        for flat in flats {
+            add_flat(program, facts, file, flat, bulk);
+        }
+        return;
+    };
+    let width = flats[0].width;
+    // In order: each piece's values, metas and origins, and the ids its own stand for.
+    let mut remaps: Vec<Vec<u32>> = Vec::with_capacity(flats.len());
+    let mut origins = Vec::with_capacity(flats.len());
+    for flat in &mut flats {
+        let local = std::mem::take(&mut flat.local);
+        remaps.push(facts.values_mut().intern_distinct(local.into_values()));
+        let metas: Vec<u32> = std::mem::take(&mut flat.metas)
+            .into_iter()
+            .map(|(sources, status, note)| facts.add_meta(file.clone(), sources, status, note))
+            .collect();
+        let first = OriginId(facts.origin_count() as u32);
+        for (_, n, line, m) in flat.row_runs() {
+            facts.add_origin_rows(metas[m as usize], line, n);
+        }
+        let tuples = (flat.ids.len() / width.max(1)) as u32;
+        origins.push(match &flat.twice {
+            Some(twice) if !twice.iter().all(|&t| t) => {
+                let mut each = Vec::with_capacity(tuples as usize);
+                for (r, &two) in twice.iter().enumerate() {
+                    let o = OriginId(first.0 + r as u32);
+                    each.extend(std::iter::repeat_n(o, 1 + usize::from(two)));
+                }
+                Err(each)
+            }
+            Some(_) => Ok((first, tuples, 2)),
+            None => Ok((first, tuples, 1)),
+        });
+    }
+    // Every piece's ids, as the fact set's, into its part of one vector: parts of about
+    // a million ids, shared out in turn over the threads.
+    let mut ids = vec![0u32; total];
+    let threads = threads();
+    let mut shares: Vec<Vec<AddPart<'_>>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut rest = &mut ids[..];
+    let mut k = 0;
+    for (flat, remap) in flats.iter().zip(&remaps) {
+        let (mine, after) = rest.split_at_mut(flat.ids.len());
+        rest = after;
+        for (from, to) in flat.ids.chunks(ADD_PART).zip(mine.chunks_mut(ADD_PART)) {
+            shares[k % threads].push((from, to, remap));
+            k += 1;
+        }
+    }
+    let work = |share: Vec<AddPart<'_>>| {
+        for (from, to, remap) in share {
+            for (t, &id) in to.iter_mut().zip(from) {
+                *t = match id & GLOBAL {
+                    0 => remap[id as usize],
+                    _ => id & !GLOBAL,
+                };
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        let mut shares = shares.into_iter();
+        let mine = shares.next().unwrap_or_default();
+        for share in shares {
+            s.spawn(move || work(share));
+        }
+        work(mine);
+    });
+    drop(flats);
+    facts.tuples[rel.0 as usize].extend_pieces(width, ids, origins);
+}
+
+/// Ids of a part [`add_flats`] turns into the fact set's on one thread.
+const ADD_PART: usize = 1 << 20;
+
+/// A part of a piece's ids, where they go, and the fact set's ids of the piece's own.
+type AddPart<'a> = (&'a [u32], &'a mut [u32], &'a [u32]);
 
 /// Adds one file's flat facts with their origins, its values merged into the fact set's.
 fn add_flat(

@@ -125,9 +125,17 @@ pub(crate) struct Exec<'a, 'p> {
 /// constant holds some thousands of days). A result is the same whichever way it is
 /// found, and a computed value is interned when first computed, as without the memo, so
 /// nothing depends on it.
+///
+/// A memo of one variable keeps its results by the variable's id instead, in pages
+/// made as ids arrive: no two ids share a place, so a column of some thousands of
+/// values (its ids close together, as a file's values are interned together) is
+/// computed once per value however its rows are ordered. It is given up when a trial
+/// finds few results and has made many pages (ids that hardly repeat, far apart).
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     slots: Vec<(u64, u32)>,
+    pages: Vec<Option<Box<[u32]>>>,
+    made: usize,
     asked: u32,
     found: u32,
     off: bool,
@@ -142,6 +150,13 @@ const MEMO_TRIAL: u32 = 4096;
 const MEMO_EMPTY: u64 = u64::MAX;
 /// A kept assignment that gave no value.
 const MEMO_NONE: u32 = u32::MAX;
+/// Ids per page of a memo of one variable (a power of two), and a page's empty place.
+const PAGE: usize = 1024;
+const PAGE_EMPTY: u32 = u32::MAX - 1;
+/// Lookups of a memo of one variable before it may give up, and the pages it may make
+/// before then without giving up.
+const PAGE_TRIAL: u32 = 16_384;
+const PAGES_KEPT: usize = 64;
 
 impl Memo {
     /// The slot of `key` in a table of `len` slots.
@@ -149,9 +164,13 @@ impl Memo {
         (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - len.trailing_zeros())) as usize
     }
 
-    fn get(&mut self, key: u64) -> Option<u32> {
+    /// The result kept for `key`; `one`: the key is one variable's id.
+    fn get(&mut self, key: u64, one: bool) -> Option<u32> {
         if self.off {
             return None;
+        }
+        if one {
+            return self.get_one(key as u32);
         }
         if self.slots.is_empty() {
             self.slots = vec![(MEMO_EMPTY, 0); MEMO_FIRST];
@@ -177,7 +196,40 @@ impl Memo {
         None
     }
 
-    fn put(&mut self, key: u64, v: u32) {
+    fn get_one(&mut self, id: u32) -> Option<u32> {
+        self.asked = self.asked.saturating_add(1);
+        let at = id as usize;
+        let kept = (self.pages.get(at / PAGE))
+            .and_then(|p| p.as_ref())
+            .map(|p| p[at % PAGE])
+            .filter(|&v| v != PAGE_EMPTY);
+        if kept.is_some() {
+            self.found += 1;
+        } else if self.asked == PAGE_TRIAL && self.found < PAGE_TRIAL / 4 && self.made > PAGES_KEPT
+        {
+            self.off = true;
+            self.pages = Vec::new();
+        }
+        kept
+    }
+
+    /// Keeps `v` for `key` ([`Memo::get`]).
+    fn put(&mut self, key: u64, v: u32, one: bool) {
+        if one {
+            if self.off {
+                return;
+            }
+            let at = key as usize;
+            if self.pages.len() <= at / PAGE {
+                self.pages.resize_with(at / PAGE + 1, || None);
+            }
+            let page = &mut self.pages[at / PAGE];
+            if page.is_none() {
+                self.made += 1;
+            }
+            page.get_or_insert_with(|| vec![PAGE_EMPTY; PAGE].into_boxed_slice())[at % PAGE] = v;
+            return;
+        }
         let len = self.slots.len();
         if let Some(s) = self.slots.get_mut(Memo::slot(key, len.max(1))) {
             *s = (key, v);
@@ -509,14 +561,16 @@ impl<'p> Exec<'_, 'p> {
         memo: Option<super::compile::MemoAt>,
         compute: impl FnOnce(&mut Self) -> Result<u32, ExprError>,
     ) -> Result<u32, ExprError> {
-        let Some((slot, key)) = memo.and_then(|m| Some((m.slot, self.memo_key(&m)?))) else {
+        let Some((slot, key, one)) =
+            memo.and_then(|m| Some((m.slot, self.memo_key(&m)?, m.b.is_none())))
+        else {
             return compute(self);
         };
-        if let Some(v) = self.memos[slot].get(key) {
+        if let Some(v) = self.memos[slot].get(key, one) {
             return Ok(v);
         }
         let v = compute(self)?;
-        self.memos[slot].put(key, v);
+        self.memos[slot].put(key, v, one);
         Ok(v)
     }
 
@@ -812,4 +866,53 @@ fn fold(c: &CollectOp<'_>, acc: Value, v: Value, span: Span) -> Result<Value, Fa
         AggFunc::Max if expr::total_cmp(&v, &acc) == Greater => v,
         _ => acc,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A memo of one variable keeps every id's result, however many ids there are and
+    /// in whatever order they come, in pages made as ids arrive; one over ids that
+    /// hardly repeat and lie far apart gives up after its trial. A memo of two keeps a
+    /// few thousand keys, and gives up when its keys hardly repeat.
+    #[test]
+    fn memos_keep_results_by_ids_and_give_up_when_keys_do_not_repeat() {
+        let mut one = Memo::default();
+        // Twenty thousand ids close together (a file's dates), asked for in a shuffled
+        // order, twice: none is found the first time, every one the second.
+        let ids: Vec<u32> = (0..20_000u32)
+            .map(|k| 1_000_000 + (k * 7_919) % 20_000)
+            .collect();
+        for &id in &ids {
+            assert_eq!(one.get(u64::from(id), true), None);
+            one.put(u64::from(id), id / 3, true);
+        }
+        for &id in &ids {
+            assert_eq!(one.get(u64::from(id), true), Some(id / 3), "{id}");
+        }
+        assert!(!one.off && one.made <= 20_000 / PAGE + 2);
+        // A result may be "no value".
+        one.put(7, MEMO_NONE, true);
+        assert_eq!(one.get(7, true), Some(MEMO_NONE));
+        // Ids spread over millions, none asked twice: given up at the trial.
+        let mut far = Memo::default();
+        for k in 0..PAGE_TRIAL {
+            let id = u64::from(k) * 4_099;
+            if far.get(id, true).is_none() {
+                far.put(id, 1, true);
+            }
+        }
+        assert!(far.off && far.pages.is_empty());
+        assert_eq!(far.get(0, true), None);
+        // Two variables: keys that never repeat give the table up.
+        let mut two = Memo::default();
+        for k in 0..u64::from(MEMO_TRIAL) + 1 {
+            let key = k | (k << 32);
+            if two.get(key, false).is_none() {
+                two.put(key, 0, false);
+            }
+        }
+        assert!(two.off);
+    }
 }

@@ -786,41 +786,38 @@ fn register_entities(
     // Every id is interned now, in definition order (file by file, so no list of every
     // id is held), so files read in parallel refer to entities by their final value id.
     let mut lazy_rows = Vec::new();
-    // Room for every entity of the CSV entity files at once (their lines bound it), so
-    // the tables are not rehashed file by file.
-    let lines: usize = inputs
-        .iter()
-        .filter(|inp| inp.doc.is_none())
-        .filter(|inp| {
-            ctx.program
-                .rel_by_name(&inp.entry.stem)
-                .is_some_and(|r| matches!(ctx.program.rel(r).kind, RelKind::Entity(_)))
-        })
-        .map(|inp| csv::count_lines(inp.text.as_bytes()))
-        .sum();
-    table.reserve(lines);
-    ctx.entities.reserve(lines);
-    // The CSV files' ids are read in pieces on the loading threads while they are
-    // registered here, piece by piece in definition order.
+    // Per CSV entity file, on the loading threads: its lines, and its pieces.
     let program = ctx.program;
-    let mut pieces: Vec<Piece> = Vec::new();
-    for (i, inp) in inputs
-        .iter()
-        .enumerate()
+    let entity_files: Vec<(usize, &Input)> = (inputs.iter().enumerate())
         .filter(|(_, inp)| inp.doc.is_none())
-    {
-        let Some(rel) = program.rel_by_name(&inp.entry.stem).map(|r| program.rel(r)) else {
-            continue;
-        };
-        let RelKind::Entity(kind) = rel.kind else {
-            continue;
-        };
-        if let Some((col, start, line)) = csv_facts::id_column(inp.text, rel) {
+        .filter(|(_, inp)| {
+            (program.rel_by_name(&inp.entry.stem))
+                .is_some_and(|r| matches!(program.rel(r).kind, RelKind::Entity(_)))
+        })
+        .collect();
+    let cut = par_map(&entity_files, |&(i, inp)| {
+        let rel = program.rel_by_name(&inp.entry.stem).map(|r| program.rel(r));
+        let lines = csv::count_lines(inp.text.as_bytes());
+        let mut pieces: Vec<Piece> = Vec::new();
+        if let Some(rel) = rel
+            && let RelKind::Entity(kind) = rel.kind
+            && let Some((col, start, line)) = csv_facts::id_column(inp.text, rel)
+        {
             for (start, line, end) in csv::chunks(inp.text, start, line, ID_PIECE) {
                 pieces.push((i, (start, line), end, col, kind));
             }
         }
-    }
+        (i, lines, pieces)
+    });
+    // Room for every entity of the CSV entity files at once (their lines bound it), so
+    // the tables are not rehashed file by file.
+    let lines: usize = cut.iter().map(|(_, n, _)| n).sum();
+    table.reserve(lines);
+    ctx.entities.reserve(lines);
+    let lines_of = |i: usize| cut.iter().find(|c| c.0 == i).map_or(0, |c| c.1);
+    // The CSV files' ids are read in pieces on the loading threads while they are
+    // registered here, piece by piece in definition order.
+    let pieces: Vec<Piece> = cut.iter().flat_map(|(_, _, p)| p.iter().copied()).collect();
     let read_piece = |p: usize| {
         let (i, at, end, col, kind) = pieces[p];
         let text = &inputs[i].text[..end];
@@ -860,7 +857,10 @@ fn register_entities(
         };
         let mut p = 0;
         for (i, inp) in inputs.iter().enumerate() {
-            let mut rows: Vec<(u32, u32, u32)> = Vec::new();
+            let mut rows: Vec<(u32, u32, u32)> = match lazy[i] {
+                Some(_) => Vec::with_capacity(lines_of(i)),
+                None => Vec::new(),
+            };
             if let Some(doc) = &inp.doc {
                 let file = i as u32;
                 let found =

@@ -93,7 +93,7 @@ fn run_apart<'a, 'p>(
     budget: u64,
     slice: Option<(&'a Op<'p>, u32, u32)>,
 ) -> Option<(Pending, Interner)> {
-    let mut values = values.clone();
+    let mut values = values.layer();
     let mut out = Pending {
         rel: Rel::new(shared.0[c.head.0 as usize].arity),
         prov: Prov::default(),
@@ -141,12 +141,13 @@ impl Remap {
         }
     }
 
-    /// Interns into `into`, in their order, the values `run` added after its first
-    /// `from`; so they are numbered as if the run had interned them into `into`.
-    fn intern(into: &mut Interner, run: &Interner, from: usize) -> Remap {
-        let ids = (from..run.len())
-            .map(|id| match run.get(id as u32) {
-                Some(v) => into.intern(v),
+    /// Interns into `into`, in their order, the values a run added after the first
+    /// `from` ids (`Interner::take_from`); so they are numbered as if the run had
+    /// interned them into `into`.
+    fn intern(into: &mut Interner, added: Vec<Option<Value>>, from: usize) -> Remap {
+        let ids = (added.into_iter())
+            .map(|v| match v {
+                Some(v) => into.intern_owned(v),
                 None => UNBOUND,
             })
             .collect();
@@ -520,9 +521,13 @@ impl<'p> Engine<'p> {
             return false;
         }
         let before = self.values.len();
-        for (mut out, values) in outs {
-            let remap = Remap::intern(&mut self.values, &values, before);
-            drop(values);
+        // Every part's values taken out first: the round's then are its own again, and
+        // grow without being copied.
+        let outs: Vec<(Pending, Vec<Option<Value>>)> = (outs.into_iter())
+            .map(|(out, values)| (out, values.take_from(before)))
+            .collect();
+        for (mut out, added) in outs {
+            let remap = Remap::intern(&mut self.values, added, before);
             self.merge(head, &mut out, &remap);
         }
         true

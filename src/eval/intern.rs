@@ -2,7 +2,9 @@
 //!
 //! The base facts' values are already interned in the fact set's [`ValueTable`]; the
 //! evaluator shares that table and keeps the values it computes (constants of the
-//! rules, arithmetic results, aggregates) in a layer of its own, numbered after it.
+//! rules, arithmetic results, aggregates) in a layer of its own, numbered after it. A
+//! run on another thread adds a layer of its own over the round's ([`Interner::layer`]),
+//! so the round's values are shared, not copied.
 
 use std::sync::Arc;
 
@@ -15,10 +17,14 @@ pub(crate) const UNBOUND: u32 = u32::MAX;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Interner {
     base: Arc<ValueTable>,
-    /// `base.len()`: the id of `extra`'s first value.
+    /// `base.len()`: the id of `shared`'s first value.
     base_len: u32,
-    /// Shared, so a copy for a run on another thread costs nothing until it adds a value
-    /// (see `fixpoint::Engine::iterate`).
+    /// The values of the interner this one is a layer over (see [`Interner::layer`]),
+    /// numbered after `base`'s; empty otherwise.
+    shared: Arc<ValueTable>,
+    /// `base_len + shared.len()`: the id of `extra`'s first value.
+    extra_from: u32,
+    /// This interner's own values. Shared, so a copy costs nothing until it adds a value.
     extra: Arc<ValueTable>,
 }
 
@@ -27,48 +33,81 @@ impl Interner {
     pub(crate) fn over(base: Arc<ValueTable>) -> Interner {
         Interner {
             base_len: base.len() as u32,
+            extra_from: base.len() as u32,
             base,
+            shared: Arc::default(),
             extra: Arc::default(),
         }
     }
 
+    /// An interner for a run on another thread: this one's values, shared as they are,
+    /// and a layer of its own for the values the run adds, numbered after them. A layer
+    /// over a layer copies the layer's own values.
+    pub(crate) fn layer(&self) -> Interner {
+        if !self.shared.is_empty() {
+            return self.clone();
+        }
+        Interner {
+            base: self.base.clone(),
+            base_len: self.base_len,
+            shared: self.extra.clone(),
+            extra_from: self.len() as u32,
+            extra: Arc::default(),
+        }
+    }
+
+    /// The values of ids `from` on, in order, giving the interner up (and with it its
+    /// share of the values of the interner it is a layer over).
+    pub(crate) fn take_from(self, from: usize) -> Vec<Option<Value>> {
+        (from..self.len())
+            .map(|id| self.get(id as u32).cloned())
+            .collect()
+    }
+
+    fn find(&self, h: u64, v: &Value) -> Option<u32> {
+        if let Some(id) = self.base.lookup_hashed(h, v) {
+            return Some(id);
+        }
+        if let Some(id) = self.shared.lookup_hashed(h, v) {
+            return Some(self.base_len + id);
+        }
+        Some(self.extra_from + self.extra.lookup_hashed(h, v)?)
+    }
+
     pub(crate) fn intern(&mut self, v: &Value) -> u32 {
         let h = hash_value(v);
-        if let Some(id) = self.base.lookup_hashed(h, v) {
-            return id;
-        }
-        match self.extra.lookup_hashed(h, v) {
-            Some(id) => self.base_len + id,
-            None => self.base_len + Arc::make_mut(&mut self.extra).intern_hashed(h, v.clone()),
+        match self.find(h, v) {
+            Some(id) => id,
+            None => self.extra_from + Arc::make_mut(&mut self.extra).intern_hashed(h, v.clone()),
         }
     }
 
     pub(crate) fn intern_owned(&mut self, v: Value) -> u32 {
         let h = hash_value(&v);
-        if let Some(id) = self.base.lookup_hashed(h, &v) {
-            return id;
+        match self.find(h, &v) {
+            Some(id) => id,
+            None => self.extra_from + Arc::make_mut(&mut self.extra).intern_hashed(h, v),
         }
-        self.base_len + Arc::make_mut(&mut self.extra).intern_hashed(h, v)
     }
 
     /// How many values have ids.
     pub(crate) fn len(&self) -> usize {
-        self.base_len as usize + self.extra.len()
+        self.extra_from as usize + self.extra.len()
     }
 
     /// The id of a value, if it was ever interned.
     pub(crate) fn lookup(&self, v: &Value) -> Option<u32> {
-        let h = hash_value(v);
-        self.base
-            .lookup_hashed(h, v)
-            .or_else(|| Some(self.base_len + self.extra.lookup_hashed(h, v)?))
+        self.find(hash_value(v), v)
     }
 
     /// The value of an id; `None` for [`UNBOUND`].
     pub(crate) fn get(&self, id: u32) -> Option<&Value> {
-        match id.checked_sub(self.base_len) {
-            None => self.base.get(id),
-            Some(i) => self.extra.get(i),
+        if id < self.base_len {
+            self.base.get(id)
+        } else if id < self.extra_from {
+            self.shared.get(id - self.base_len)
+        } else {
+            self.extra.get(id - self.extra_from)
         }
     }
 }

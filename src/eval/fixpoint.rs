@@ -545,6 +545,7 @@ impl<'p> Engine<'p> {
             return;
         }
         let mut buf: Vec<u32> = Vec::with_capacity(from.rel.arity);
+        into.rel.reserve(from.rel.len() as usize);
         for t in 0..from.rel.len() {
             buf.clear();
             buf.extend(from.rel.tuple(t).iter().map(|&id| remap.map(id)));
@@ -645,6 +646,7 @@ impl<'p> Engine<'p> {
                 changed |= rel.advance();
                 continue;
             }
+            rel.reserve(p.rel.len() as usize);
             for t in 0..p.rel.len() {
                 rel.push(p.rel.tuple(t));
                 if self.opts.provenance {

@@ -27,15 +27,149 @@ const NO_NAME: u32 = u32::MAX;
 const NONE: u32 = u32::MAX;
 
 /// An entity file loaded for its ids alone: its text, its `name` column if any, its
-/// entities' kind, and per entity (its id's value id, its line, the byte its record
-/// starts at); the `k`th entity's origin is `first + k`.
+/// entities' kind, and its rows; the `k`th entity's origin is `first + k`.
 #[derive(Debug, Clone)]
 struct LazyFile {
     text: Arc<String>,
     name_col: Option<usize>,
     kind: u32,
     first: OriginId,
-    rows: Vec<(u32, u32, u32)>,
+    rows: LazyRows,
+}
+
+/// Per entity of a file loaded for its ids alone: its id's value id, its line and the
+/// byte its record starts at. Value ids and lines that follow one another (a register
+/// of new ids, one a line, the usual file) are kept as where they start: four bytes an
+/// entity, not twelve.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LazyRows {
+    values: Counted,
+    lines: Counted,
+    starts: Arc<Vec<u32>>,
+}
+
+/// Numbers kept as `Run(first, n)` while each is one more than the one before.
+#[derive(Debug, Clone)]
+enum Counted {
+    Run(u32, u32),
+    Each(Vec<u32>),
+}
+
+impl Default for Counted {
+    fn default() -> Counted {
+        Counted::Run(0, 0)
+    }
+}
+
+impl Counted {
+    fn push(&mut self, x: u32) {
+        match self {
+            Counted::Run(first, n) if *n == 0 || first.checked_add(*n) == Some(x) => {
+                if *n == 0 {
+                    *first = x;
+                }
+                *n += 1;
+            }
+            Counted::Run(first, n) => {
+                let mut each: Vec<u32> = (*first..*first + *n).collect();
+                each.push(x);
+                *self = Counted::Each(each);
+            }
+            Counted::Each(each) => each.push(x),
+        }
+    }
+
+    fn get(&self, k: usize) -> u32 {
+        match self {
+            Counted::Run(first, _) => first + k as u32,
+            Counted::Each(each) => each[k],
+        }
+    }
+}
+
+impl LazyRows {
+    /// Room for `n` entities.
+    pub(crate) fn with_capacity(n: usize) -> LazyRows {
+        LazyRows {
+            starts: Arc::new(Vec::with_capacity(n)),
+            ..LazyRows::default()
+        }
+    }
+
+    /// Adds the entities of a piece of the file: each record's (line, start) and its
+    /// id's value id, but those whose value id is `u32::MAX` (a repeated id).
+    pub(crate) fn push_piece(&mut self, records: &[(u32, u32)], values: &[u32]) {
+        let starts = Arc::make_mut(&mut self.starts);
+        let (Some(&(line, _)), Some(&value)) = (records.first(), values.first()) else {
+            return;
+        };
+        let n = records.len().min(values.len()) as u32;
+        // The usual piece: new ids in order, one a line, following the last piece's.
+        let follows = |c: &Counted, x: u32| match c {
+            Counted::Run(first, len) => *len == 0 || first.checked_add(*len) == Some(x),
+            Counted::Each(_) => false,
+        };
+        if follows(&self.values, value)
+            && follows(&self.lines, line)
+            && (values.iter()).zip(value..).all(|(&v, want)| v == want)
+            && (records.iter()).zip(line..).all(|(r, want)| r.0 == want)
+        {
+            for (c, from) in [(&mut self.values, value), (&mut self.lines, line)] {
+                if let Counted::Run(first, len) = c {
+                    if *len == 0 {
+                        *first = from;
+                    }
+                    *len += n;
+                }
+            }
+            starts.extend(records.iter().map(|r| r.1));
+            return;
+        }
+        for (&(line, start), &v) in records.iter().zip(values) {
+            if v != u32::MAX {
+                self.values.push(v);
+                self.lines.push(line);
+                starts.push(start);
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The `k`th entity's value id.
+    pub(crate) fn value(&self, k: usize) -> u32 {
+        self.values.get(k)
+    }
+
+    /// Where each entity's record starts, shared.
+    pub(crate) fn starts(&self) -> Arc<Vec<u32>> {
+        self.starts.clone()
+    }
+
+    /// The runs of entities on lines that follow one another: (first entity, count,
+    /// line of the first).
+    pub(crate) fn line_runs(&self) -> Vec<(usize, usize, u32)> {
+        match &self.lines {
+            Counted::Run(first, n) => match *n {
+                0 => Vec::new(),
+                n => vec![(0, n as usize, *first)],
+            },
+            Counted::Each(lines) => {
+                let mut runs = Vec::new();
+                let mut k = 0;
+                while let Some(&line) = lines.get(k) {
+                    let run = (lines[k..].iter().zip(line..))
+                        .take_while(|(l, want)| **l == *want)
+                        .count();
+                    runs.push((k, run, line));
+                    k += run;
+                }
+                runs
+            }
+        }
+    }
 }
 
 /// Where the entities were added from, in order: rows of `rows`, or a lazy file.
@@ -95,7 +229,7 @@ impl BulkEntities {
         name_col: Option<usize>,
         kind: &str,
         first: OriginId,
-        rows: Vec<(u32, u32, u32)>,
+        rows: LazyRows,
     ) {
         let kind = self.kind(kind);
         self.parts.push(Part::Lazy(self.lazy.len() as u32));
@@ -147,7 +281,7 @@ impl BulkEntities {
                     Part::Lazy(f) => {
                         let from = lazy_from[f as usize];
                         let rows = &self.lazy[f as usize].rows;
-                        Box::new((0..).zip(rows).map(move |(k, r)| (r.0, from + k)))
+                        Box::new((0..rows.len()).map(move |k| (rows.value(k), from + k as u32)))
                     }
                 }
             })
@@ -221,7 +355,7 @@ impl BulkEntities {
                     }
                     inside
                 })?;
-                let (value, _, start) = f.rows[k];
+                let (value, start) = (f.rows.value(k), f.rows.starts[k]);
                 let name = f
                     .name_col
                     .and_then(|col| super::csv_facts::cell_at(&f.text, start as usize, col))
@@ -248,6 +382,41 @@ mod tests {
 
     /// Entities are found by id whether their ids are dense or sparse among the value
     /// ids, from rows and lazy files alike, with names, kinds and origins; of an id
+    /// A lazy file's rows: pieces of new ids one a line are kept as runs; a piece after
+    /// a gap, with a repeated id (left out) or a row over two lines, entity by entity,
+    /// the same rows either way.
+    #[test]
+    fn lazy_rows_keep_runs_and_each_alike() {
+        // Per piece: its records (line, start) and their value ids.
+        type Records = Vec<(u32, u32)>;
+        let pieces: Vec<(Records, Vec<u32>)> = vec![
+            (vec![(2, 10), (3, 20), (4, 30)], vec![100, 101, 102]),
+            (vec![(5, 40), (6, 50)], vec![103, 104]),
+            (vec![(7, 60), (9, 70), (10, 80)], vec![105, u32::MAX, 106]),
+            (vec![(11, 90)], vec![200]),
+        ];
+        let mut rows = LazyRows::default();
+        let mut want: Vec<(u32, u32, u32)> = Vec::new();
+        for (k, (records, values)) in pieces.iter().enumerate() {
+            rows.push_piece(records, values);
+            for (&(line, start), &v) in records.iter().zip(values) {
+                if v != u32::MAX {
+                    want.push((v, line, start));
+                }
+            }
+            let runs = matches!(
+                (&rows.values, &rows.lines),
+                (Counted::Run(..), Counted::Run(..))
+            );
+            assert_eq!(runs, k < 2, "piece {k}");
+        }
+        assert_eq!(rows.len(), want.len());
+        for (k, &(v, _, start)) in want.iter().enumerate() {
+            assert_eq!((rows.value(k), rows.starts()[k]), (v, start), "{k}");
+        }
+        assert_eq!(rows.line_runs(), vec![(0, 6, 2), (6, 2, 10)]);
+    }
+
     /// given twice the first is kept, and `iter` gives each once, in value id order.
     #[test]
     fn entities_are_found_by_id_dense_or_sparse_first_kept() {
@@ -264,13 +433,9 @@ mod tests {
             let text = Arc::new("id,name\nbob,Bob B\ncy,\nann,Not Ann\n".to_string());
             let mut bulk = BulkEntities::default();
             bulk.push(ann, Some(name), "person", OriginId(7));
-            bulk.push_lazy(
-                text,
-                Some(1),
-                "org",
-                OriginId(20),
-                vec![(bob, 2, 8), (cy, 3, 16), (ann, 4, 20)],
-            );
+            let mut rows = LazyRows::default();
+            rows.push_piece(&[(2, 8), (3, 16), (4, 20)], &[bob, cy, ann]);
+            bulk.push_lazy(text, Some(1), "org", OriginId(20), rows);
             bulk.push(dan, None, "person", OriginId(9));
             bulk.finish(Arc::new(table));
             let got = |id: &str| bulk.get(id).map(|(_, e)| (e.kind, e.name, e.origin.0));

@@ -652,7 +652,7 @@ fn add_ftm_sources(
 }
 
 /// Each row of a file loaded for its ids alone: (value id, line, start).
-type LazyRows = Vec<(u32, u32, u32)>;
+use bulk::LazyRows;
 
 /// A [`LazyInput`] with its text's place in the folder's texts instead.
 type LazyAt = (
@@ -728,11 +728,11 @@ fn field_columns(text: &str, rel: &crate::ir::Relation) -> Vec<Option<usize>> {
 fn lazy_tuples(
     table: &mut crate::values::ValueTable,
     text: &Arc<String>,
-    rows: &[(u32, u32, u32)],
+    rows: &LazyRows,
     cols: &[Option<usize>],
 ) -> Vec<u32> {
     let n = rows.len() as u32;
-    let starts: Arc<Vec<u32>> = Arc::new(rows.iter().map(|r| r.2).collect());
+    let starts: Arc<Vec<u32>> = rows.starts();
     let firsts: Vec<u32> = cols
         .iter()
         .map(|&col| {
@@ -753,8 +753,8 @@ fn lazy_tuples(
         })
         .collect();
     let mut ids = Vec::with_capacity(rows.len() * (cols.len() + 1));
-    for (k, &(value, _, _)) in rows.iter().enumerate() {
-        ids.push(value);
+    for k in 0..rows.len() {
+        ids.push(rows.value(k));
         ids.extend(firsts.iter().map(|&f| f + k as u32));
     }
     ids
@@ -773,7 +773,7 @@ fn register_entities(
     origins: &FactSet,
     table: &mut crate::values::ValueTable,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<Vec<(u32, u32, u32)>> {
+) -> Vec<LazyRows> {
     let place = |loc: Loc| match loc {
         Loc::Here { file, pos } if file as usize >= inputs.len() => {
             match ftm_files.get(file as usize - inputs.len()) {
@@ -857,9 +857,9 @@ fn register_entities(
         };
         let mut p = 0;
         for (i, inp) in inputs.iter().enumerate() {
-            let mut rows: Vec<(u32, u32, u32)> = match lazy[i] {
-                Some(_) => Vec::with_capacity(lines_of(i)),
-                None => Vec::new(),
+            let mut rows = match lazy[i] {
+                Some(_) => LazyRows::with_capacity(lines_of(i)),
+                None => LazyRows::default(),
             };
             if let Some(doc) = &inp.doc {
                 let file = i as u32;
@@ -881,13 +881,7 @@ fn register_entities(
                 let values =
                     entities::register_piece(&mut ctx.entities, table, piece, &place, diags);
                 if let Some(records) = records {
-                    rows.extend(
-                        records
-                            .into_iter()
-                            .zip(values)
-                            .filter(|(_, v)| *v != u32::MAX)
-                            .map(|((line, start), v)| (v, line, start)),
-                    );
+                    rows.push_piece(&records, &values);
                 }
             }
             if lazy[i].is_some() {
@@ -1312,15 +1306,8 @@ fn add_lazy(
     // The rows' origins get consecutive ids, a run of them per run of rows on
     // following lines.
     let first = OriginId(facts.origin_count() as u32);
-    let mut k = 0;
-    while let Some(&(_, line, _)) = rows.get(k) {
-        let run = rows[k..]
-            .iter()
-            .zip(line..)
-            .take_while(|(r, want)| r.1 == *want)
-            .count();
+    for (_, run, line) in rows.line_runs() {
         facts.add_origin_rows(meta, line, run as u32);
-        k += run;
     }
     if let Some(ids) = tuples {
         let width = program.rel(rel).arity();

@@ -1430,12 +1430,27 @@ fn add_flat(
     let table = facts.values_mut();
     let local = std::mem::take(&mut flat.local);
     let remap: Vec<u32> = table.intern_distinct(local.into_values());
-    for id in &mut flat.ids {
-        *id = if *id & GLOBAL != 0 {
-            *id & !GLOBAL
-        } else {
-            remap[*id as usize]
-        };
+    // The ids as the fact set's, in place: a large file's in a part per thread.
+    let global = |ids: &mut [u32]| {
+        for id in ids {
+            *id = match *id & GLOBAL {
+                0 => remap[*id as usize],
+                _ => *id & !GLOBAL,
+            };
+        }
+    };
+    let threads = threads();
+    match threads > 1 && flat.ids.len() >= ADD_PART {
+        true => std::thread::scope(|s| {
+            let per = flat.ids.len().div_ceil(threads);
+            let mut parts = flat.ids.chunks_mut(per);
+            let mine = parts.next();
+            for part in parts {
+                s.spawn(move || global(part));
+            }
+            mine.map(global);
+        }),
+        false => global(&mut flat.ids),
     }
     let metas: Vec<u32> = std::mem::take(&mut flat.metas)
         .into_iter()

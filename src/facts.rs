@@ -565,17 +565,7 @@ impl Tuples {
     /// or two each in a symmetric relation (`per` 2). Panics as [`Tuples::push`].
     pub fn extend_rows(&mut self, width: usize, ids: Vec<u32>, first: OriginId, per: u32) {
         let n = ids.len() / width.max(1);
-        if n == 0 {
-            return;
-        }
-        self.fit(width);
-        assert_eq!(ids.len(), width * n, "whole tuples");
-        if self.is_empty() && self.ids.is_empty() {
-            self.ids = std::sync::Arc::new(ids);
-        } else {
-            std::sync::Arc::make_mut(&mut self.ids).extend_from_slice(&ids);
-        }
-        self.origins.extend_rows(first.0, n as u32, per.max(1));
+        self.extend_pieces(width, ids, vec![Ok((first, n as u32, per))]);
     }
 
     pub fn extend_flat(&mut self, width: usize, ids: &[u32], origins: &[OriginId], swapped: bool) {

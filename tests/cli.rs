@@ -454,14 +454,7 @@ fn a_relation_read_through_its_ids_shows_the_same_evidence_as_a_full_load() {
     // Its rows not one a line (a blank line, a name over two lines, a row ending in
     // CRLF), and its ids out of order: kept entity by entity, not as runs.
     let dir = scratch("lazy-rows");
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql_audit/workload");
-    for entry in std::fs::read_dir(&from).expect("read the case") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let mut text = read(&path);
+    for (name, mut text) in files_of("tests/sql_audit/workload") {
         if name == "person.csv" {
             let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
             lines.swap(3, 9);
@@ -473,6 +466,24 @@ fn a_relation_read_through_its_ids_shows_the_same_evidence_as_a_full_load() {
         write(&dir.join(name), &text);
     }
     same_evidence_read_through_ids_or_loaded(path_str(&dir));
+}
+
+/// The files of a folder of the repository: (name, text), in name order.
+fn files_of(folder: &str) -> Vec<(String, String)> {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&from)
+        .unwrap_or_else(|e| panic!("{}: {e}", from.display()))
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            (name.to_string(), read(&path))
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 fn same_evidence_read_through_ids_or_loaded(case: &str) {
@@ -1017,20 +1028,11 @@ fn repeated_facts_kept_or_dropped_give_the_same_report() {
     };
     for case in ["uk-ministers", "uk-us-tech-partnership"] {
         let dir = scratch(&format!("repeats-{case}"));
-        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("cases")
-            .join(case);
-        for entry in std::fs::read_dir(&from).expect("read the case") {
-            let path = entry.expect("entry").path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            let text = read(&path);
-            match name {
+        for (name, text) in files_of(&format!("cases/{case}")) {
+            match name.as_str() {
                 "office.csv" => write(&dir.join(name), &twice(text.trim_end())),
                 "meetings.toml" | "ties.toml" => {
-                    write(&dir.join(name), &text);
+                    write(&dir.join(&name), &text);
                     write(&dir.join(format!("again-{name}")), &text);
                 }
                 _ => write(&dir.join(name), &text),

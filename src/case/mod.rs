@@ -1354,14 +1354,7 @@ fn add_flats(
     for flat in &mut flats {
         let local = std::mem::take(&mut flat.local);
         remaps.push(facts.values_mut().intern_distinct(local.into_values()));
-        let metas: Vec<u32> = std::mem::take(&mut flat.metas)
-            .into_iter()
-            .map(|(sources, status, note)| facts.add_meta(file.clone(), sources, status, note))
-            .collect();
-        let first = OriginId(facts.origin_count() as u32);
-        for (_, n, line, m) in flat.row_runs() {
-            facts.add_origin_rows(metas[m as usize], line, n);
-        }
+        let first = add_origins(facts, file, flat);
         let tuples = (flat.ids.len() / width.max(1)) as u32;
         origins.push(match &flat.twice {
             Some(twice) if !twice.iter().all(|&t| t) => {
@@ -1413,6 +1406,20 @@ fn add_flats(
     facts.tuples[rel.0 as usize].extend_pieces(width, ids, origins);
 }
 
+/// Adds the origins of a piece's rows (its metas taken): consecutive ids, run by run,
+/// row `r`'s `first + r`. Returns `first`.
+fn add_origins(facts: &mut FactSet, file: &Arc<str>, flat: &mut FlatRows) -> OriginId {
+    let metas: Vec<u32> = std::mem::take(&mut flat.metas)
+        .into_iter()
+        .map(|(sources, status, note)| facts.add_meta(file.clone(), sources, status, note))
+        .collect();
+    let first = OriginId(facts.origin_count() as u32);
+    for (_, n, line, m) in flat.row_runs() {
+        facts.add_origin_rows(metas[m as usize], line, n);
+    }
+    first
+}
+
 /// Ids of a part [`add_flats`] turns into the fact set's on one thread.
 const ADD_PART: usize = 1 << 20;
 
@@ -1452,15 +1459,7 @@ fn add_flat(
         }),
         false => global(&mut flat.ids),
     }
-    let metas: Vec<u32> = std::mem::take(&mut flat.metas)
-        .into_iter()
-        .map(|(sources, status, note)| facts.add_meta(file.clone(), sources, status, note))
-        .collect();
-    // The rows' origins get consecutive ids, run by run: row `r`'s is `first + r`.
-    let first = OriginId(facts.origin_count() as u32);
-    for (_, n, line, m) in flat.row_runs() {
-        facts.add_origin_rows(metas[m as usize], line, n);
-    }
+    let first = add_origins(facts, file, &mut flat);
     let origin = |r: usize| OriginId(first.0 + r as u32);
     let rel = program.rel(flat.rel);
     if let RelKind::Entity(kind) = rel.kind {

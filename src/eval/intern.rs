@@ -64,14 +64,17 @@ impl Interner {
             .collect()
     }
 
+    /// A value is in one layer at most (a layer holds only values the ones under it
+    /// lack), so the small layers of computed values are asked first: a value computed
+    /// again is found without a probe of the large table of the case's values.
     fn find(&self, h: u64, v: &Value) -> Option<u32> {
-        if let Some(id) = self.base.lookup_hashed(h, v) {
-            return Some(id);
+        if let Some(id) = self.extra.lookup_hashed(h, v) {
+            return Some(self.extra_from + id);
         }
         if let Some(id) = self.shared.lookup_hashed(h, v) {
             return Some(self.base_len + id);
         }
-        Some(self.extra_from + self.extra.lookup_hashed(h, v)?)
+        self.base.lookup_hashed(h, v)
     }
 
     pub(crate) fn intern(&mut self, v: &Value) -> u32 {

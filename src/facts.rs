@@ -506,33 +506,10 @@ impl Tuples {
         TuplesIter { tuples: self, i: 0 }
     }
 
-    /// Adds tuples of `width` value ids each from `ids`, tuple `i` with `origins[i]`;
-    /// with `swapped`, each tuple whose first two ids differ is preceded by a copy with
-    /// those two swapped (as [`FactSet::add`] does for a symmetric relation). Panics as
-    /// [`Tuples::push`].
-    /// [`Tuples::extend_flat`] from vectors of the caller's: into an empty relation (the
-    /// usual case: a relation's one file), they are moved, not copied.
-    pub fn extend_owned(
-        &mut self,
-        width: usize,
-        ids: Vec<u32>,
-        origins: Vec<OriginId>,
-        swapped: bool,
-    ) {
-        let fresh = self.is_empty() && self.ids.is_empty();
-        if !fresh || (swapped && width >= 2) || origins.is_empty() {
-            return self.extend_flat(width, &ids, &origins, swapped);
-        }
-        assert_eq!(ids.len(), width * origins.len(), "one tuple per origin");
-        self.width = width;
-        self.ids = std::sync::Arc::new(ids);
-        self.origins = TupleOrigins::Each(origins);
-    }
-
-    /// Adds the tuples of several pieces at once, as [`Tuples::extend_rows`] and
-    /// [`Tuples::extend_owned`] would one piece after another: `ids` are the pieces'
-    /// tuples in order (moved into an empty relation), and per piece its origins, rows
-    /// (`Ok((first, tuples, per))`, as `extend_rows`) or one per tuple (`Err`).
+    /// Adds the tuples of several pieces at once, in order: `ids` are the pieces' tuples
+    /// (moved into an empty relation, else copied), and per piece its tuples' origins,
+    /// rows (`Ok((first, tuples, per))`: tuple `i`'s is `first + i / per`) or one per
+    /// tuple (`Err`). Panics as [`Tuples::push`].
     pub fn extend_pieces(
         &mut self,
         width: usize,
@@ -566,30 +543,6 @@ impl Tuples {
     pub fn extend_rows(&mut self, width: usize, ids: Vec<u32>, first: OriginId, per: u32) {
         let n = ids.len() / width.max(1);
         self.extend_pieces(width, ids, vec![Ok((first, n as u32, per))]);
-    }
-
-    pub fn extend_flat(&mut self, width: usize, ids: &[u32], origins: &[OriginId], swapped: bool) {
-        if origins.is_empty() {
-            return;
-        }
-        self.fit(width);
-        assert_eq!(ids.len(), width * origins.len(), "one tuple per origin");
-        let all = std::sync::Arc::make_mut(&mut self.ids);
-        let each = self.origins.each();
-        if !swapped || width < 2 {
-            all.extend_from_slice(ids);
-            each.extend_from_slice(origins);
-            return;
-        }
-        for (t, &origin) in ids.chunks_exact(width).zip(origins) {
-            if t[0] != t[1] {
-                all.extend_from_slice(&[t[1], t[0]]);
-                all.extend_from_slice(&t[2..]);
-                each.push(origin);
-            }
-            all.extend_from_slice(t);
-            each.push(origin);
-        }
     }
 
     /// Every value id of every tuple, in order.

@@ -651,7 +651,6 @@ fn add_ftm_sources(
     }
 }
 
-/// Each row of a file loaded for its ids alone: (value id, line, start).
 use bulk::LazyRows;
 
 /// A [`LazyInput`] with its text's place in the folder's texts instead.
@@ -1355,19 +1354,7 @@ fn add_flats(
         let local = std::mem::take(&mut flat.local);
         remaps.push(facts.values_mut().intern_distinct(local.into_values()));
         let first = add_origins(facts, file, flat);
-        let tuples = (flat.ids.len() / width.max(1)) as u32;
-        origins.push(match &flat.twice {
-            Some(twice) if !twice.iter().all(|&t| t) => {
-                let mut each = Vec::with_capacity(tuples as usize);
-                for (r, &two) in twice.iter().enumerate() {
-                    let o = OriginId(first.0 + r as u32);
-                    each.extend(std::iter::repeat_n(o, 1 + usize::from(two)));
-                }
-                Err(each)
-            }
-            Some(_) => Ok((first, tuples, 2)),
-            None => Ok((first, tuples, 1)),
-        });
+        origins.push(piece_origins(flat, first));
     }
     // Every piece's ids, as the fact set's, into its part of one vector: parts of about
     // a million ids, shared out in turn over the threads.
@@ -1387,10 +1374,7 @@ fn add_flats(
     let work = |share: Vec<AddPart<'_>>| {
         for (from, to, remap) in share {
             for (t, &id) in to.iter_mut().zip(from) {
-                *t = match id & GLOBAL {
-                    0 => remap[id as usize],
-                    _ => id & !GLOBAL,
-                };
+                *t = global_id(id, remap);
             }
         }
     };
@@ -1440,10 +1424,7 @@ fn add_flat(
     // The ids as the fact set's, in place: a large file's in a part per thread.
     let global = |ids: &mut [u32]| {
         for id in ids {
-            *id = match *id & GLOBAL {
-                0 => remap[*id as usize],
-                _ => *id & !GLOBAL,
-            };
+            *id = global_id(*id, &remap);
         }
     };
     let threads = threads();
@@ -1470,21 +1451,37 @@ fn add_flat(
             bulk.push(ids[0], name.map(|i| ids[i]), kind, origin(r));
         }
     }
-    let tuples = &mut facts.tuples[flat.rel.0 as usize];
-    // A symmetric relation's rows are doubled already: each tuple's origin is its row's.
+    let origins = piece_origins(&flat, first);
+    facts.tuples[flat.rel.0 as usize].extend_pieces(flat.width, flat.ids, vec![origins]);
+}
+
+/// The origins of a piece's tuples, its rows' from `first` on, as
+/// [`crate::facts::Tuples::extend_pieces`] takes them. A symmetric relation's rows are
+/// doubled already: each tuple's origin is its row's.
+fn piece_origins(flat: &FlatRows, first: OriginId) -> PieceOrigins {
+    let tuples = (flat.ids.len() / flat.width.max(1)) as u32;
+    let origin = |r: usize| OriginId(first.0 + r as u32);
     match &flat.twice {
         Some(twice) if !twice.iter().all(|&t| t) => {
-            let mut each = Vec::with_capacity(flat.ids.len() / flat.width.max(1));
+            let mut each = Vec::with_capacity(tuples as usize);
             for (r, &two) in twice.iter().enumerate() {
-                if two {
-                    each.push(origin(r));
-                }
-                each.push(origin(r));
+                each.extend(std::iter::repeat_n(origin(r), 1 + usize::from(two)));
             }
-            tuples.extend_owned(flat.width, flat.ids, each, false);
+            Err(each)
         }
-        Some(_) => tuples.extend_rows(flat.width, flat.ids, first, 2),
-        None => tuples.extend_rows(flat.width, flat.ids, first, 1),
+        Some(_) => Ok((first, tuples, 2)),
+        None => Ok((first, tuples, 1)),
+    }
+}
+
+/// A piece's tuples' origins: rows (first, tuples, tuples a row), or one each.
+type PieceOrigins = Result<(OriginId, u32, u32), Vec<OriginId>>;
+
+/// `id` of a piece as the fact set's: its own through `remap`, the fact set's as it is.
+fn global_id(id: u32, remap: &[u32]) -> u32 {
+    match id & GLOBAL {
+        0 => remap[id as usize],
+        _ => id & !GLOBAL,
     }
 }
 

@@ -158,6 +158,35 @@ impl Remap {
     }
 }
 
+/// The outer scan of variant `vi` of `c` (the first op that reads a relation whole) cut
+/// into `parts` consecutive slices, if it may be split: the clause has no aggregate and
+/// the scan reads at least `split_min` tuples.
+fn outer_slices<'a, 'p>(
+    c: &'a Compiled<'p>,
+    vi: usize,
+    rels: &[Rel],
+    split_min: u32,
+    parts: usize,
+) -> Option<Vec<(&'a Op<'p>, u32, u32)>> {
+    let outer = c.variants[vi]
+        .1
+        .iter()
+        .find(|o| matches!(o, Op::Scan { .. }))?;
+    let Op::Scan {
+        rel, source, key, ..
+    } = outer
+    else {
+        return None;
+    };
+    let (lo, hi) = super::join::range(&rels[*rel], *source);
+    if c.naggs > 0 || !key.is_empty() || hi - lo < split_min.max(1) {
+        return None;
+    }
+    let (n, k) = (u64::from(hi - lo), parts as u64);
+    let bound = |i: u64| lo + (n * i / k) as u32;
+    Some((0..k).map(|i| (outer, bound(i), bound(i + 1))).collect())
+}
+
 /// The default [`super::EvalOptions::split_min`]: outer scans of fewer tuples run whole,
 /// as splitting one costs a thread per part. `PROBITY_SPLIT_MIN` sets it (1 splits every
 /// run, for tests).
@@ -389,27 +418,8 @@ impl<'p> Engine<'p> {
         let mut parts: Vec<Part<'_, 'p>> = Vec::new();
         for &(ci, vi) in batch {
             let c = &ready.clauses[ci].0;
-            let outer = c.variants[vi]
-                .1
-                .iter()
-                .find(|o| matches!(o, Op::Scan { .. }));
-            let cut = match outer {
-                Some(
-                    op @ Op::Scan {
-                        rel, source, key, ..
-                    },
-                ) if key.is_empty() && c.naggs == 0 => {
-                    let (lo, hi) = super::join::range(&rels[*rel], *source);
-                    (hi - lo >= opts.split_min.max(1)).then_some((op, lo, hi))
-                }
-                _ => None,
-            };
-            match cut {
-                Some((op, lo, hi)) => {
-                    let (n, k) = (u64::from(hi - lo), threads as u64);
-                    let bound = |i: u64| lo + (n * i / k) as u32;
-                    parts.extend((0..k).map(|i| (ci, vi, Some((op, bound(i), bound(i + 1))))));
-                }
+            match outer_slices(c, vi, rels, opts.split_min, threads) {
+                Some(slices) => parts.extend(slices.into_iter().map(|s| (ci, vi, Some(s)))),
                 None => parts.push((ci, vi, None)),
             }
         }
@@ -469,37 +479,24 @@ impl<'p> Engine<'p> {
     /// aggregate, a part that fails, or parts that could pass the tuple budget.
     fn run_split(&mut self, ready: &Ready<'p>, ci: usize, vi: usize, threads: usize) -> bool {
         let c = &ready.clauses[ci].0;
-        let ops = &c.variants[vi].1;
-        if threads < 2 || c.naggs > 0 {
+        if threads < 2 {
             return false;
         }
-        let Some(outer) = ops.iter().find(|o| matches!(o, Op::Scan { .. })) else {
+        let Some(slices) = outer_slices(c, vi, &self.rels, self.opts.split_min, threads) else {
             return false;
         };
-        let Op::Scan {
-            rel, source, key, ..
-        } = outer
-        else {
-            return false;
-        };
-        let (lo, hi) = super::join::range(&self.rels[*rel], *source);
-        if !key.is_empty() || hi - lo < self.opts.split_min.max(1) {
-            return false;
-        }
         let budget = self.budget();
         let (rels, provs, params, opts) = (&self.rels[..], &self.prov[..], self.params, self.opts);
         let values = &self.values;
         let head = c.head.0 as usize;
-        let n = u64::from(hi - lo);
-        let parts = threads as u64;
-        let bound = |i: u64| lo + (n * i / parts) as u32;
-        let part = |i: u64| {
+        let part = |i: usize| {
             let shared = (rels, provs, params, opts);
-            let slice = Some((outer, bound(i), bound(i + 1)));
-            run_apart(c, vi, shared, values, budget, slice)
+            run_apart(c, vi, shared, values, budget, Some(slices[i]))
         };
         let results: Vec<Option<(Pending, Interner)>> = std::thread::scope(|s| {
-            let workers: Vec<_> = (1..parts).map(|i| s.spawn(move || part(i))).collect();
+            let workers: Vec<_> = (1..slices.len())
+                .map(|i| s.spawn(move || part(i)))
+                .collect();
             let first = part(0);
             std::iter::once(first)
                 .chain(

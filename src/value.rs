@@ -60,15 +60,42 @@ impl Decimal {
     pub fn checked_sub(self, o: Decimal) -> Option<Decimal> {
         self.0.checked_sub(o.0).map(Decimal)
     }
+    /// `self * o`, truncated toward zero at 9 decimals; `None` on overflow.
     pub fn checked_mul(self, o: Decimal) -> Option<Decimal> {
+        let (a, b) = (self.0, o.0);
+        // A whole number times another needs no 128-bit division: the same result as
+        // the general form (`mul_general`), overflow included.
+        if let Some(w) = whole(a) {
+            return i128::from(w).checked_mul(b).map(Decimal);
+        }
+        if let (Some(w), Ok(_)) = (whole(b), i64::try_from(a)) {
+            // |a % S * b| < 10^9 * 2^63: the general form cannot overflow either.
+            return a.checked_mul(i128::from(w)).map(Decimal);
+        }
+        self.mul_general(o)
+    }
+
+    fn mul_general(self, o: Decimal) -> Option<Decimal> {
         // (a/S)*(b/S) = a*b/S^2 -> scaled a*b/S; split to avoid overflow where possible.
         let (a, b) = (self.0, o.0);
         let hi = (a / Self::SCALE).checked_mul(b)?;
         let lo = (a % Self::SCALE).checked_mul(b)? / Self::SCALE;
         hi.checked_add(lo).map(Decimal)
     }
+
     /// `None` on division by zero or overflow; rounds toward zero at 9 decimals.
     pub fn checked_div(self, o: Decimal) -> Option<Decimal> {
+        // By a whole number n, (a * S) / (n * S) is a / n: one 64-bit division, the
+        // general form's result (a * S fits, so it takes its first branch).
+        if let (Some(n), Ok(a)) = (whole(o.0), i64::try_from(self.0))
+            && let Some(q) = a.checked_div(n)
+        {
+            return Some(Decimal(i128::from(q)));
+        }
+        self.div_general(o)
+    }
+
+    fn div_general(self, o: Decimal) -> Option<Decimal> {
         if o.0 == 0 {
             return None;
         }
@@ -77,8 +104,8 @@ impl Decimal {
             Some(q) => Some(Decimal(q / o.0)),
             None => {
                 // Large numerator: divide first, then the remainder.
-                let whole = (self.0 / o.0).checked_mul(Self::SCALE)?;
-                let rem = (self.0 % o.0).checked_mul(Self::SCALE)? / o.0;
+                let whole = self.0.checked_div(o.0)?.checked_mul(Self::SCALE)?;
+                let rem = self.0.checked_rem(o.0)?.checked_mul(Self::SCALE)? / o.0;
                 whole.checked_add(rem).map(Decimal)
             }
         }
@@ -93,6 +120,14 @@ impl Decimal {
     pub fn to_i64(self) -> Option<i64> {
         i64::try_from(self.0 / Self::SCALE).ok()
     }
+}
+
+/// The whole number a count of billionths is, if it is one and fits in 64 bits (so
+/// finding it takes 64-bit arithmetic only).
+fn whole(x: i128) -> Option<i64> {
+    const S: i64 = Decimal::SCALE as i64;
+    let x = i64::try_from(x).ok()?;
+    (x % S == 0).then_some(x / S)
 }
 
 impl fmt::Display for Decimal {
@@ -502,6 +537,34 @@ mod tests {
         assert_eq!(d("1").checked_div(Decimal::ZERO), None);
         assert!(Decimal::parse("1.0000000001").is_none());
         assert!(Decimal::parse("99999999999999999999999999999").is_none());
+    }
+
+    /// The whole-number shortcuts give the general forms' results, overflow included.
+    #[test]
+    fn shortcuts_agree_with_the_general_arithmetic() {
+        let s = Decimal::SCALE;
+        let mut xs: Vec<i128> = vec![0, 1, -1, s, -s, 100 * s, 3 * s + 1, s / 2, -s / 3];
+        xs.extend([250_000 * s, 7 * s, -(37 * s), 12_345_678_901, i128::from(i64::MAX)]);
+        xs.extend([i128::from(i64::MIN), i128::from(i64::MAX / s as i64 * s as i64)]);
+        xs.extend([i128::MAX / s, i128::MAX, i128::MIN, i128::MAX / 3, 10i128.pow(30)]);
+        // A seeded walk over magnitudes and fractions.
+        let mut r: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..2000 {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            let whole = i128::from((r >> 20) as i64 % 1_000_000_007) * s;
+            let frac = if r % 3 == 0 { (r % 1_000) as i128 } else { 0 };
+            let big = if r % 11 == 0 { 1i128 << (r % 90) } else { 1 };
+            xs.push((whole + frac) * big * if r % 2 == 0 { 1 } else { -1 });
+        }
+        for &a in &xs {
+            for &b in xs.iter().step_by(7).chain(&xs[..20]) {
+                let (a, b) = (Decimal(a), Decimal(b));
+                assert_eq!(a.checked_mul(b), a.mul_general(b), "{a:?} * {b:?}");
+                assert_eq!(a.checked_div(b), a.div_general(b), "{a:?} / {b:?}");
+            }
+        }
     }
 
     #[test]

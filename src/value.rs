@@ -544,9 +544,24 @@ mod tests {
     fn shortcuts_agree_with_the_general_arithmetic() {
         let s = Decimal::SCALE;
         let mut xs: Vec<i128> = vec![0, 1, -1, s, -s, 100 * s, 3 * s + 1, s / 2, -s / 3];
-        xs.extend([250_000 * s, 7 * s, -(37 * s), 12_345_678_901, i128::from(i64::MAX)]);
-        xs.extend([i128::from(i64::MIN), i128::from(i64::MAX / s as i64 * s as i64)]);
-        xs.extend([i128::MAX / s, i128::MAX, i128::MIN, i128::MAX / 3, 10i128.pow(30)]);
+        xs.extend([
+            250_000 * s,
+            7 * s,
+            -(37 * s),
+            12_345_678_901,
+            i128::from(i64::MAX),
+        ]);
+        xs.extend([
+            i128::from(i64::MIN),
+            i128::from(i64::MAX / s as i64 * s as i64),
+        ]);
+        xs.extend([
+            i128::MAX / s,
+            i128::MAX,
+            i128::MIN,
+            i128::MAX / 3,
+            10i128.pow(30),
+        ]);
         // A seeded walk over magnitudes and fractions.
         let mut r: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..2000 {

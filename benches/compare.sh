@@ -122,9 +122,10 @@ for line in open(path):
     r["counts"] = c
 
 bad = []
-print(f"N = {n:,}, {runs} runs each, alternating; medians; peak RSS from /usr/bin/time -v")
+print(f"N = {n:,}, {runs} runs each, alternating; medians; peak RSS from /usr/bin/time -v;")
+print("pairs: the least and greatest ratio of a Probity run to the DuckDB run beside it")
 print(f"{'query':6} {'count':>16} {'probity s':>10} {'duckdb s':>9} {'time ratio':>10} "
-      f"{'probity MB':>10} {'duckdb MB':>9} {'mem ratio':>9}")
+      f"{'probity MB':>10} {'duckdb MB':>9} {'mem ratio':>9} {'pairs':>11}")
 for q in ["Q1", "Q2", "Q3", "Q4", "ALL"]:
     p, d = rows[(q, "probity")], rows[(q, "duckdb")]
     if p["counts"] != d["counts"]:
@@ -132,7 +133,10 @@ for q in ["Q1", "Q2", "Q3", "Q4", "ALL"]:
     count = "/".join(str(d["counts"][k]) for k in sorted(d["counts"]))
     pt, dt = statistics.median(p["t"]), statistics.median(d["t"])
     pm, dm = max(p["kb"]) / 1024, max(d["kb"]) / 1024
-    print(f"{q:6} {count:>16} {pt:10.2f} {dt:9.2f} {pt / dt:10.2f} {pm:10.0f} {dm:9.0f} {pm / dm:9.2f}")
+    pairs = [a / b for a, b in zip(p["t"], d["t"])]
+    spread = f"{min(pairs):.2f}-{max(pairs):.2f}"
+    print(f"{q:6} {count:>16} {pt:10.2f} {dt:9.2f} {pt / dt:10.2f} {pm:10.0f} {dm:9.0f} {pm / dm:9.2f} "
+          f"{spread:>11}")
 if bad:
     print("COUNTS DIFFER:\n  " + "\n  ".join(bad))
     sys.exit(1)

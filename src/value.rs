@@ -571,7 +571,9 @@ mod tests {
             let whole = i128::from((r >> 20) as i64 % 1_000_000_007) * s;
             let frac = if r % 3 == 0 { (r % 1_000) as i128 } else { 0 };
             let big = if r % 11 == 0 { 1i128 << (r % 90) } else { 1 };
-            xs.push((whole + frac) * big * if r % 2 == 0 { 1 } else { -1 });
+            // Scaled up by a power of two where that fits (it does not always).
+            let x = (whole + frac).checked_mul(big).unwrap_or(whole + frac);
+            xs.push(if r % 2 == 0 { x } else { -x });
         }
         for &a in &xs {
             for &b in xs.iter().step_by(7).chain(&xs[..20]) {

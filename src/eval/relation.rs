@@ -333,7 +333,8 @@ impl Index {
     }
 
     /// Indexes tuples `0..len` of `data` (arity `arity`) at once: as a [`Direct`] index
-    /// on a column of dense values (of the key's columns, the one whose values repeat
+    /// on a column of dense values (of the key's columns, the first whose probes find
+    /// [`DIRECT_CLOSE`] tuples or fewer on average, else the one whose values repeat
     /// least, if a probe finds few tuples on average), else as a [`Frozen`] one. A
     /// direct index on a column one of `built` (the relation's other indexes) has already
     /// is shared, not built again (`employment` looked up by person, and by person and

@@ -117,12 +117,70 @@ fn entry(f: &Json, exempted: bool) -> Entry {
     }
 }
 
+/// Why a document is not a report [`read`] can compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// Not JSON: the parser's message, at a line and column (both from 1).
+    NotJson {
+        message: String,
+        line: u32,
+        col: u32,
+    },
+    /// JSON, but without `schema: probity.findings/…`.
+    NotAReport,
+}
+
+impl ReadError {
+    /// As a diagnostic about the file at `path` whose text is `doc`.
+    pub fn diagnostic(&self, path: &str, doc: &str) -> crate::diag::Diagnostic {
+        use crate::diag::{Diagnostic, Place};
+        const HELP: &str = "compare two reports written by `probity audit CASE --format json`";
+        match self {
+            ReadError::NotJson { message, line, col } => {
+                let line_text = doc
+                    .lines()
+                    .nth(*line as usize - 1)
+                    .unwrap_or_default()
+                    .to_string();
+                Diagnostic::error("probity::diff::not_json", format!("not JSON: {message}"))
+                    .at_place(Place::Point {
+                        path: path.to_string(),
+                        line: *line,
+                        col: *col,
+                        len: 1,
+                        line_text,
+                    })
+                    .help(HELP)
+            }
+            ReadError::NotAReport => Diagnostic::error(
+                "probity::diff::not_a_report",
+                "not a Probity JSON report: no `schema: probity.findings/…`",
+            )
+            .at_place(Place::File(path.to_string()))
+            .help(HELP),
+        }
+    }
+}
+
 /// The findings of a JSON report by id, exempted ones included.
-pub fn read(doc: &str) -> Result<BTreeMap<String, Entry>, String> {
-    let v: Json = serde_json::from_str(doc).map_err(|e| format!("not JSON: {e}"))?;
+pub fn read(doc: &str) -> Result<BTreeMap<String, Entry>, ReadError> {
+    let v: Json = serde_json::from_str(doc).map_err(|e| {
+        // The message without serde's own " at line L column C".
+        let full = e.to_string();
+        let message = match full.rfind(" at line ") {
+            Some(at) => full[..at].to_string(),
+            None => full,
+        };
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).max(1);
+        ReadError::NotJson {
+            message,
+            line: at(e.line()),
+            col: at(e.column()),
+        }
+    })?;
     let schema = text(&v, "schema");
     if !schema.starts_with("probity.findings/") {
-        return Err("not a Probity JSON report (no `schema: probity.findings/…`); make one with `probity audit CASE --format json`".to_string());
+        return Err(ReadError::NotAReport);
     }
     let mut out = BTreeMap::new();
     for (key, exempted) in [("findings", false), ("exempted", true)] {

@@ -75,9 +75,69 @@ fn diff_of_two_versions_of_a_case_matches_its_goldens() {
 
 #[test]
 fn diff_rejects_what_is_not_a_report() {
-    let run = probity(&["diff", "Cargo.toml", "Cargo.toml"]);
+    // Not JSON: at the file, line and column where the parser stopped, with a help line;
+    // both files' problems, not only the first.
+    let run = probity(&["diff", "Cargo.toml", "no/such/report.json"]);
     assert_eq!(run.code, Some(2), "{}", run.describe());
-    assert!(run.stderr.contains("not JSON"), "{}", run.describe());
+    for want in [
+        "error[probity::diff::not_json]: not JSON: expected value",
+        " --> Cargo.toml:1:2",
+        "error[probity::diff::unreadable_file]: cannot read `no/such/report.json`",
+        "= help: give the path of a report written by `probity audit CASE --format json`",
+        "= help: compare two reports written by `probity audit CASE --format json`",
+    ] {
+        assert!(
+            run.stderr.contains(want),
+            "no `{want}`:\n{}",
+            run.describe()
+        );
+    }
+    // JSON that is not a report.
+    let dir = std::env::temp_dir().join(format!("probity-diff-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("other.json"), "{\"findings\": []}\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = probity_with(
+        &["diff", "other.json", "other.json", "--error-format", "json"],
+        |c| {
+            c.current_dir(&dir);
+        },
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    let diags: serde_json::Value =
+        serde_json::from_str(&run.stderr).unwrap_or_else(|e| panic!("{e}: {}", run.describe()));
+    let codes: Vec<&str> = (diags.as_array().into_iter().flatten())
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["probity::diff::not_a_report"; 2],
+        "{}",
+        run.describe()
+    );
+}
+
+/// `--exit-code`: 1 when the reports differ, 0 when they agree; without it, 0 either way.
+#[test]
+fn diff_exit_code_says_whether_the_reports_differ() {
+    let dir = std::env::temp_dir().join(format!("probity-diff-exit-{}", std::process::id()));
+    audit_version(&dir, "v1");
+    audit_version(&dir, "v2");
+    for (args, want) in [
+        (&["v1.json", "v2.json", "--exit-code"][..], 1),
+        (&["v1.json", "v1.json", "--exit-code"][..], 0),
+        (&["v1.json", "v2.json"][..], 0),
+    ] {
+        let mut all = vec!["diff"];
+        all.extend_from_slice(args);
+        let run = probity_with(&all, |c| {
+            c.current_dir(&dir);
+        });
+        assert_eq!(run.code, Some(want), "{args:?}: {}", run.describe());
+        assert!(!run.stdout.is_empty(), "{}", run.describe());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Every rule-pack test named as a near miss expects `no R(…)`; each such R must have a

@@ -13,7 +13,8 @@ use crate::ir::Program;
 pub enum Exit {
     /// Done; nothing at or above `--fail-on`, every test passed.
     Ok = 0,
-    /// Findings at or above `--fail-on`, or a test failed, or `fmt --check` found changes.
+    /// Findings at or above `--fail-on`, or a test failed, or `fmt --check` found changes,
+    /// or `diff --exit-code` found reports that differ.
     Findings = 1,
     /// Bad input or usage.
     Usage = 2,

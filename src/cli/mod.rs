@@ -231,7 +231,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Fmt { paths, check } => fmt::run(paths, *check, cli.error_format),
         Command::Audit(args) => audit::run(args, cli.error_format),
         Command::Graph(args) => graph::run(args, cli.error_format),
-        Command::Diff(args) => diff::run(args),
+        Command::Diff(args) => diff::run(args, cli.error_format),
         Command::Compile(args) => compile::run(args, cli.error_format),
         Command::Import(cmd) => import::run(cmd, cli.error_format),
         Command::Explain {

@@ -645,6 +645,56 @@ fn explain_plan_prints_strata_and_join_orders() {
     assert!(run.stdout.ends_with('\n'), "{}", run.describe());
 }
 
+/// With a case folder, the plan `audit` makes for it: joins ordered by its relations'
+/// sizes (here the one holding before the three jobs), after a line giving them.
+#[test]
+fn explain_plan_of_a_case_orders_joins_by_its_sizes() {
+    let dir = std::env::temp_dir().join(format!("probity-plan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let files = [
+        ("case.toml", "[case]\ntitle = \"Plan sizes\"\n"),
+        ("person.csv", "id,name\np1,A\np2,B\np3,C\n"),
+        ("company.csv", "id,name,kind\nc1,X,firm\n"),
+        (
+            "employment.csv",
+            "person,org,role,start,end\np1,c1,analyst,2010-01-01,2012-01-01\n\
+             p2,c1,analyst,2010-01-01,2013-01-01\np3,c1,analyst,2011-01-01,\n",
+        ),
+        (
+            "holds_shares.csv",
+            "holder,company,pct,start,end\np1,c1,5,2011-01-01,\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let case = dir.to_string_lossy().to_string();
+    let rules = "benches/workload/q1.coi";
+    let plain = probity(&["explain", "--plan", rules]);
+    assert_code(&plain, 0);
+    assert_has(
+        &plain,
+        &plain.stdout,
+        "    scan employment(person: p, org: f, end: e)\n",
+    );
+    let sized = probity(&["explain", &case, "--plan", rules]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_code(&sized, 0);
+    let first = sized.stdout.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!("sizes of {case}: employment 3, holds_shares 1"),
+        "{}",
+        sized.describe()
+    );
+    assert_has(
+        &sized,
+        &sized.stdout,
+        "    scan holds_shares(holder: p, company: f, start: hs, end: he)\n    lookup employment[person=p, org=f](end: e)\n",
+    );
+}
+
 #[test]
 fn explain_of_an_unknown_finding_exits_2() {
     let run = probity(&[

@@ -117,7 +117,8 @@ pub enum Command {
         /// Override a parameter: `--param cooling_off=1y`.
         #[arg(long, value_name = "NAME=VALUE")]
         param: Vec<String>,
-        /// Print the plan of these rule files or folders instead.
+        /// Print the plan of these rule files or folders instead (with CASE: the plan
+        /// `audit` makes for that case, its joins ordered by the case's sizes).
         #[arg(long, num_args = 1.., conflicts_with = "finding")]
         plan: Vec<PathBuf>,
     },
@@ -244,7 +245,9 @@ pub fn main() -> std::process::ExitCode {
             (Some(case), Some(id)) => {
                 explain::run_finding(case, id, rules, param, cli.error_format)
             }
-            _ if !plan.is_empty() => explain::run_plan(plan, cli.error_format),
+            (case, _) if !plan.is_empty() => {
+                explain::run_plan(plan, case.as_deref(), cli.error_format)
+            }
             _ => {
                 eprintln!(
                     "error: nothing to explain\n  = help: use `probity explain CASE --finding ID` or `probity explain --plan RULES…`"

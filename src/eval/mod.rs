@@ -119,16 +119,21 @@ pub fn evaluate(
     params: &[Value],
     opts: &EvalOptions,
 ) -> Result<Database, Vec<Diagnostic>> {
-    let sizes: Vec<usize> = (0..program.relations.len())
+    let plan = plan_with_sizes(program, Some(&relation_sizes(program, facts)))?;
+    evaluate_plan(program, &plan, facts, params, opts)
+}
+
+/// What the planner orders joins by: per relation, how many facts `facts` gives it
+/// (`usize::MAX` for a derived relation, whose size is not known before evaluation).
+pub fn relation_sizes(program: &Program, facts: &FactSet) -> Vec<usize> {
+    (0..program.relations.len())
         .map(|i| match program.relations[i].kind {
             RelKind::Base | RelKind::Entity(_) => {
                 facts.tuples.get(i).map_or(0, crate::facts::Tuples::len)
             }
             _ => usize::MAX,
         })
-        .collect();
-    let plan = plan_with_sizes(program, Some(&sizes))?;
-    evaluate_plan(program, &plan, facts, params, opts)
+        .collect()
 }
 
 /// Evaluates with a plan made beforehand (see [`crate::plan::plan`]).
@@ -285,7 +290,7 @@ pub(crate) fn first_field_only(program: &Program) -> Vec<bool> {
 }
 
 /// Per relation: whether an atom of some clause (negated, or in an aggregate) reads it.
-pub(crate) fn read_relations(program: &Program) -> Vec<bool> {
+pub fn read_relations(program: &Program) -> Vec<bool> {
     let mut read = vec![false; program.relations.len()];
     for c in &program.clauses {
         each_atom(&c.body, &mut |a| {

@@ -139,7 +139,7 @@ impl ReadError {
             ReadError::NotJson { message, line, col } => {
                 let line_text = doc
                     .lines()
-                    .nth(*line as usize - 1)
+                    .nth((*line as usize).saturating_sub(1))
                     .unwrap_or_default()
                     .to_string();
                 Diagnostic::error("probity::diff::not_json", format!("not JSON: {message}"))

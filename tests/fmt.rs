@@ -204,8 +204,23 @@ fn a_file_with_syntax_errors_is_reported_and_never_rewritten() {
 fn a_missing_path_exits_2() {
     let run = probity(&["fmt", "no/such/rules"]);
     assert_code(&run, 2);
+    for want in [
+        "error[probity::resolve::unreadable_file]: cannot read `no/such/rules`",
+        " --> no/such/rules",
+        "= help: check that the path exists, is readable and holds UTF-8 text",
+    ] {
+        assert!(
+            run.stderr.contains(want),
+            "no `{want}`:\n{}",
+            run.describe()
+        );
+    }
+    // The same as JSON.
+    let run = probity(&["fmt", "no/such/rules", "--error-format", "json"]);
+    assert_code(&run, 2);
     assert!(
-        run.stderr.contains("cannot read `no/such/rules`"),
+        run.stderr
+            .contains("\"code\": \"probity::resolve::unreadable_file\""),
         "{}",
         run.describe()
     );

@@ -24,14 +24,16 @@ enum Outcome {
 pub fn run(paths: &[PathBuf], check: bool, format: ErrorFormat) -> Exit {
     let mut files = Vec::new();
     let mut usage = false;
+    let mut diags = Vec::new();
     for root in rule_paths(paths) {
         match collect(&root) {
             Ok(mut found) => files.append(&mut found),
             Err(e) => {
-                eprintln!(
-                    "error: cannot read `{}`: {e}\n  = help: give rule files or folders that exist",
-                    root.display()
-                );
+                diags.push(crate::resolve::unreadable(
+                    &shown(&root),
+                    &e.to_string(),
+                    None,
+                ));
                 usage = true;
             }
         }
@@ -39,7 +41,6 @@ pub fn run(paths: &[PathBuf], check: bool, format: ErrorFormat) -> Exit {
     files.sort();
     files.dedup();
     let mut map = SourceMap::new();
-    let mut diags = Vec::new();
     let (mut changed, mut broken) = (Vec::new(), 0usize);
     for path in &files {
         match format_file(&mut map, path, &mut diags) {
@@ -47,7 +48,11 @@ pub fn run(paths: &[PathBuf], check: bool, format: ErrorFormat) -> Exit {
             Ok(Outcome::Changed(text)) => changed.push((path, text)),
             Ok(Outcome::Broken) => broken += 1,
             Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
+                diags.push(crate::resolve::unreadable(
+                    &shown(path),
+                    &e.to_string(),
+                    None,
+                ));
                 usage = true;
             }
         }
@@ -65,7 +70,13 @@ pub fn run(paths: &[PathBuf], check: bool, format: ErrorFormat) -> Exit {
     } else {
         for (path, text) in &changed {
             if let Err(e) = write_atomically(path, text) {
-                eprintln!("error: cannot write `{}`: {e}", path.display());
+                let d = Diagnostic::error(
+                    "probity::fmt::unwritable_file",
+                    format!("cannot write `{}`: {e}", shown(path)),
+                )
+                .at_place(Place::File(shown(path)))
+                .help("check that the file and its folder are writable; the file is unchanged");
+                report(&map, &[d], format);
                 usage = true;
             }
         }

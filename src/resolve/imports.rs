@@ -382,7 +382,7 @@ fn line_col(bytes: &[u8], at: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn unreadable(path: &str, why: &str, at: Option<Span>) -> Diagnostic {
+pub(crate) fn unreadable(path: &str, why: &str, at: Option<Span>) -> Diagnostic {
     let d = Diagnostic::error(
         codes::UNREADABLE_FILE,
         format!("cannot read `{path}`: {why}"),

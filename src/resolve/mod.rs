@@ -13,6 +13,7 @@ mod exempt;
 mod exprs;
 mod given;
 mod imports;
+pub(crate) use imports::unreadable;
 mod lower;
 mod params;
 mod safety;

@@ -68,18 +68,22 @@ pub fn run(paths: &[PathBuf], check: bool, format: ErrorFormat) -> Exit {
             return Exit::Usage;
         }
     } else {
+        // Reported together: one JSON array, however many files failed.
+        let mut unwritten = Vec::new();
         for (path, text) in &changed {
             if let Err(e) = write_atomically(path, text) {
-                let d = Diagnostic::error(
-                    "probity::fmt::unwritable_file",
-                    format!("cannot write `{}`: {e}", shown(path)),
-                )
-                .at_place(Place::File(shown(path)))
-                .help("check that the file and its folder are writable; the file is unchanged");
-                report(&map, &[d], format);
+                unwritten.push(
+                    Diagnostic::error(
+                        "probity::fmt::unwritable_file",
+                        format!("cannot write `{}`: {e}", shown(path)),
+                    )
+                    .at_place(Place::File(shown(path)))
+                    .help("check that the file and its folder are writable; the file is unchanged"),
+                );
                 usage = true;
             }
         }
+        report(&map, &unwritten, format);
     }
     if format == ErrorFormat::Human {
         let verb = if check {

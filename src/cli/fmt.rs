@@ -57,8 +57,6 @@ pub fn run(paths: &[PathBuf], check: bool, format: ErrorFormat) -> Exit {
             }
         }
     }
-    crate::diag::sort(&mut diags);
-    report(&map, &diags, format);
     if check {
         let list: String = changed
             .iter()
@@ -68,11 +66,9 @@ pub fn run(paths: &[PathBuf], check: bool, format: ErrorFormat) -> Exit {
             return Exit::Usage;
         }
     } else {
-        // Reported together: one JSON array, however many files failed.
-        let mut unwritten = Vec::new();
         for (path, text) in &changed {
             if let Err(e) = write_atomically(path, text) {
-                unwritten.push(
+                diags.push(
                     Diagnostic::error(
                         "probity::fmt::unwritable_file",
                         format!("cannot write `{}`: {e}", shown(path)),
@@ -83,8 +79,10 @@ pub fn run(paths: &[PathBuf], check: bool, format: ErrorFormat) -> Exit {
                 usage = true;
             }
         }
-        report(&map, &unwritten, format);
     }
+    // Every problem at once: one JSON array with `--error-format json`.
+    crate::diag::sort(&mut diags);
+    report(&map, &diags, format);
     if format == ErrorFormat::Human {
         let verb = if check {
             "would reformat"

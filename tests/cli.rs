@@ -337,7 +337,17 @@ fn output_to_a_missing_folder_exits_2() {
         "no/such/folder/out.txt",
     ]);
     assert_code(&run, 2);
-    assert_has(&run, &run.stderr, "cannot write `no/such/folder/out.txt`");
+    assert_has(
+        &run,
+        &run.stderr,
+        "error[probity::cli::unwritable_output]: cannot write `no/such/folder/out.txt`",
+    );
+    assert_has(&run, &run.stderr, " --> no/such/folder/out.txt");
+    assert_has(
+        &run,
+        &run.stderr,
+        "= help: check that the folder exists and is writable",
+    );
 }
 
 #[test]
@@ -704,7 +714,24 @@ fn explain_of_an_unknown_finding_exits_2() {
         "ffffffffffffffff",
     ]);
     assert_code(&run, 2);
-    assert_has(&run, &run.stderr, "no finding `ffffffffffffffff`");
+    assert_has(
+        &run,
+        &run.stderr,
+        "error[probity::cli::unknown_finding]: no finding `ffffffffffffffff`",
+    );
+    assert_has(
+        &run,
+        &run.stderr,
+        "= help: list the ids with `probity audit",
+    );
+    // Nothing asked for: a usage error of its own, as JSON too.
+    let run = probity(&["explain", "--error-format", "json"]);
+    assert_code(&run, 2);
+    assert_has(
+        &run,
+        &run.stderr,
+        "\"code\": \"probity::cli::nothing_to_explain\"",
+    );
 }
 
 // ---------------------------------------------------------------- terminal behaviour

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::common::{Exit, Progress, print_stdout, report, write_atomically};
 use super::{AuditArgs, EngineArg, ErrorFormat};
+use crate::diag::{Diagnostic, Place, SourceMap};
 use crate::engine::{Audit, Engine, Failure};
 use crate::findings::Evidence;
 use crate::manifest::Manifest;
@@ -65,7 +66,9 @@ fn load_engine(
     sql: Option<SqlEngine>,
 ) -> Result<Engine, Exit> {
     let rules = default_rules(rules, cases).map_err(|e| {
-        eprintln!("error: {e}\n  = help: pass `--rules DIR` (for example `--rules rules/`)");
+        let d = Diagnostic::error("probity::cli::no_rules", e)
+            .help("pass `--rules DIR` (for example `--rules rules/`)");
+        report(&SourceMap::new(), &[d], format);
         Exit::Usage
     })?;
     let progress = Progress::new();
@@ -106,7 +109,11 @@ fn run_counts(args: &AuditArgs, format: ErrorFormat) -> Exit {
     };
     let min = args.min_severity.map(|s| s.0).unwrap_or(Severity::Info);
     let counts: Vec<RuleCount> = counts.into_iter().filter(|c| c.severity >= min).collect();
-    let written = emit(args.output.as_deref(), &render::count::render(&counts));
+    let written = emit(
+        args.output.as_deref(),
+        &render::count::render(&counts),
+        format,
+    );
     if written != Exit::Ok {
         return written;
     }
@@ -249,7 +256,7 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
     };
     let text = render::render(&report, args.format, Options { color });
     crate::timings::mark("report: rendered");
-    let written = emit(args.output.as_deref(), &text);
+    let written = emit(args.output.as_deref(), &text, format);
     crate::timings::mark("report: written");
     // The process ends here: freeing every fact one by one would only cost time.
     std::mem::forget(engine);
@@ -264,15 +271,19 @@ pub fn run(args: &AuditArgs, format: ErrorFormat) -> Exit {
 }
 
 /// Writes the output to a file (atomically) or to standard output.
-pub fn emit(output: Option<&Path>, text: &str) -> Exit {
+pub fn emit(output: Option<&Path>, text: &str, format: ErrorFormat) -> Exit {
     match output {
         Some(path) => match write_atomically(path, text) {
             Ok(()) => Exit::Ok,
             Err(e) => {
-                eprintln!(
-                    "error: cannot write `{}`: {e}\n  = help: check that the folder exists and is writable",
-                    path.display()
-                );
+                let shown = path.display().to_string();
+                let d = Diagnostic::error(
+                    "probity::cli::unwritable_output",
+                    format!("cannot write `{shown}`: {e}"),
+                )
+                .at_place(Place::File(shown))
+                .help("check that the folder exists and is writable");
+                report(&SourceMap::new(), &[d], format);
                 Exit::Usage
             }
         },

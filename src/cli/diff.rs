@@ -71,7 +71,7 @@ pub fn run(args: &DiffArgs, format: ErrorFormat) -> Exit {
         DiffFormat::Table => diff::render_table(&d),
         DiffFormat::Json => diff::render_json(&d),
     };
-    let written = emit(args.output.as_deref(), &text);
+    let written = emit(args.output.as_deref(), &text, format);
     let differ = !(d.new.is_empty() && d.resolved.is_empty() && d.changed.is_empty());
     match written {
         Exit::Ok if args.exit_code && differ => Exit::Findings,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::ErrorFormat;
 use super::common::{Exit, load_rules, print_stdout, report};
-use crate::diag::SourceMap;
+use crate::diag::{Diagnostic, SourceMap};
 
 /// The plan of the rules in `paths`; with `case`, the one `audit` makes for that case
 /// folder (joins ordered by its relations' sizes), after a line giving those sizes.
@@ -84,22 +84,22 @@ pub fn run_finding(
         .chain(&audit.exempted)
         .filter(|f| f.id.starts_with(id))
         .collect();
-    match matches.as_slice() {
-        [f] => print_stdout(&crate::findings::explain::tree_text(f)),
-        [] => {
-            eprintln!(
-                "error: no finding `{id}` in `{}`\n  = help: list the ids with `probity audit {} --format json`",
-                case.display(),
-                case.display()
-            );
-            Exit::Usage
-        }
-        many => {
-            eprintln!(
-                "error: `{id}` matches {} findings\n  = help: give more of the id",
-                many.len()
-            );
-            Exit::Usage
-        }
-    }
+    let problem = match matches.as_slice() {
+        [f] => return print_stdout(&crate::findings::explain::tree_text(f)),
+        [] => Diagnostic::error(
+            "probity::cli::unknown_finding",
+            format!("no finding `{id}` in `{}`", case.display()),
+        )
+        .help(format!(
+            "list the ids with `probity audit {} --format json`",
+            case.display()
+        )),
+        many => Diagnostic::error(
+            "probity::cli::ambiguous_finding",
+            format!("`{id}` matches {} findings", many.len()),
+        )
+        .help("give more of the id"),
+    };
+    report(&SourceMap::new(), &[problem], format);
+    Exit::Usage
 }

@@ -78,7 +78,7 @@ pub fn run(args: &GraphArgs, format: ErrorFormat) -> Exit {
         GraphFormat::Mermaid => text::mermaid(&g, &title),
         GraphFormat::Svg => svg::render(&g, &title, "g-"),
     };
-    emit(args.output.as_deref(), &out)
+    emit(args.output.as_deref(), &out, format)
 }
 
 fn plural_hops(n: usize) -> String {

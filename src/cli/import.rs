@@ -121,7 +121,9 @@ pub fn run(cmd: &ImportCommand, format: ErrorFormat) -> Exit {
             Exit::Usage
         }
         Err(Failure::Output(msg)) => {
-            eprintln!("error: {msg}\n  = help: check that the folder is writable");
+            let d = crate::diag::Diagnostic::error("probity::import::unwritable_output", msg)
+                .help("check that the folder is writable");
+            report(&map, &[d], format);
             Exit::Usage
         }
     }

@@ -249,9 +249,12 @@ pub fn main() -> std::process::ExitCode {
                 explain::run_plan(plan, case.as_deref(), cli.error_format)
             }
             _ => {
-                eprintln!(
-                    "error: nothing to explain\n  = help: use `probity explain CASE --finding ID` or `probity explain --plan RULES…`"
-                );
+                let d = crate::diag::Diagnostic::error(
+                    "probity::cli::nothing_to_explain",
+                    "nothing to explain",
+                )
+                .help("use `probity explain CASE --finding ID` or `probity explain --plan RULES…`");
+                common::report(&crate::diag::SourceMap::new(), &[d], cli.error_format);
                 Exit::Usage
             }
         },

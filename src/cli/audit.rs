@@ -3,9 +3,9 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::common::{Exit, Progress, print_stdout, report, write_atomically};
+use super::common::{Exit, Progress, print_stdout, report, report_alone, write_atomically};
 use super::{AuditArgs, EngineArg, ErrorFormat};
-use crate::diag::{Diagnostic, Place, SourceMap};
+use crate::diag::{Diagnostic, Place};
 use crate::engine::{Audit, Engine, Failure};
 use crate::findings::Evidence;
 use crate::manifest::Manifest;
@@ -29,7 +29,8 @@ pub fn default_rules(args_rules: &[PathBuf], cases: &[PathBuf]) -> Result<Vec<Pa
     Err("no rules to run: there is no `rules/` folder in the case or the working directory".into())
 }
 
-fn fail(f: &Failure, format: ErrorFormat) -> Exit {
+/// Prints a failure's diagnostics; the usage exit code.
+pub(super) fn fail(f: &Failure, format: ErrorFormat) -> Exit {
     report(&f.map, &f.diagnostics, format);
     Exit::Usage
 }
@@ -68,7 +69,7 @@ fn load_engine(
     let rules = default_rules(rules, cases).map_err(|e| {
         let d = Diagnostic::error("probity::cli::no_rules", e)
             .help("pass `--rules DIR` (for example `--rules rules/`)");
-        report(&SourceMap::new(), &[d], format);
+        report_alone(&[d], format);
         Exit::Usage
     })?;
     let progress = Progress::new();
@@ -283,7 +284,7 @@ pub fn emit(output: Option<&Path>, text: &str, format: ErrorFormat) -> Exit {
                 )
                 .at_place(Place::File(shown))
                 .help("check that the folder exists and is writable");
-                report(&SourceMap::new(), &[d], format);
+                report_alone(&[d], format);
                 Exit::Usage
             }
         },

@@ -40,6 +40,12 @@ pub fn print_stdout(text: &str) -> Exit {
 }
 
 /// Prints diagnostics to stderr in the chosen format.
+/// [`report`] of diagnostics that point at no rule file (a case's, a report's, the
+/// command line's), so need no source map.
+pub fn report_alone(diags: &[Diagnostic], format: ErrorFormat) {
+    report(&SourceMap::new(), diags, format);
+}
+
 pub fn report(map: &SourceMap, diags: &[Diagnostic], format: ErrorFormat) {
     if diags.is_empty() {
         return;

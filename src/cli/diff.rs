@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::ErrorFormat;
 use super::audit::emit;
-use super::common::{Exit, report};
-use crate::diag::{Diagnostic, Place, SourceMap};
+use super::common::{Exit, report_alone};
+use crate::diag::{Diagnostic, Place};
 use crate::diff::{self, Entry};
 use crate::engine::display_dir;
 
@@ -62,7 +62,7 @@ pub fn run(args: &DiffArgs, format: ErrorFormat) -> Exit {
                 .flatten()
                 .map(|d| *d)
                 .collect();
-            report(&SourceMap::new(), &diags, format);
+            report_alone(&diags, format);
             return Exit::Usage;
         }
     };

@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::ErrorFormat;
-use super::common::{Exit, load_rules, print_stdout, report};
+use super::common::{Exit, load_rules, print_stdout, report, report_alone};
 use crate::diag::{Diagnostic, SourceMap};
 
 /// The plan of the rules in `paths`; with `case`, the one `audit` makes for that case
@@ -36,10 +36,7 @@ pub fn run_plan(paths: &[PathBuf], case: Option<&Path>, format: ErrorFormat) -> 
 /// Per relation of the rules in `paths`, its number of facts in case folder `dir`,
 /// loaded as `audit` loads it; problems are printed.
 fn case_sizes(paths: &[PathBuf], dir: &Path, format: ErrorFormat) -> Result<Vec<usize>, Exit> {
-    let failed = |f: Box<crate::engine::Failure>| {
-        report(&f.map, &f.diagnostics, format);
-        Exit::Usage
-    };
+    let failed = |f: Box<crate::engine::Failure>| super::audit::fail(&f, format);
     let mut engine = crate::engine::Engine::from_paths(paths).map_err(failed)?;
     engine.load.only_read = true;
     engine.load_case(dir).map_err(failed)?;
@@ -100,6 +97,6 @@ pub fn run_finding(
         )
         .help("give more of the id"),
     };
-    report(&SourceMap::new(), &[problem], format);
+    report_alone(&[problem], format);
     Exit::Usage
 }

@@ -254,7 +254,7 @@ pub fn main() -> std::process::ExitCode {
                     "nothing to explain",
                 )
                 .help("use `probity explain CASE --finding ID` or `probity explain --plan RULES…`");
-                common::report(&crate::diag::SourceMap::new(), &[d], cli.error_format);
+                common::report_alone(&[d], cli.error_format);
                 Exit::Usage
             }
         },

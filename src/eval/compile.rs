@@ -222,7 +222,13 @@ impl<'p> Cx<'p, '_> {
             .collect()
     }
 
+    /// The slot of the index on `cols` of `rel`, made if new. A scan with no key reads
+    /// the tuples in order and no index (see `Exec::scan`): it gets slot 0, the set
+    /// index, which it never reads, rather than an index every tuple would be added to.
     fn index(&mut self, rel: RelId, cols: &[usize]) -> usize {
+        if cols.is_empty() {
+            return 0;
+        }
         match self.rels.get_mut(rel.0 as usize) {
             Some(r) => r.index_for(cols),
             None => 0,

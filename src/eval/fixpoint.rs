@@ -211,7 +211,8 @@ fn wanted_indexes(program: &Program, plan: &Plan) -> Vec<(usize, Vec<usize>)> {
                 }
                 _ => continue,
             };
-            if !out.contains(&want) {
+            // A scan with no key reads no index (see `compile`).
+            if !want.1.is_empty() && !out.contains(&want) {
                 out.push(want);
             }
         }
@@ -229,10 +230,12 @@ fn wanted_indexes(program: &Program, plan: &Plan) -> Vec<(usize, Vec<usize>)> {
 /// A relation and the key columns of the indexes to build on it.
 type Job<'r> = (&'r mut Rel, Vec<&'r [usize]>, bool);
 
-fn build(rel: &mut Rel, cols: &[&[usize]], freeze: bool) {
+/// Builds the indexes on `cols` of `rel` (frozen ones if `freeze`, a large one on
+/// `threads` threads).
+fn build(rel: &mut Rel, cols: &[&[usize]], freeze: bool, threads: usize) {
     for c in cols {
         match freeze {
-            true => rel.frozen_index_for(c),
+            true => rel.frozen_index_on(c, threads),
             false => rel.index_for(c),
         };
     }
@@ -240,8 +243,9 @@ fn build(rel: &mut Rel, cols: &[&[usize]], freeze: bool) {
 
 /// Builds the indexes `wanted` over the tuples there are now (the base facts), the
 /// relations shared out over the loading threads: what [`compile`] would build one after
-/// another, and then finds ready. Each relation's indexes are built by one thread, so
-/// the result is the same whatever the number of threads.
+/// another, and then finds ready. A relation whose indexes are most of the work is built
+/// first on every thread; the others are each built by one thread. The result is the
+/// same whatever the number of threads.
 fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)], plan: &Plan, threads: usize) {
     // Relations that clauses add to keep chains; the others' indexes are frozen.
     let derived: Vec<usize> = plan
@@ -263,15 +267,21 @@ fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)], plan: &Plan, 
             (cost > 0).then_some((cost, rel, cols, !derived.contains(&i)))
         })
         .collect();
+    // Largest first.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
+    let total: u64 = jobs.iter().map(|j| j.0).sum();
+    if threads > 1 && jobs.first().is_some_and(|j| j.0 * 2 > total) {
+        let (_, rel, cols, freeze) = jobs.remove(0);
+        build(rel, &cols, freeze, threads);
+    }
     let threads = threads.clamp(1, jobs.len().max(1));
     if threads <= 1 {
         for (_, rel, cols, freeze) in jobs {
-            build(rel, &cols, freeze);
+            build(rel, &cols, freeze, 1);
         }
         return;
     }
-    // Largest first, each to the least loaded thread.
-    jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
+    // Each to the least loaded thread.
     let mut shares: Vec<(u64, Vec<Job<'_>>)> = (0..threads).map(|_| (0, Vec::new())).collect();
     for (cost, rel, cols, freeze) in jobs {
         if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
@@ -283,7 +293,7 @@ fn build_indexes(rels: &mut [Rel], wanted: &[(usize, Vec<usize>)], plan: &Plan, 
         for (_, share) in shares {
             s.spawn(move || {
                 for (rel, cols, freeze) in share {
-                    build(rel, &cols, freeze);
+                    build(rel, &cols, freeze, 1);
                 }
             });
         }

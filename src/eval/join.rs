@@ -499,8 +499,9 @@ impl<'p> Exec<'_, 'p> {
         }
         let (mut close, mut last) = (true, None::<u32>);
         for &p in &probes[..n] {
-            let cand = ix.touch(p);
-            if cand < to.len() {
+            // A key with no tuples has nothing to warm, and says nothing of how close
+            // the others are.
+            if let Some(cand) = ix.touch(p).filter(|&c| c < to.len()) {
                 sum = sum.wrapping_add(to.tuple(cand)[0]);
                 close &= last.is_none_or(|l| cand >= l && cand - l <= CLOSE);
                 last = Some(cand);

@@ -60,48 +60,181 @@ const DIRECT_SPREAD: u64 = 8;
 /// tuples a person, taken without counting the companies).
 const DIRECT_CLOSE: u64 = 2;
 
+/// Tuples from which a [`Direct`] index is built on more than one thread, if given.
+const DIRECT_PARALLEL: usize = 1 << 18;
+
+/// How many threads build a [`Direct`] index over `n` tuples, of `threads` given.
+fn direct_threads(n: usize, threads: usize) -> usize {
+    match n >= DIRECT_PARALLEL {
+        true => threads.clamp(1, 8),
+        false => 1,
+    }
+}
+
 /// How column `col` of tuples `0..n` of `data` would index as a [`Direct`]: its least
 /// value, the count of each value (shifted one up, for the starts), and the sum of the
 /// counts' squares; `None` if its values span more than about twice as many ids as
-/// there are tuples.
-fn direct_counts(data: &[u32], arity: usize, n: usize, col: usize) -> Option<(u32, Vec<u32>, u64)> {
+/// there are tuples. On `threads` threads: each counts a range of the tuples (the
+/// first into the counts, the others into counts of their own, added in after), so the
+/// counts are the same however many there are.
+fn direct_counts(
+    data: &[u32],
+    arity: usize,
+    n: usize,
+    col: usize,
+    threads: usize,
+) -> Option<(u32, Vec<u32>, u64)> {
     let value = |t: usize| data[t * arity + col];
-    let (mut min, mut max) = (u32::MAX, 0u32);
-    for t in 0..n {
-        min = min.min(value(t));
-        max = max.max(value(t));
-    }
+    let par = direct_threads(n, threads);
+    let parts: Vec<std::ops::Range<usize>> =
+        (0..par).map(|i| n * i / par..n * (i + 1) / par).collect();
+    let bounds = |r: std::ops::Range<usize>| {
+        r.fold((u32::MAX, 0u32), |(lo, hi), t| {
+            (lo.min(value(t)), hi.max(value(t)))
+        })
+    };
+    let (min, max) = on_threads(parts.clone(), bounds)
+        .into_iter()
+        .fold((u32::MAX, 0u32), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)));
     if n == 0 || (max - min) as usize > 2 * n + 4096 {
         return None;
     }
     let span = (max - min) as usize + 1;
+    let count = |r: std::ops::Range<usize>, counts: &mut [u32]| {
+        for t in r {
+            counts[(value(t) - min) as usize + 1] += 1;
+        }
+    };
     let mut counts = vec![0u32; span + 1];
-    for t in 0..n {
-        counts[(value(t) - min) as usize + 1] += 1;
+    if par == 1 {
+        count(0..n, &mut counts);
+    } else {
+        let mut rest = parts.into_iter();
+        let first = rest.next().unwrap_or(0..0);
+        let others: Vec<Vec<u32>> = std::thread::scope(|s| {
+            let workers: Vec<_> = rest
+                .map(|r| {
+                    s.spawn(move || {
+                        let mut own = vec![0u32; span + 1];
+                        count(r, &mut own);
+                        own
+                    })
+                })
+                .collect();
+            count(first, &mut counts);
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        // Added in by ranges of values, one range a thread.
+        let chunk = counts.len().div_ceil(par);
+        std::thread::scope(|s| {
+            for (i, part) in counts.chunks_mut(chunk).enumerate() {
+                let others = &others;
+                s.spawn(move || {
+                    let at = i * chunk;
+                    for o in others {
+                        for (c, x) in part.iter_mut().zip(&o[at..]) {
+                            *c += x;
+                        }
+                    }
+                });
+            }
+        });
     }
     let squares = counts.iter().map(|&c| u64::from(c) * u64::from(c)).sum();
     Some((min, counts, squares))
 }
 
+/// `f` over each of `parts`, each on a thread of its own (the first on this one).
+fn on_threads<R: Send>(
+    parts: Vec<std::ops::Range<usize>>,
+    f: impl Fn(std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    if parts.len() <= 1 {
+        return parts.into_iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let mut parts = parts.into_iter();
+        let first = parts.next().unwrap_or(0..0);
+        let workers: Vec<_> = parts.map(|r| s.spawn(move || f(r))).collect();
+        let mut out = vec![f(first)];
+        out.extend(
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+        );
+        out
+    })
+}
+
 impl Direct {
-    /// Over column `col` of tuples `0..n` of `data`, from its [`direct_counts`].
+    /// Over column `col` of tuples `0..n` of `data`, from its [`direct_counts`]. On
+    /// `threads` threads, each places the tuples of a range of values (of about as many
+    /// tuples): each reads every tuple and writes its own part of `ids`, in tuple order,
+    /// so the index is the same however many there are.
     fn build(
         data: &[u32],
         arity: usize,
         n: usize,
         col: usize,
         (min, mut starts, squares): (u32, Vec<u32>, u64),
+        threads: usize,
     ) -> Direct {
         let value = |t: usize| data[t * arity + col];
         for v in 0..starts.len() - 1 {
             starts[v + 1] += starts[v];
         }
-        let mut fill = starts.clone();
         let mut ids = vec![0u32; n];
-        for t in 0..n {
-            let v = (value(t) - min) as usize;
-            ids[fill[v] as usize] = t as u32;
-            fill[v] += 1;
+        let values = starts.len() - 1;
+        let par = direct_threads(n, threads);
+        // Value `cuts[i]` is the first of part `i`: the first whose tuples start at or
+        // after the part's share of them.
+        let mut cuts: Vec<usize> = (0..par)
+            .map(|i| {
+                starts
+                    .partition_point(|&s| (s as usize) < n * i / par)
+                    .min(values)
+            })
+            .collect();
+        cuts.push(values);
+        let place = |(lo, hi): (usize, usize), out: &mut [u32]| {
+            let base = starts[lo] as usize;
+            let mut fill: Vec<u32> = starts[lo..hi].to_vec();
+            for t in 0..n {
+                let v = (value(t) - min) as usize;
+                if (lo..hi).contains(&v) {
+                    let at = &mut fill[v - lo];
+                    out[*at as usize - base] = t as u32;
+                    *at += 1;
+                }
+            }
+        };
+        if par == 1 {
+            place((0, values), &mut ids);
+        } else {
+            std::thread::scope(|s| {
+                let mut rest = &mut ids[..];
+                let mut mine = None;
+                for (i, w) in cuts.windows(2).enumerate() {
+                    let len = (starts[w[1]] - starts[w[0]]) as usize;
+                    let (part, after) = std::mem::take(&mut rest).split_at_mut(len);
+                    rest = after;
+                    let range = (w[0], w[1]);
+                    match i {
+                        0 => mine = Some((range, part)),
+                        _ => {
+                            let place = &place;
+                            s.spawn(move || place(range, part));
+                        }
+                    }
+                }
+                if let Some((range, part)) = mine {
+                    place(range, part);
+                }
+            });
         }
         Direct {
             col,
@@ -339,7 +472,7 @@ impl Index {
     /// direct index on a column one of `built` (the relation's other indexes) has already
     /// is shared, not built again (`employment` looked up by person, and by person and
     /// company, is one array).
-    fn freeze(&mut self, data: &[u32], arity: usize, len: u32, built: &[Index]) {
+    fn freeze(&mut self, data: &[u32], arity: usize, len: u32, built: &[Index], threads: usize) {
         let n = len as usize;
         let known = |col: usize| {
             built
@@ -371,7 +504,7 @@ impl Index {
             }
             let Some(candidate) = known(col)
                 .map(Ok)
-                .or_else(|| direct_counts(data, arity, n, col).map(Err))
+                .or_else(|| direct_counts(data, arity, n, col, threads).map(Err))
             else {
                 continue;
             };
@@ -385,7 +518,14 @@ impl Index {
         self.next = Vec::new();
         if let Some((at, candidate)) = best {
             let d = candidate.unwrap_or_else(|counts| {
-                Arc::new(Direct::build(data, arity, n, self.cols[at], counts))
+                Arc::new(Direct::build(
+                    data,
+                    arity,
+                    n,
+                    self.cols[at],
+                    counts,
+                    threads,
+                ))
             });
             self.direct = Some((at, d));
             return;
@@ -471,14 +611,14 @@ impl Index {
     }
 
     /// Reads where the tuples of [`Index::probe`] `p` are, for nothing but to have it in
-    /// the cache when they are looked up: the newest such tuple's number, or 0.
-    pub(crate) fn touch(&self, p: u64) -> u32 {
+    /// the cache when they are looked up: the newest such tuple's number, if there is one.
+    pub(crate) fn touch(&self, p: u64) -> Option<u32> {
         if let Some((_, d)) = &self.direct {
-            return d.run(p as u32).last().copied().unwrap_or(0);
+            return d.run(p as u32).last().copied();
         }
         match &self.frozen {
-            Some(f) => f.run(fold(p)).last().map_or(0, |e| e.1),
-            None => self.heads.get(&fold(p)).copied().unwrap_or(0),
+            Some(f) => f.run(fold(p)).last().map(|e| e.1),
+            None => self.heads.get(&fold(p)).copied(),
         }
     }
 
@@ -815,8 +955,9 @@ impl Rel {
     }
 
     /// The slot of the index on `cols`, built at once as a [`Frozen`] index if new (and
-    /// not the set index, which tuples are added through).
-    pub(crate) fn frozen_index_for(&mut self, cols: &[usize]) -> usize {
+    /// not the set index, which tuples are added through); a large direct index on
+    /// `threads` threads.
+    pub(crate) fn frozen_index_on(&mut self, cols: &[usize], threads: usize) -> usize {
         if cols == self.indexes[0].cols || self.len == 0 {
             return self.index_for(cols);
         }
@@ -824,7 +965,7 @@ impl Rel {
             return i;
         }
         let mut ix = Index::new(cols.to_vec());
-        ix.freeze(&self.data, self.arity, self.len, &self.indexes);
+        ix.freeze(&self.data, self.arity, self.len, &self.indexes, threads);
         self.indexes.push(ix);
         self.indexes.len() - 1
     }
@@ -1030,8 +1171,8 @@ mod tests {
         for order in [[vec![0usize], vec![0, 1]], [vec![0, 1], vec![0]]] {
             let mut rel = Rel::new(3);
             rel.load_base(&ids, n as usize);
-            let a = rel.frozen_index_for(&order[0]);
-            let b = rel.frozen_index_for(&order[1]);
+            let a = rel.frozen_index_on(&order[0], 1);
+            let b = rel.frozen_index_on(&order[1], 1);
             let (x, y) = (&rel.indexes[a].direct, &rel.indexes[b].direct);
             let same = matches!((x, y), (Some((_, x)), Some((_, y))) if Arc::ptr_eq(x, y));
             assert!(same, "one array for both");
@@ -1099,7 +1240,7 @@ mod tests {
             frozen.load_base(&ids, n as usize);
             let cols = [0usize, 2];
             let a = chains.index_for(&cols);
-            let b = frozen.frozen_index_for(&cols);
+            let b = frozen.frozen_index_on(&cols, 1);
             let same = |chains: &Rel, frozen: &Rel| {
                 for k in 0..100u32 {
                     for c in 0..4u32 {
@@ -1125,6 +1266,37 @@ mod tests {
 
     /// A direct index (one column of dense values) offers a key's tuples in the order
     /// chains do, and stays right once thawed; a sparse column gets a frozen index.
+    /// A direct index built on several threads is the one built on one: the same
+    /// counts, starts and tuples in the same order, however the values fall (some
+    /// repeated, some absent, a run in order and a run scattered).
+    #[test]
+    fn direct_indexes_built_on_threads_are_built_alike() {
+        let n = DIRECT_PARALLEL as u32 + 12_345;
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let v = match i < n / 2 {
+                true => 7 + i / 3,
+                false => 7 + (i.wrapping_mul(2_654_435_761) % n) / 2,
+            };
+            ids.extend_from_slice(&[v, i]);
+        }
+        let mut one = Rel::new(2);
+        one.load_base(&ids, n as usize);
+        let a = one.frozen_index_on(&[0], 1);
+        let one = one.indexes[a].direct.clone().expect("direct").1;
+        for threads in [2, 3, 8] {
+            let mut many = Rel::new(2);
+            many.load_base(&ids, n as usize);
+            let b = many.frozen_index_on(&[0], threads);
+            let many = many.indexes[b].direct.clone().expect("direct").1;
+            assert_eq!(
+                (one.min, one.squares, &one.starts, &one.ids),
+                (many.min, many.squares, &many.starts, &many.ids),
+                "threads={threads}"
+            );
+        }
+    }
+
     #[test]
     fn direct_indexes_answer_like_chains_and_thaw_on_insert() {
         for (n, spread) in [
@@ -1144,7 +1316,7 @@ mod tests {
             chains.load_base(&ids, n as usize);
             direct.load_base(&ids, n as usize);
             let a = chains.index_for(&[0]);
-            let b = direct.frozen_index_for(&[0]);
+            let b = direct.frozen_index_on(&[0], 1);
             let dense = n > 0 && spread < 100;
             assert_eq!(
                 direct.indexes[b].direct.is_some(),
@@ -1198,7 +1370,7 @@ mod tests {
             chains.load_base(&ids, n as usize);
             direct.load_base(&ids, n as usize);
             let a = chains.index_for(&cols);
-            let b = direct.frozen_index_for(&cols);
+            let b = direct.frozen_index_on(&cols, 1);
             let at = direct.indexes[b].direct.as_ref().map(|d| d.0);
             assert_eq!(at, want, "cols {cols:?}");
             assert_eq!(direct.indexes[b].frozen.is_some(), want.is_none());

@@ -948,6 +948,87 @@ fn on_threads(args: &[&str], threads: &str, piece: Option<&str>) -> Run {
     })
 }
 
+/// A file read a block at a time has its tuples written straight into one vector, each
+/// block's at a place with room for a tuple per line: the report is one read's whatever
+/// the blocks and threads, also where blocks hold fewer tuples than lines (blank lines,
+/// a meeting of a person with themself: one tuple, not two) and where the file's first
+/// 256 KiB promise fewer rows than the rest hold (long rows first: the last blocks find
+/// no room, and keep their tuples in their pieces).
+#[test]
+fn files_read_in_blocks_into_place_read_as_one_read() {
+    let dir = scratch("sinks");
+    let from = Path::new("tests/sql_audit/workload");
+    for f in std::fs::read_dir(from).expect("workload") {
+        let f = f.expect("entry").path();
+        std::fs::copy(&f, dir.join(f.file_name().expect("name"))).expect("copy");
+    }
+    let mut emp = String::from("person,org,role,start,end\n");
+    for i in 0..700 {
+        let role = format!("r{i}-{}", "x".repeat(400));
+        emp.push_str(&format!(
+            "p{},c{},{role},2001-01-01,2002-06-30\n",
+            i % 300,
+            i % 90
+        ));
+    }
+    for (i, line) in read(&from.join("employment.csv"))
+        .lines()
+        .skip(1)
+        .enumerate()
+    {
+        if i % 40 == 0 {
+            emp.push('\n');
+        }
+        emp.push_str(line);
+        emp.push('\n');
+    }
+    assert!(emp.len() > 300 << 10, "{}", emp.len());
+    write(&dir.join("employment.csv"), &emp);
+    let mut meet = String::new();
+    for (i, line) in read(&from.join("meeting.csv")).lines().enumerate() {
+        meet.push_str(line);
+        meet.push('\n');
+        if i % 25 == 3 {
+            meet.push_str(&format!(
+                "p{},p{},2024-03-0{}\n\n",
+                i % 300,
+                i % 300,
+                1 + i % 9
+            ));
+        }
+    }
+    write(&dir.join("meeting.csv"), &meet);
+    let strip = |s: &str| -> String {
+        s.lines()
+            .filter(|l| !l.contains("\"generated\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for q in ["q1", "q2", "q4"] {
+        let rules = format!("benches/workload/{q}.coi");
+        let args = [
+            "audit",
+            path_str(&dir),
+            "--rules",
+            &rules,
+            "--format",
+            "json",
+        ];
+        let one = on_threads(&args, "1", Some("100000000"));
+        assert_code(&one, 0);
+        assert!(one.stdout.contains("\"evidence\""), "{}", one.describe());
+        for (threads, piece) in [("1", "2000"), ("2", "2000"), ("3", "700"), ("2", "64")] {
+            let cut = on_threads(&args, threads, Some(piece));
+            assert_code(&cut, 0);
+            assert_eq!(
+                strip(&one.stdout),
+                strip(&cut.stdout),
+                "{q}: {threads} threads, blocks of {piece}"
+            );
+        }
+    }
+}
+
 /// A file converted in pieces on several threads reports the problems of one read in
 /// one piece: the same first 200, in file order, and the count of the rest.
 #[test]

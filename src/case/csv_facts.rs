@@ -425,9 +425,18 @@ pub(crate) fn convert_piece(
 ) -> (Converted, usize) {
     let lines = super::csv::count_lines(&text.as_bytes()[at.0.min(end)..end]);
     let mut piece = Piece::new(rel_id, ctx, lines);
-    piece.feed(path, &text[..end], ctx, cols, at);
+    piece.feed(path, &text[..end], ctx, cols, at, None);
     piece.finish()
 }
+
+/// Where the tuples of a block of a file go: their place in the file's sink (see
+/// [`super::stream`]), `(offset, room)`, the room enough for every row the block can
+/// hold.
+pub(crate) type Dest<'d> = Option<(usize, &'d mut [u32])>;
+
+/// Rows converted between moves of the tuples into their place (see [`Piece::feed`]):
+/// so few that the tuples moved are still in the cache.
+const MOVE_ROWS: u32 = 2048;
 
 /// The rows of a piece of a CSV file converted so far, read from one text or from
 /// several in turn (the blocks of a file read a block at a time, see
@@ -458,6 +467,8 @@ impl Piece {
             rows: 0,
             metas: Vec::new(),
             meta_ids: Default::default(),
+            sunk: Vec::new(),
+            spilled: false,
         });
         let mut out = Converted::default();
         if flat.is_none() {
@@ -475,7 +486,10 @@ impl Piece {
         }
     }
 
-    /// Converts the rows of `text` from `(start, line)`: records to its end.
+    /// Converts the rows of `text` from `(start, line)`: records to its end. With a
+    /// `dest`, the tuples go there, a few thousand rows at a time, and the piece keeps
+    /// only where they went (see [`FlatRows::sunk`]); if they ever do not fit (never
+    /// when `dest` has room for a tuple per line), the rest stay in the piece.
     pub(crate) fn feed(
         &mut self,
         path: &str,
@@ -483,6 +497,32 @@ impl Piece {
         ctx: &Ctx,
         cols: &[Column],
         (start, line): (usize, u32),
+        dest: Dest<'_>,
+    ) {
+        if let (None, Some(flat)) = (&dest, &mut self.flat) {
+            // Nothing goes to a sink after rows that stay in the piece.
+            flat.spilled = true;
+        }
+        let mut dest: Moving<'_> = dest.map(|(at, room)| (at, room, 0));
+        self.feed_rows(path, text, ctx, cols, (start, line), &mut dest);
+        if let Some(flat) = &mut self.flat {
+            sink(flat, &mut dest);
+            if let Some((at, _, put)) = dest
+                && put > 0
+            {
+                flat.sunk.push((at, put));
+            }
+        }
+    }
+
+    fn feed_rows(
+        &mut self,
+        path: &str,
+        text: &str,
+        ctx: &Ctx,
+        cols: &[Column],
+        (start, line): (usize, u32),
+        dest: &mut Moving<'_>,
     ) {
         let rel = ctx.program.rel(self.rel_id);
         let Piece {
@@ -500,12 +540,20 @@ impl Piece {
             .as_ref()
             .and_then(|_| plain_columns(cols))
             .filter(|_| !plain_rows_off());
+        let most = match dest {
+            Some(_) => MOVE_ROWS,
+            None => u32::MAX,
+        };
         loop {
             if let (Some(fields), Some(flat)) = (&plain, &mut *flat) {
                 let at = r.resume_at();
-                let to = plain_rows(ctx, rel, fields, text, at, ids, flat, columns);
+                let (to, more) = plain_rows(ctx, rel, fields, text, at, ids, flat, columns, most);
                 if to != at {
                     r.reposition(to);
+                }
+                if more {
+                    sink(flat, dest);
+                    continue;
                 }
             }
             let problem = match r.next_record() {
@@ -536,6 +584,34 @@ impl Piece {
     pub(crate) fn finish(mut self) -> (Converted, usize) {
         self.out.flat = self.flat.into_iter().collect();
         (self.out, self.errors)
+    }
+}
+
+/// A block's place for its tuples while it is converted: its offset in the file's sink,
+/// its room, and how much of it is taken (see [`Piece::feed`]).
+type Moving<'d> = Option<(usize, &'d mut [u32], usize)>;
+
+/// Moves the tuples of `flat` converted so far into `dest`, unless they stay in the piece
+/// from now on: when they do not fit, those moved already stay where they are (before
+/// the piece's own), and the rest of the piece's stay with it.
+fn sink(flat: &mut FlatRows, dest: &mut Moving<'_>) {
+    let Some((at, room, put)) = dest else { return };
+    if flat.ids.is_empty() {
+        return;
+    }
+    match room.get_mut(*put..*put + flat.ids.len()) {
+        Some(to) if !flat.spilled => {
+            to.copy_from_slice(&flat.ids);
+            *put += flat.ids.len();
+            flat.ids.clear();
+        }
+        _ => {
+            if *put > 0 {
+                flat.sunk.push((*at, *put));
+            }
+            flat.spilled = true;
+            *dest = None;
+        }
     }
 }
 
@@ -856,7 +932,8 @@ fn plain_columns(cols: &[Column]) -> Option<Vec<usize>> {
 /// error, a row too short or too long), before taking anything of it, and returns where
 /// that row starts and its line: [`CsvReader`] and [`flat_fact`] read it, as they read
 /// every row, and find its problem if it has one. Every cell a plain row reads it reads
-/// as they would, in the same order, so the file's table is the same either way.
+/// as they would, in the same order, so the file's table is the same either way. Also
+/// stops after `most` rows, saying so (`true`): the caller then goes on with the next.
 #[expect(
     clippy::too_many_arguments,
     reason = "the hot loop's state, passed unpacked"
@@ -870,11 +947,17 @@ fn plain_rows(
     ids: &mut Vec<u32>,
     flat: &mut FlatRows,
     columns: &mut Columns,
-) -> (usize, u32) {
+    most: u32,
+) -> ((usize, u32), bool) {
     let bytes = text.as_bytes();
     let last = fields.len().saturating_sub(1);
     let mut plain = None;
+    let mut left = most;
     while pos < bytes.len() {
+        if left == 0 {
+            return ((pos, line), true);
+        }
+        left -= 1;
         let start = pos;
         ids.clear();
         ids.resize(rel.arity(), UNSET);
@@ -886,7 +969,7 @@ fn plain_rows(
                 (Some(b'\n'), true) => to + 1,
                 (Some(b'\r'), true) if bytes.get(to + 1) == Some(&b'\n') => to + 2,
                 (None, true) => to,
-                _ => return (start, line),
+                _ => return ((start, line), false),
             };
             let id = match (
                 bytes.get(from),
@@ -895,11 +978,11 @@ fn plain_rows(
                 (Some(b'!'..=b'~'), Some(b'!'..=b'~')) if to > from && bytes[from] != b'"' => {
                     match field_id(ctx, &rel.fields[f], f, &text[from..to], flat, columns) {
                         Some(id) => id,
-                        None => return (start, line),
+                        None => return ((start, line), false),
                     }
                 }
                 _ if to == from && rel.fields[f].optional => UNSET,
-                _ => return (start, line),
+                _ => return ((start, line), false),
             };
             ids[f] = id;
         }
@@ -907,7 +990,7 @@ fn plain_rows(
         for (i, id) in ids.iter_mut().enumerate() {
             if *id == UNSET {
                 if !rel.fields[i].optional {
-                    return (start, line);
+                    return ((start, line), false);
                 }
                 *id = absent_id(rel, i, flat, columns);
             }
@@ -916,7 +999,7 @@ fn plain_rows(
         flat.push_row(ids, line, meta);
         line += 1;
     }
-    (pos, line)
+    ((pos, line), false)
 }
 
 /// One row: the first problem in it, or the staged fact.

@@ -217,6 +217,8 @@ pub(crate) struct Converted {
     /// CSV file, stored flat rather than as `facts`: one per piece of the file, in order.
     pub flat: Vec<FlatRows>,
     pub diags: Vec<Diagnostic>,
+    /// The file's sink, if its pieces wrote their tuples there (see [`stream`]).
+    pub sink: Option<Vec<u32>>,
 }
 
 /// Checked facts of one relation, stored flat: fact `i` has the value ids
@@ -245,6 +247,11 @@ pub(crate) struct FlatRows {
     /// The distinct (sources, status, note) of the facts.
     pub metas: Vec<Meta>,
     pub meta_ids: rustc_hash::FxHashMap<Meta, u32>,
+    /// Tuples written straight into the file's sink (see [`stream`]), before those in
+    /// `ids`: (offset, ids) of each run of them, in order.
+    pub sunk: Vec<(usize, usize)>,
+    /// Whether the rest of the tuples stay in `ids` (none go to the sink any more).
+    pub spilled: bool,
 }
 
 /// The sources, status and note of a fact.
@@ -520,7 +527,7 @@ pub fn load_case_with(
         .zip(converted)
         .enumerate()
     {
-        add_flats(program, facts, &display, c.flat, &mut case.bulk);
+        add_flats(program, facts, &display, c.flat, c.sink, &mut case.bulk);
         add_facts(program, facts, &display, c.facts, &mut shown);
         // A file whose facts the rules read through its ids adds them in file order.
         if let Some(slot) = lazy_files.get_mut(i)
@@ -944,6 +951,19 @@ fn convert_inputs<'a>(jobs: &[(usize, &'a Input<'a>)], ctx: &Ctx) -> Vec<Convert
     if jobs.is_empty() {
         return Vec::new();
     }
+    // A file read a block at a time writes its tuples into a sink of its own.
+    let mut sinks: Vec<Option<Vec<u32>>> = (jobs.iter())
+        .map(|(_, inp)| {
+            let rel = streamed(inp, ctx)?;
+            stream::sink_for(inp.entry, per_row(ctx.program, rel))
+        })
+        .collect();
+    let slots: std::sync::Mutex<Vec<Option<&mut [u32]>>> =
+        std::sync::Mutex::new(sinks.iter_mut().map(|s| s.as_deref_mut()).collect());
+    let sink_of = |j: usize| {
+        let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.get_mut(j).and_then(Option::take)
+    };
     // A file much larger than a thread's share of the work is cut: other files would
     // not keep the other threads busy meanwhile. (Cutting one that is not costs copying
     // its pieces together.)
@@ -965,7 +985,8 @@ fn convert_inputs<'a>(jobs: &[(usize, &'a Input<'a>)], ctx: &Ctx) -> Vec<Convert
                 // block of it now and then (a piece of its own), so no thread waits
                 // while another reads a large file alone.
                 Work::File(j) if let Some(rel) = streamed(jobs[j].1, ctx) => {
-                    match stream::Stream::open(jobs[j].1.entry, rel) {
+                    let per_row = per_row(ctx.program, rel);
+                    match stream::Stream::open(jobs[j].1.entry, rel, per_row, sink_of(j)) {
                         Ok(s) => {
                             let s = Arc::new(s);
                             queue.add_last(Work::Stream(j, s.clone()));
@@ -1011,6 +1032,9 @@ fn convert_inputs<'a>(jobs: &[(usize, &'a Input<'a>)], ctx: &Ctx) -> Vec<Convert
         }
         all
     });
+    // The blocks' places in the sinks are given back with the queue and the slots.
+    drop(queue);
+    drop(slots);
     done.sort_by_key(|(j, k, _)| (*j, *k));
     let mut out: Vec<Converted> = Vec::with_capacity(jobs.len());
     let mut done = done.into_iter().peekable();
@@ -1023,9 +1047,23 @@ fn convert_inputs<'a>(jobs: &[(usize, &'a Input<'a>)], ctx: &Ctx) -> Vec<Convert
                 Outcome::Piece(p) => pieces.push(p),
             }
         }
-        out.push(whole.unwrap_or_else(|| csv_facts::join_pieces(&inp.entry.display, pieces)));
+        out.push(match whole {
+            Some(c) => c,
+            None => {
+                let mut c = csv_facts::join_pieces(&inp.entry.display, pieces);
+                c.sink = sinks[j].take();
+                c
+            }
+        });
     }
     out
+}
+
+/// The most ids a row of relation `rel` gives: its arity, twice for a symmetric one
+/// (whose rows give two tuples).
+fn per_row(program: &Program, rel: RelId) -> usize {
+    let r = program.rel(rel);
+    r.arity() * if r.symmetric { 2 } else { 1 }
 }
 
 /// The bytes of input `inp` (a deferred file's by its metadata).
@@ -1325,8 +1363,35 @@ fn add_flats(
     facts: &mut FactSet,
     file: &Arc<str>,
     mut flats: Vec<FlatRows>,
+    sink: Option<Vec<u32>>,
     bulk: &mut bulk::BulkEntities,
 ) {
+    if flats.iter().any(|f| !f.sunk.is_empty()) {
+        let rel = flats[0].rel;
+        let alike = flats
+            .iter()
+            .all(|f| f.rel == rel && f.width == flats[0].width && f.ids.is_empty());
+        match sink {
+            Some(sink) if alike && program.rel(rel).kind == RelKind::Base => {
+                return add_sunk(facts, file, flats, sink);
+            }
+            // Some tuples stayed in their pieces: each piece's together, as if none
+            // had gone to the sink.
+            sink => {
+                let sink = sink.unwrap_or_default();
+                for f in &mut flats {
+                    let mut all =
+                        Vec::with_capacity(f.sunk.iter().map(|s| s.1).sum::<usize>() + f.ids.len());
+                    for &(at, n) in &f.sunk {
+                        all.extend_from_slice(&sink[at..at + n]);
+                    }
+                    all.extend_from_slice(&f.ids);
+                    f.ids = all;
+                    f.sunk.clear();
+                }
+            }
+        }
+    }
     let total: usize = flats.iter().map(|f| f.ids.len()).sum();
     let first = flats.first().map_or(0, |f| f.ids.len());
     let rel = flats.first().map(|f| f.rel);
@@ -1354,7 +1419,7 @@ fn add_flats(
         let local = std::mem::take(&mut flat.local);
         remaps.push(facts.values_mut().intern_distinct(local.into_values()));
         let first = add_origins(facts, file, flat);
-        origins.push(piece_origins(flat, first));
+        origins.push(piece_origins(flat, first, flat.ids.len()));
     }
     // Every piece's ids, as the fact set's, into its part of one vector: parts of about
     // a million ids, shared out in turn over the threads.
@@ -1375,6 +1440,67 @@ fn add_flats(
         for (from, to, remap) in share {
             for (t, &id) in to.iter_mut().zip(from) {
                 *t = global_id(id, remap);
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        let mut shares = shares.into_iter();
+        let mine = shares.next().unwrap_or_default();
+        for share in shares {
+            s.spawn(move || work(share));
+        }
+        work(mine);
+    });
+    drop(flats);
+    facts.tuples[rel.0 as usize].extend_pieces(width, ids, origins);
+}
+
+/// Adds one file's flat facts whose tuples are in its sink already, every piece's in
+/// order (see [`stream`]): the sink becomes the relation's vector, the pieces' tuples
+/// moved up where a block had fewer of them than lines (a blank line, a row in error),
+/// and their ids turned into the fact set's in place, on every thread.
+fn add_sunk(facts: &mut FactSet, file: &Arc<str>, mut flats: Vec<FlatRows>, mut ids: Vec<u32>) {
+    let (rel, width) = (flats[0].rel, flats[0].width);
+    let mut write = 0;
+    let mut lens = Vec::with_capacity(flats.len());
+    for flat in &flats {
+        let start = write;
+        for &(at, n) in &flat.sunk {
+            if at != write {
+                ids.copy_within(at..at + n, write);
+            }
+            write += n;
+        }
+        lens.push(write - start);
+    }
+    ids.truncate(write);
+    ids.shrink_to_fit();
+    // In order: each piece's values, metas and origins, and the ids its own stand for
+    // (as `add_flats` does).
+    let mut remaps: Vec<Vec<u32>> = Vec::with_capacity(flats.len());
+    let mut origins = Vec::with_capacity(flats.len());
+    for (flat, &len) in flats.iter_mut().zip(&lens) {
+        let local = std::mem::take(&mut flat.local);
+        remaps.push(facts.values_mut().intern_distinct(local.into_values()));
+        let first = add_origins(facts, file, flat);
+        origins.push(piece_origins(flat, first, len));
+    }
+    let threads = threads();
+    let mut shares: Vec<Vec<(&mut [u32], &[u32])>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut rest = &mut ids[..];
+    let mut k = 0;
+    for (&len, remap) in lens.iter().zip(&remaps) {
+        let (mine, after) = rest.split_at_mut(len);
+        rest = after;
+        for part in mine.chunks_mut(ADD_PART) {
+            shares[k % threads].push((part, remap));
+            k += 1;
+        }
+    }
+    let work = |share: Vec<(&mut [u32], &[u32])>| {
+        for (part, remap) in share {
+            for id in part {
+                *id = global_id(*id, remap);
             }
         }
     };
@@ -1451,15 +1577,15 @@ fn add_flat(
             bulk.push(ids[0], name.map(|i| ids[i]), kind, origin(r));
         }
     }
-    let origins = piece_origins(&flat, first);
+    let origins = piece_origins(&flat, first, flat.ids.len());
     facts.tuples[flat.rel.0 as usize].extend_pieces(flat.width, flat.ids, vec![origins]);
 }
 
-/// The origins of a piece's tuples, its rows' from `first` on, as
+/// The origins of a piece's tuples (`ids` of them), its rows' from `first` on, as
 /// [`crate::facts::Tuples::extend_pieces`] takes them. A symmetric relation's rows are
 /// doubled already: each tuple's origin is its row's.
-fn piece_origins(flat: &FlatRows, first: OriginId) -> PieceOrigins {
-    let tuples = (flat.ids.len() / flat.width.max(1)) as u32;
+fn piece_origins(flat: &FlatRows, first: OriginId, ids: usize) -> PieceOrigins {
+    let tuples = (ids / flat.width.max(1)) as u32;
     let origin = |r: usize| OriginId(first.0 + r as u32);
     match &flat.twice {
         Some(twice) if !twice.iter().all(|&t| t) => {

@@ -8,6 +8,13 @@
 //! (each new page costs the kernel a fault). Only a file with neither quote nor carriage
 //! return is cut: from the first block holding one, the rest of the file is read as one
 //! block (a quoted field may hold a line break, and a lone CR ends a line too).
+//!
+//! Given a sink (a vector for the file's tuples, sized from a sample of the file), each
+//! block is given its place in it as it is read, room for a tuple per line, and its
+//! tuples are written there as they are converted: the pieces are then one vector
+//! already, not copied together after. A block that does not fit (the sample was not
+//! like the rest), or may hold more rows than lines (a carriage return), has no place,
+//! nor has any block after it: their tuples stay in their pieces.
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -32,18 +39,51 @@ fn block_size() -> usize {
     }
 }
 
+/// Bytes of a file read to estimate its rows (see [`sink_for`]).
+const SAMPLE: u64 = 256 << 10;
+
+/// A sink for the tuples of the CSV file `entry` if it is larger than a block (a file of
+/// one block is one piece, never copied): room for `per_row` ids a row, for about an
+/// eighth more rows than its size and its first [`SAMPLE`] bytes promise. Only the
+/// part written takes memory (the rest is never touched), and a block that does not
+/// fit is simply not placed (see the module's note). `None` for a file that cannot be
+/// read (the stream finds why) or whose sample holds no line break.
+pub(super) fn sink_for(entry: &Entry, per_row: usize) -> Option<Vec<u32>> {
+    let size = std::fs::metadata(&entry.path).ok()?.len();
+    if size <= block_size() as u64 || size > crate::limits::max_file_size() {
+        return None;
+    }
+    let mut sample = Vec::new();
+    std::fs::File::open(&entry.path)
+        .ok()?
+        .take(SAMPLE)
+        .read_to_end(&mut sample)
+        .ok()?;
+    let lines = count_lines(&sample) as u64;
+    if lines == 0 {
+        return None;
+    }
+    let rows = u128::from(size) * u128::from(lines) / sample.len() as u128;
+    let rows = u64::try_from(rows).ok()?;
+    let rows = rows + rows / 8 + 64;
+    let ids = usize::try_from(rows).ok()?.checked_mul(per_row)?;
+    Some(vec![0; ids])
+}
+
 /// A file being read, with the buffers of blocks converted.
 pub(super) struct Stream<'a> {
     pub path: &'a str,
     pub rel: RelId,
-    state: Mutex<State>,
+    state: Mutex<State<'a>>,
     pool: Mutex<Vec<Vec<u8>>>,
     size: usize,
     /// The file's size when opened.
     bytes: u64,
+    /// The most ids a row gives: the relation's arity, twice for a symmetric one.
+    per_row: usize,
 }
 
-struct State {
+struct State<'a> {
     /// `None` once the file is read to its end (or failed).
     file: Option<std::fs::File>,
     /// The bytes read after the last cut: the start of the next block.
@@ -57,6 +97,9 @@ struct State {
     /// Bytes read so far, and the most the file may have.
     read: u64,
     limit: u64,
+    /// The sink's room not given to a block yet, and its offset; `None` without a
+    /// sink, or once a block had no place.
+    free: Option<(usize, &'a mut [u32])>,
 }
 
 /// A piece's outcome (its facts and problems, with the count of problems), or the
@@ -65,17 +108,19 @@ pub(super) type Outcome = Result<(Converted, usize), Converted>;
 
 /// A block of whole records: its number, text, where its records start (byte, line),
 /// and the file's columns.
-pub(super) struct Block {
+pub(super) struct Block<'a> {
     pub k: usize,
     pub text: String,
     pub start: (usize, u32),
     pub cols: Arc<Vec<Column>>,
+    /// Its place in the sink, if it has one.
+    pub dest: csv_facts::Dest<'a>,
 }
 
 /// What reading on gave.
-pub(super) enum Next {
+pub(super) enum Next<'a> {
     /// A block, and whether the file has more.
-    Block(Block, bool),
+    Block(Block<'a>, bool),
     /// The file is read.
     Done,
     /// The file cannot be read (or its header is wrong): its whole outcome.
@@ -90,8 +135,14 @@ fn fail(path: &str, e: CaseError) -> Converted {
 }
 
 impl<'a> Stream<'a> {
-    /// Opens `entry`, the CSV file of plain relation `rel`.
-    pub fn open(entry: &'a Entry, rel: RelId) -> Result<Stream<'a>, Converted> {
+    /// Opens `entry`, the CSV file of plain relation `rel` (whose rows give at most
+    /// `per_row` ids each), its tuples going into `sink` if given.
+    pub fn open(
+        entry: &'a Entry,
+        rel: RelId,
+        per_row: usize,
+        sink: Option<&'a mut [u32]>,
+    ) -> Result<Stream<'a>, Converted> {
         let path: &str = &entry.display;
         let unreadable = |e: std::io::Error| {
             fail(
@@ -122,20 +173,28 @@ impl<'a> Stream<'a> {
                 cols: None,
                 read: 0,
                 limit,
+                free: sink.map(|s| (0, s)),
             }),
             pool: Mutex::new(Vec::new()),
             size: block_size(),
             bytes: meta.len(),
+            per_row,
         })
     }
 
     /// Reads the next block (one thread at a time; its rows are then converted apart).
-    pub fn next(&self, ctx: &Ctx) -> Next {
+    pub fn next(&self, ctx: &Ctx) -> Next<'a> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let buf = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let buf = buf.unwrap_or_else(|| Vec::with_capacity(self.size + (64 << 10)));
         match self.read_block(&mut st, buf) {
-            Ok(Some((text, line))) => self.block(&mut st, text, line, ctx),
+            Ok(Some((text, line, lines, cut))) => {
+                let mut next = self.block(&mut st, text, line, ctx);
+                if let Next::Block(b, _) = &mut next {
+                    b.dest = self.place(&mut st, b, line, lines, cut);
+                }
+                next
+            }
             Ok(None) => Next::Done,
             Err(c) => {
                 st.file = None;
@@ -162,23 +221,50 @@ impl<'a> Stream<'a> {
         Ok(got)
     }
 
-    /// The text of the next block, checked as UTF-8, and its first line; `None` at the
-    /// end.
+    /// The place in the sink of block `b` (first line `line`, `lines` line breaks, cut
+    /// from a file with neither quote nor carriage return if `cut`): room for as many
+    /// tuples as it has lines of records, and one more for a last line with no break.
+    fn place(
+        &self,
+        st: &mut State<'a>,
+        b: &Block,
+        line: u32,
+        lines: usize,
+        cut: bool,
+    ) -> csv_facts::Dest<'a> {
+        let (at, free) = st.free.take()?;
+        // The header's lines are no records.
+        let rows = lines.checked_sub((b.start.1 - line) as usize)?
+            + usize::from(b.text.len() > b.start.0 && !b.text.ends_with('\n'));
+        let need = rows.checked_mul(self.per_row)?;
+        if !cut || need > free.len() {
+            return None;
+        }
+        let (mine, rest) = free.split_at_mut(need);
+        st.free = Some((at + need, rest));
+        Some((at, mine))
+    }
+
+    /// The text of the next block, checked as UTF-8, its first line, its number of line
+    /// breaks, and whether it was cut from a file with neither quote nor carriage
+    /// return (see the module's note); `None` at the end.
     fn read_block(
         &self,
         st: &mut State,
         mut buf: Vec<u8>,
-    ) -> Result<Option<(String, u32)>, Converted> {
+    ) -> Result<Option<(String, u32, usize, bool)>, Converted> {
         if st.file.is_none() {
             return Ok(None);
         }
         buf.clear();
         buf.append(&mut st.carry);
+        let mut plain = true;
         let cut = loop {
             let before = buf.len();
             let got = self.take(st, &mut buf, self.size as u64)?;
             if count2(&buf[before..], b'"', b'\r') > 0 {
                 // Not cut from here: the rest is one block.
+                plain = false;
                 let rest = st.limit.saturating_sub(st.read).saturating_add(1);
                 self.take(st, &mut buf, rest)?;
                 st.file = None;
@@ -195,9 +281,10 @@ impl<'a> Stream<'a> {
         st.carry.extend_from_slice(&buf[cut..]);
         buf.truncate(cut);
         let first = st.line;
-        st.line += count_lines(&buf) as u32;
+        let lines = count_lines(&buf);
+        st.line += lines as u32;
         match String::from_utf8(buf) {
-            Ok(text) => Ok(Some((text, first))),
+            Ok(text) => Ok(Some((text, first, lines, plain))),
             Err(err) => {
                 let bytes = err.as_bytes();
                 let valid = err.utf8_error().valid_up_to();
@@ -214,7 +301,7 @@ impl<'a> Stream<'a> {
     }
 
     /// Block `text` (from line `line`), numbered; the header read from block 0.
-    fn block(&self, st: &mut State, mut text: String, line: u32, ctx: &Ctx) -> Next {
+    fn block(&self, st: &mut State, mut text: String, line: u32, ctx: &Ctx) -> Next<'a> {
         let k = st.next;
         st.next += 1;
         let start = match &st.cols {
@@ -243,6 +330,7 @@ impl<'a> Stream<'a> {
             text,
             start,
             cols,
+            dest: None,
         };
         Next::Block(block, st.file.is_some())
     }
@@ -271,7 +359,7 @@ impl<'a> Stream<'a> {
                         let rows = (lines * blocks.max(1)) as usize + 16;
                         (b.k, b.k, csv_facts::Piece::new(self.rel, ctx, rows))
                     });
-                    p.feed(self.path, &b.text, ctx, &b.cols, b.start);
+                    p.feed(self.path, &b.text, ctx, &b.cols, b.start, b.dest);
                     *last = b.k;
                     self.give_back(b.text);
                     if !more {
@@ -309,10 +397,10 @@ impl<'a> Stream<'a> {
 
     /// Converts a block's rows; its buffer is kept for a later block.
     pub fn convert(&self, ctx: &Ctx, b: Block) -> (usize, (Converted, usize)) {
-        let end = b.text.len();
-        let out =
-            csv_facts::convert_piece(self.path, &b.text, self.rel, ctx, &b.cols, b.start, end);
+        let lines = count_lines(&b.text.as_bytes()[b.start.0.min(b.text.len())..]);
+        let mut piece = csv_facts::Piece::new(self.rel, ctx, lines);
+        piece.feed(self.path, &b.text, ctx, &b.cols, b.start, b.dest);
         self.give_back(b.text);
-        (b.k, out)
+        (b.k, piece.finish())
     }
 }

@@ -329,6 +329,23 @@ pub fn count_lines(bytes: &[u8]) -> usize {
     count2(bytes, b'\n', b'\n')
 }
 
+/// The line breaks in `bytes`, and the bytes that are `a` or `b`: [`count_lines`] and
+/// [`count2`] in one pass.
+pub fn count_lines_and(bytes: &[u8], a: u8, b: u8) -> (usize, usize) {
+    bytes
+        .chunks(255)
+        .map(|block| {
+            let (lines, ab) = block.iter().fold((0u8, 0u8), |(l, n), &x| {
+                (
+                    l.wrapping_add(u8::from(x == b'\n')),
+                    n.wrapping_add(u8::from(x == a) | u8::from(x == b)),
+                )
+            });
+            (lines as usize, ab as usize)
+        })
+        .fold((0, 0), |(l, n), (a, b)| (l + a, n + b))
+}
+
 /// Where to cut `text` (from byte `from`, the start of line `line`) into pieces of
 /// about `size` bytes that can be read apart: (start, line of the start, end), each
 /// starting at a record. Only a text with no quote and no carriage return is cut (a
@@ -339,8 +356,9 @@ pub fn chunks(text: &str, from: usize, line: u32, size: usize) -> Vec<(usize, u3
     let rest = &bytes[from.min(bytes.len())..];
     // Counted rather than searched with an early exit: a count compiles to vector
     // instructions, and the text is nearly always clean.
-    if rest.len() <= size || count2(rest, b'"', b'\r') > 0 {
-        return vec![(from, line, bytes.len())];
+    let whole = vec![(from, line, bytes.len())];
+    if rest.len() <= size {
+        return whole;
     }
     let mut out = Vec::new();
     let (mut start, mut line) = (from, line);
@@ -352,7 +370,12 @@ pub fn chunks(text: &str, from: usize, line: u32, size: usize) -> Vec<(usize, u3
             .position(|&b| b == b'\n')
             .map_or(bytes.len() - end, |p| p + 1);
         out.push((start, line, end));
-        line += count_lines(&bytes[start..end]) as u32;
+        // The lines counted, and the text checked for quotes, in one pass.
+        let (lines, quoted) = count_lines_and(&bytes[start..end], b'"', b'\r');
+        if quoted > 0 {
+            return whole;
+        }
+        line += lines as u32;
         start = end;
     }
     out
@@ -403,8 +426,15 @@ mod tests {
             let want = b.iter().filter(|&&x| x == b'\n' || x == b'\r').count();
             assert_eq!(count2(b, b'\n', b'\r'), want, "{n}");
             assert_eq!(count_lines(b), b.iter().filter(|&&x| x == b'\n').count());
+            let quotes = b.iter().filter(|&&x| x == b'"' || x == b'\r').count();
+            assert_eq!(
+                count_lines_and(b, b'"', b'\r'),
+                (count_lines(b), quotes),
+                "{n}"
+            );
         }
         bytes.fill(b'"');
+        assert_eq!(count_lines_and(&bytes, b'"', b'"'), (0, bytes.len()));
         assert_eq!(count2(&bytes, b'"', b'"'), bytes.len());
     }
 

@@ -208,7 +208,12 @@ fn number_id(prefix: &[u8], n: u32) -> Arc<str> {
     Arc::from(format!("{}{n}", String::from_utf8_lossy(prefix)))
 }
 
-/// Reads the ids of column `col` of `text[start..]` ([`IdPiece`]).
+/// Reads the ids of column `col` of `text[start..]` ([`IdPiece`]), whose `lines` line
+/// breaks bound its rows (for room made at once).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one piece's place, passed unpacked"
+)]
 pub(crate) fn entity_ids(
     text: &str,
     (start, line): (usize, u32),
@@ -216,9 +221,11 @@ pub(crate) fn entity_ids(
     kind: KindId,
     file: u32,
     records: bool,
+    lines: usize,
 ) -> IdPiece {
     let mut r = CsvReader::resume(text, start, line);
-    let lines = super::csv::count_lines(&text.as_bytes()[start.min(text.len())..]);
+    // A last line without a break is a row too.
+    let lines = lines + 1;
     let at = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
     let mut piece = IdPiece {
         ids: Vec::with_capacity(lines),

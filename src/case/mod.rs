@@ -803,16 +803,28 @@ fn register_entities(
         .collect();
     let cut = par_map(&entity_files, |&(i, inp)| {
         let rel = program.rel_by_name(&inp.entry.stem).map(|r| program.rel(r));
-        let lines = csv::count_lines(inp.text.as_bytes());
+        let bytes = inp.text.as_bytes();
         let mut pieces: Vec<Piece> = Vec::new();
         if let Some(rel) = rel
             && let RelKind::Entity(kind) = rel.kind
             && let Some((col, start, line)) = csv_facts::id_column(inp.text, rel)
         {
-            for (start, line, end) in csv::chunks(inp.text, start, line, ID_PIECE) {
-                pieces.push((i, (start, line), end, col, kind));
+            let cuts = csv::chunks(inp.text, start, line, ID_PIECE);
+            // Each piece's lines from where the next starts (counted as it was cut).
+            let mut next = cuts.iter().skip(1).map(|c| c.1).chain([u32::MAX]);
+            for &(start, line, end) in &cuts {
+                let lines = match next.next() {
+                    Some(u32::MAX) | None => csv::count_lines(&bytes[start..end]),
+                    Some(after) => (after - line) as usize,
+                };
+                pieces.push((i, (start, line), end, col, kind, lines));
             }
         }
+        // The file's lines: those before its last piece, and the last piece's.
+        let lines = match pieces.last() {
+            Some(&(_, (_, line), _, _, _, n)) => (line - 1) as usize + n,
+            None => csv::count_lines(bytes),
+        };
         (i, lines, pieces)
     });
     // Room for every entity of the CSV entity files at once (their lines bound it), so
@@ -825,9 +837,9 @@ fn register_entities(
     // registered here, piece by piece in definition order.
     let pieces: Vec<Piece> = cut.iter().flat_map(|(_, _, p)| p.iter().copied()).collect();
     let read_piece = |p: usize| {
-        let (i, at, end, col, kind) = pieces[p];
+        let (i, at, end, col, kind, lines) = pieces[p];
         let text = &inputs[i].text[..end];
-        csv_facts::entity_ids(text, at, col, kind, i as u32, lazy[i].is_some())
+        csv_facts::entity_ids(text, at, col, kind, i as u32, lazy[i].is_some(), lines)
     };
     let workers = if threads() > 1 { threads() } else { 0 };
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -903,8 +915,9 @@ fn register_entities(
 /// The size of the pieces entity CSV files are read in, in bytes.
 const ID_PIECE: usize = 4 << 20;
 
-/// A piece of an entity CSV file: (input, (start, line), end, id column, kind).
-type Piece = (usize, (usize, u32), usize, usize, crate::ir::KindId);
+/// A piece of an entity CSV file: (input, (start, line), end, id column, kind, its line
+/// breaks).
+type Piece = (usize, (usize, u32), usize, usize, crate::ir::KindId, usize);
 
 /// The place of a location: in a loaded file, or the file and line of an earlier case.
 fn place_of(inputs: &[Input], origins: &FactSet, loc: Loc) -> Place {

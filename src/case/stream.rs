@@ -24,7 +24,7 @@ use crate::ir::RelId;
 
 use super::Converted;
 use super::convert::Ctx;
-use super::csv::{count_lines, count2};
+use super::csv::{count_lines, count_lines_and};
 use super::csv_facts::{self, Column};
 use super::errors::CaseError;
 use super::files::Entry;
@@ -115,6 +115,8 @@ pub(super) struct Block<'a> {
     pub cols: Arc<Vec<Column>>,
     /// Its place in the sink, if it has one.
     pub dest: csv_facts::Dest<'a>,
+    /// Its line breaks.
+    pub lines: usize,
 }
 
 /// What reading on gave.
@@ -192,6 +194,7 @@ impl<'a> Stream<'a> {
                 let mut next = self.block(&mut st, text, line, ctx);
                 if let Next::Block(b, _) = &mut next {
                     b.dest = self.place(&mut st, b, line, lines, cut);
+                    b.lines = lines;
                 }
                 next
             }
@@ -259,15 +262,20 @@ impl<'a> Stream<'a> {
         buf.clear();
         buf.append(&mut st.carry);
         let mut plain = true;
+        // The line breaks read: all before the cut (the carry has none).
+        let mut lines = 0;
         let cut = loop {
             let before = buf.len();
             let got = self.take(st, &mut buf, self.size as u64)?;
-            if count2(&buf[before..], b'"', b'\r') > 0 {
+            let (breaks, quoted) = count_lines_and(&buf[before..], b'"', b'\r');
+            lines += breaks;
+            if quoted > 0 {
                 // Not cut from here: the rest is one block.
                 plain = false;
                 let rest = st.limit.saturating_sub(st.read).saturating_add(1);
                 self.take(st, &mut buf, rest)?;
                 st.file = None;
+                lines = count_lines(&buf);
                 break buf.len();
             }
             if got < self.size {
@@ -281,7 +289,6 @@ impl<'a> Stream<'a> {
         st.carry.extend_from_slice(&buf[cut..]);
         buf.truncate(cut);
         let first = st.line;
-        let lines = count_lines(&buf);
         st.line += lines as u32;
         match String::from_utf8(buf) {
             Ok(text) => Ok(Some((text, first, lines, plain))),
@@ -331,6 +338,7 @@ impl<'a> Stream<'a> {
             start,
             cols,
             dest: None,
+            lines: 0,
         };
         Next::Block(block, st.file.is_some())
     }
@@ -354,7 +362,7 @@ impl<'a> Stream<'a> {
                     }
                     let (_, last, p) = piece.get_or_insert_with(|| {
                         // Room for about as many rows as this block promises for the rest.
-                        let lines = count_lines(b.text.as_bytes()) as u64;
+                        let lines = b.lines as u64;
                         let blocks = self.bytes / (b.text.len() as u64).max(1);
                         let rows = (lines * blocks.max(1)) as usize + 16;
                         (b.k, b.k, csv_facts::Piece::new(self.rel, ctx, rows))
@@ -397,8 +405,7 @@ impl<'a> Stream<'a> {
 
     /// Converts a block's rows; its buffer is kept for a later block.
     pub fn convert(&self, ctx: &Ctx, b: Block) -> (usize, (Converted, usize)) {
-        let lines = count_lines(&b.text.as_bytes()[b.start.0.min(b.text.len())..]);
-        let mut piece = csv_facts::Piece::new(self.rel, ctx, lines);
+        let mut piece = csv_facts::Piece::new(self.rel, ctx, b.lines);
         piece.feed(self.path, &b.text, ctx, &b.cols, b.start, b.dest);
         self.give_back(b.text);
         (b.k, piece.finish())

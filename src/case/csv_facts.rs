@@ -210,10 +210,6 @@ fn number_id(prefix: &[u8], n: u32) -> Arc<str> {
 
 /// Reads the ids of column `col` of `text[start..]` ([`IdPiece`]), whose `lines` line
 /// breaks bound its rows (for room made at once).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one piece's place, passed unpacked"
-)]
 pub(crate) fn entity_ids(
     text: &str,
     (start, line): (usize, u32),

@@ -200,15 +200,18 @@ impl Direct {
             })
             .collect();
         cuts.push(values);
-        let place = |(lo, hi): (usize, usize), out: &mut [u32]| {
-            let base = starts[lo] as usize;
-            let mut fill: Vec<u32> = starts[lo..hi].to_vec();
-            for t in 0..n {
-                let v = (value(t) - min) as usize;
-                if (lo..hi).contains(&v) {
-                    let at = &mut fill[v - lo];
-                    out[*at as usize - base] = t as u32;
-                    *at += 1;
+        let place = |(lo, hi): (usize, usize), out: &mut [u32]| match Buckets::of(n) {
+            Some(b) => b.place(&starts[lo..=hi], |t| (value(t) - min) as usize, lo, n, out),
+            None => {
+                let base = starts[lo] as usize;
+                let mut fill: Vec<u32> = starts[lo..hi].to_vec();
+                for t in 0..n {
+                    let v = (value(t) - min) as usize;
+                    if (lo..hi).contains(&v) {
+                        let at = &mut fill[v - lo];
+                        out[*at as usize - base] = t as u32;
+                        *at += 1;
+                    }
                 }
             }
         };
@@ -253,6 +256,78 @@ impl Direct {
         match (self.starts.get(v), self.starts.get(v + 1)) {
             (Some(&lo), Some(&hi)) => &self.ids[lo as usize..hi as usize],
             _ => &[],
+        }
+    }
+}
+
+/// How a large [`Direct`] index places its tuples: in two passes rather than one write
+/// to a random place per tuple (a cache miss each, once the index outgrows the cache).
+/// The first pass puts each tuple in the bucket of its value (buckets of `width`
+/// consecutive values, written a cache line after another), where the index keeps
+/// those values' tuples anyway, as one word: the value's place in its bucket above,
+/// the tuple's number below. The second puts each bucket's tuples in order, the
+/// bucket (a few thousand tuples) in the cache. Both keep the tuples of a value in
+/// ascending order, as the one pass does.
+struct Buckets {
+    /// Bits of a word that hold the tuple's number.
+    low: u32,
+}
+
+impl Buckets {
+    /// Tuples from which the two passes pay.
+    const FROM: usize = 1 << 18;
+    /// Bits left for a value's place in its bucket at least (buckets of 256 values).
+    const PLACE_BITS: u32 = 8;
+
+    /// For `n` tuples, if they are many but not too many to number in 24 bits.
+    fn of(n: usize) -> Option<Buckets> {
+        let low = usize::BITS - n.leading_zeros();
+        (n >= Buckets::FROM && low <= 32 - Buckets::PLACE_BITS).then_some(Buckets { low })
+    }
+
+    /// Places in `out` the tuples `0..n` whose `value` (an offset from the index's
+    /// least) is one of `lo..lo + starts.len() - 1`: `starts[i]` is where the tuples of
+    /// value `lo + i` start in the index (`starts[0]` where `out` does).
+    fn place(
+        &self,
+        starts: &[u32],
+        value: impl Fn(usize) -> usize,
+        lo: usize,
+        n: usize,
+        out: &mut [u32],
+    ) {
+        let base = starts[0] as usize;
+        let values = starts.len() - 1;
+        let width_bits = 32 - self.low;
+        let buckets = values.div_ceil(1 << width_bits).max(1);
+        let first = |b: usize| (b << width_bits).min(values);
+        // Where each bucket's next tuple goes.
+        let mut next: Vec<u32> = (0..buckets).map(|b| starts[first(b)] - starts[0]).collect();
+        for t in 0..n {
+            let v = value(t).wrapping_sub(lo);
+            if v < values {
+                let b = v >> width_bits;
+                let at = &mut next[b];
+                out[*at as usize] = (((v - (b << width_bits)) as u32) << self.low) | t as u32;
+                *at += 1;
+            }
+        }
+        let mask = (1u32 << self.low) - 1;
+        let mut bucket: Vec<u32> = Vec::new();
+        let mut fill: Vec<u32> = Vec::new();
+        for b in 0..buckets {
+            let (from, to) = (first(b), first(b + 1));
+            let (s, e) = (starts[from] as usize - base, starts[to] as usize - base);
+            bucket.clear();
+            bucket.extend_from_slice(&out[s..e]);
+            fill.clear();
+            fill.extend(starts[from..to].iter().map(|&x| x - starts[from]));
+            let region = &mut out[s..e];
+            for &w in &bucket {
+                let at = &mut fill[(w >> self.low) as usize];
+                region[*at as usize] = w & mask;
+                *at += 1;
+            }
         }
     }
 }
@@ -1268,7 +1343,8 @@ mod tests {
     /// chains do, and stays right once thawed; a sparse column gets a frozen index.
     /// A direct index built on several threads is the one built on one: the same
     /// counts, starts and tuples in the same order, however the values fall (some
-    /// repeated, some absent, a run in order and a run scattered).
+    /// repeated, some absent, a run in order and a run scattered); and large enough to
+    /// be placed through buckets, it holds each value's tuples in order.
     #[test]
     fn direct_indexes_built_on_threads_are_built_alike() {
         let n = DIRECT_PARALLEL as u32 + 12_345;
@@ -1284,6 +1360,11 @@ mod tests {
         one.load_base(&ids, n as usize);
         let a = one.frozen_index_on(&[0], 1);
         let one = one.indexes[a].direct.clone().expect("direct").1;
+        // The tuples by value, each value's in order: what the buckets must give.
+        let mut by_value: Vec<u32> = (0..n).collect();
+        by_value.sort_by_key(|&t| ids[t as usize * 2]);
+        assert!(Buckets::of(n as usize).is_some());
+        assert_eq!(one.ids, by_value);
         for threads in [2, 3, 8] {
             let mut many = Rel::new(2);
             many.load_base(&ids, n as usize);

@@ -140,6 +140,18 @@ const EMPTY: u32 = u32::MAX;
 /// At most this many prefixes get arrays; ids of further prefixes are hashed.
 const MAX_DENSE_PREFIXES: usize = crate::values::MAX_NUMBERED_PREFIXES;
 
+/// `digits` as a number written as [`numbered`] reads one: one to nine decimal digits,
+/// no leading zero.
+#[inline(always)]
+fn number(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 9 || (digits.len() > 1 && digits[0] == b'0') {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+    })
+}
+
 /// The array of `prefix` (whose [`prefix_key`] is `key`), if there is one.
 fn find_dense(dense: &[Dense], prefix: &[u8], key: u64) -> Option<usize> {
     dense
@@ -181,6 +193,36 @@ impl EntityMap {
         self.by_id
             .find(hash_id(id), |s| s.key.bytes() == id)
             .map(|s| (s.value, s.kind))
+    }
+
+    /// [`EntityMap::get`] of `id`, an id of a column: through `last`, the array of the
+    /// prefix the column's last numbered id had, when `id` is that prefix and a number
+    /// the array has (a column's ids nearly always share a prefix: `p17`, `p18`),
+    /// without parsing the prefix again or looking for its array.
+    #[inline(always)]
+    pub(crate) fn get_in_column(
+        &self,
+        last: &mut Option<(Box<[u8]>, usize)>,
+        id: &str,
+    ) -> Option<(u32, KindId)> {
+        let bytes = id.as_bytes();
+        if let Some((prefix, at)) = last
+            && let Some(digits) = bytes.get(prefix.len()..)
+            && super::csv_facts::same(&bytes[..prefix.len()], prefix)
+            && let Some(n) = number(digits)
+            && let Some(d) = self.dense.get(*at)
+            && let Some(value) = d.get(n)
+        {
+            return Some((value, d.kind));
+        }
+        // The prefix of a numbered id never ends in a digit (its number takes them
+        // all), so an id that is it and digits has it as its prefix.
+        if let Some((prefix, _)) = numbered(bytes)
+            && let Some(at) = find_dense(&self.dense, prefix, prefix_key(prefix))
+        {
+            *last = Some((prefix.into(), at));
+        }
+        self.get(id)
     }
 
     /// Adds `id` unless known: `Ok(its new value id)` (from `value_of`, called only
@@ -889,6 +931,37 @@ mod tests {
         for (id, want) in plain {
             assert_eq!(map.get(id), Some(*want), "{id}");
             assert_eq!(map.loc(want.0).map(|_| ()), Some(()), "{id}");
+        }
+        // A column's ids, each looked up after every other (whatever prefix the one
+        // before left): what `get` finds.
+        let mut all: Vec<&str> = plain.keys().map(String::as_str).collect();
+        all.sort();
+        let mut all: Vec<&str> = all.into_iter().step_by(29).collect();
+        all.extend([
+            "p12", "p3000", "p007", "alice", "x-1", "k3x3", "q5", "q5001",
+        ]);
+        all.extend([
+            "p3001",
+            "p900000001",
+            "p07",
+            "k25x25",
+            "bob",
+            "q5002",
+            "q05",
+            "",
+            "p",
+        ]);
+        let mut last = None;
+        for a in &all {
+            for b in &all {
+                for id in [a, b] {
+                    assert_eq!(
+                        map.get_in_column(&mut last, id),
+                        map.get(id),
+                        "{a} then {b}"
+                    );
+                }
+            }
         }
         for id in [
             "p3001",

@@ -267,7 +267,7 @@ pub(crate) fn entity_ids(
         if !id.is_empty() {
             if let Some(ns) = &mut numbers {
                 match crate::values::numbered(id.as_bytes()) {
-                    Some((p, n)) if prefix.as_deref().is_none_or(|q| q == p) => {
+                    Some((p, n)) if prefix.as_deref().is_none_or(|q| same(q, p)) => {
                         prefix.get_or_insert_with(|| p.into());
                         ns.push(n);
                     }
@@ -768,6 +768,9 @@ struct Columns {
     cells: Vec<CellCache>,
     days: Vec<DayTable>,
     absent: Vec<Option<u32>>,
+    /// Per entity column, the prefix of its last numbered id and its array (see
+    /// [`super::convert::EntityMap::get_in_column`]).
+    prefixes: Vec<Option<(Box<[u8]>, usize)>>,
 }
 
 impl Columns {
@@ -782,6 +785,7 @@ impl Columns {
                 .collect(),
             days: rel.fields.iter().map(|_| DayTable::default()).collect(),
             absent: vec![None; rel.arity()],
+            prefixes: vec![None; rel.arity()],
         }
     }
 }
@@ -842,7 +846,7 @@ fn field_id(
     columns: &mut Columns,
 ) -> Option<u32> {
     Some(match &field.ty {
-        Type::Entity(kinds) => match ctx.entities.get(cell) {
+        Type::Entity(kinds) => match ctx.entities.get_in_column(&mut columns.prefixes[f], cell) {
             Some((value, kind)) if kinds.is_empty() || kinds.contains(&kind) => value | GLOBAL,
             _ => return None,
         },
@@ -877,6 +881,13 @@ fn field_id(
             }
         }
     })
+}
+
+/// Whether `a` and `b` are the same bytes, compared here: prefixes are a byte or two,
+/// shorter than a call to compare them costs.
+#[inline(always)]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Why [`field_id`] found `cell` of `field` in error.

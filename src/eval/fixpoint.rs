@@ -195,7 +195,7 @@ pub(crate) fn split_min() -> u32 {
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or(16_384)
+        .unwrap_or(4_096)
 }
 
 /// Every (relation, key columns) the plan's joins and antijoins look up, once each.

@@ -731,6 +731,7 @@ impl DayTable {
 
     /// The slot of a cell of ten bytes `YYYY-MM-DD` in range, its month 1 to 12 and its
     /// day 1 to 31 (each such cell has a slot of its own).
+    #[inline]
     fn slot(cell: &str) -> Option<usize> {
         let b = cell.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {

@@ -289,6 +289,7 @@ impl FlatRows {
     }
 
     /// Adds a row of `width` ids with its line and the meta at index `id` of `metas`.
+    #[inline]
     pub fn push_row(&mut self, ids: &[u32], line: u32, id: u32) {
         if let Some(twice) = &mut self.twice {
             let two = ids.len() >= 2 && ids[0] != ids[1];

@@ -93,6 +93,26 @@ fn run_apart<'a, 'p>(
     budget: u64,
     slice: Option<(&'a Op<'p>, u32, u32)>,
 ) -> Option<(Pending, Interner)> {
+    match slice {
+        Some(slice) => {
+            let mut one = Some(slice);
+            run_slices(c, vi, shared, values, budget, || one.take())
+        }
+        None => run_slices(c, vi, shared, values, budget, || None),
+    }
+}
+
+/// [`run_apart`] over the slices `next` gives, one after another, into one pending
+/// relation with one copy of the interner (as one run over them all would; the whole
+/// scan if `next` gives none).
+fn run_slices<'a, 'p>(
+    c: &'a Compiled<'p>,
+    vi: usize,
+    shared: Shared<'a>,
+    values: &Interner,
+    budget: u64,
+    mut next: impl FnMut() -> Option<(&'a Op<'p>, u32, u32)>,
+) -> Option<(Pending, Interner)> {
     let mut values = values.layer();
     let mut out = Pending {
         rel: Rel::new(shared.0[c.head.0 as usize].arity),
@@ -110,9 +130,43 @@ fn run_apart<'a, 'p>(
         &mut memos,
         budget,
     );
-    exec.outer = slice;
-    let ok = exec.run(&c.variants[vi].1, 0).is_ok();
+    let ops = &c.variants[vi].1;
+    let ok = match next() {
+        None => exec.run(ops, 0).is_ok(),
+        Some(first) => {
+            let mut slice = Some(first);
+            let mut ok = true;
+            while let (true, Some(s)) = (ok, slice) {
+                exec.outer = Some(s);
+                ok = exec.run(ops, 0).is_ok();
+                slice = next();
+            }
+            ok
+        }
+    };
     ok.then_some((out, values))
+}
+
+/// The parts of a split run not taken yet, `.0..(.1)`: one thread takes them from the
+/// front, into one run, the others from the back, each into a run of its own.
+struct Ends(std::sync::Mutex<(usize, usize)>);
+
+impl Ends {
+    fn front(&self) -> Option<usize> {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (g.0 < g.1).then(|| {
+            g.0 += 1;
+            g.0 - 1
+        })
+    }
+
+    fn back(&self) -> Option<usize> {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (g.0 < g.1).then(|| {
+            g.1 -= 1;
+            g.1
+        })
+    }
 }
 
 /// Value ids of a run on an interner of its own, as the round's interner numbers them:
@@ -158,15 +212,22 @@ impl Remap {
     }
 }
 
+/// Parts a split clause run is cut into per thread, at most (see `Engine::run_split`).
+const PARTS_PER_THREAD: usize = 4;
+
+/// The fewest outer tuples a part has when a run is cut into more parts than threads.
+const PART_MIN: u32 = 1024;
+
 /// The outer scan of variant `vi` of `c` (the first op that reads a relation whole) cut
-/// into `parts` consecutive slices, if it may be split: the clause has no aggregate and
+/// into consecutive slices for `threads` threads (as many, or up to `per_thread` times
+/// as many when the scan is long), if it may be split: the clause has no aggregate and
 /// the scan reads at least `split_min` tuples.
 fn outer_slices<'a, 'p>(
     c: &'a Compiled<'p>,
     vi: usize,
     rels: &[Rel],
     split_min: u32,
-    parts: usize,
+    (threads, per_thread): (usize, usize),
 ) -> Option<Vec<(&'a Op<'p>, u32, u32)>> {
     let outer = c.variants[vi]
         .1
@@ -182,7 +243,8 @@ fn outer_slices<'a, 'p>(
     if c.naggs > 0 || !key.is_empty() || hi - lo < split_min.max(1) {
         return None;
     }
-    let (n, k) = (u64::from(hi - lo), parts as u64);
+    let k = (((hi - lo) / PART_MIN) as usize).clamp(threads, threads * per_thread.max(1));
+    let (n, k) = (u64::from(hi - lo), k as u64);
     let bound = |i: u64| lo + (n * i / k) as u32;
     Some((0..k).map(|i| (outer, bound(i), bound(i + 1))).collect())
 }
@@ -428,7 +490,7 @@ impl<'p> Engine<'p> {
         let mut parts: Vec<Part<'_, 'p>> = Vec::new();
         for &(ci, vi) in batch {
             let c = &ready.clauses[ci].0;
-            match outer_slices(c, vi, rels, opts.split_min, threads) {
+            match outer_slices(c, vi, rels, opts.split_min, (threads, 1)) {
                 Some(slices) => parts.extend(slices.into_iter().map(|s| (ci, vi, Some(s)))),
                 None => parts.push((ci, vi, None)),
             }
@@ -492,30 +554,44 @@ impl<'p> Engine<'p> {
         if threads < 2 {
             return false;
         }
-        let Some(slices) = outer_slices(c, vi, &self.rels, self.opts.split_min, threads) else {
+        let parts = (threads, PARTS_PER_THREAD);
+        let Some(slices) = outer_slices(c, vi, &self.rels, self.opts.split_min, parts) else {
             return false;
         };
         let budget = self.budget();
         let (rels, provs, params, opts) = (&self.rels[..], &self.prov[..], self.params, self.opts);
         let values = &self.values;
         let head = c.head.0 as usize;
-        let part = |i: usize| {
-            let shared = (rels, provs, params, opts);
-            run_apart(c, vi, shared, values, budget, Some(slices[i]))
+        let shared = (rels, provs, params, opts);
+        // This thread walks the parts from the front in one run, each other thread
+        // takes the last part not taken: a thread on a core slower at the time (the
+        // cores of a shared machine are not always alike) does fewer parts, and the
+        // front ones need no merging among themselves.
+        let ends = Ends(std::sync::Mutex::new((0, slices.len())));
+        let (ends, slices) = (&ends, &slices);
+        let back = move || {
+            let mut done = Vec::new();
+            while let Some(i) = ends.back() {
+                done.push((i, run_apart(c, vi, shared, values, budget, Some(slices[i]))));
+            }
+            done
         };
-        let results: Vec<Option<(Pending, Interner)>> = std::thread::scope(|s| {
-            let workers: Vec<_> = (1..slices.len())
-                .map(|i| s.spawn(move || part(i)))
+        let mut results: Vec<(usize, Option<(Pending, Interner)>)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (1..threads.min(slices.len()))
+                .map(|_| s.spawn(back))
                 .collect();
-            let first = part(0);
-            std::iter::once(first)
-                .chain(
-                    workers
-                        .into_iter()
-                        .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
-                )
-                .collect()
+            let front = run_slices(c, vi, shared, values, budget, || {
+                ends.front().map(|i| slices[i])
+            });
+            let mut all = vec![(0, front)];
+            for w in workers {
+                all.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            all
         });
+        // The front run first (its parts are the first ones), then the others in order.
+        results.sort_by_key(|(i, _)| *i);
+        let results = results.into_iter().map(|(_, r)| r);
         let Some(outs) = results.into_iter().collect::<Option<Vec<_>>>() else {
             return false;
         };

@@ -160,6 +160,15 @@ impl Ends {
         })
     }
 
+    /// The front part, if `take` holds of it.
+    fn front_if(&self, take: impl Fn(usize) -> bool) -> Option<usize> {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (g.0 < g.1 && take(g.0)).then(|| {
+            g.0 += 1;
+            g.0 - 1
+        })
+    }
+
     fn back(&self) -> Option<usize> {
         let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
         (g.0 < g.1).then(|| {
@@ -490,7 +499,7 @@ impl<'p> Engine<'p> {
         let mut parts: Vec<Part<'_, 'p>> = Vec::new();
         for &(ci, vi) in batch {
             let c = &ready.clauses[ci].0;
-            match outer_slices(c, vi, rels, opts.split_min, (threads, 1)) {
+            match outer_slices(c, vi, rels, opts.split_min, (threads, PARTS_PER_THREAD)) {
                 Some(slices) => parts.extend(slices.into_iter().map(|s| (ci, vi, Some(s)))),
                 None => parts.push((ci, vi, None)),
             }
@@ -498,53 +507,80 @@ impl<'p> Engine<'p> {
         if parts.len() < 2 {
             return false;
         }
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let (parts, next) = (&parts, &next);
-        let work = move || {
-            let mut done: Vec<(usize, Option<Pending>)> = Vec::new();
-            loop {
-                let p = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&(ci, vi, slice)) = parts.get(p) else {
-                    return done;
-                };
-                let c = &ready.clauses[ci].0;
-                let shared = (rels, provs, params, opts);
-                let out = run_apart(c, vi, shared, values, budget, slice)
-                    .and_then(|(out, after)| (after.len() == values.len()).then_some(out));
-                done.push((p, out));
-            }
+        let shared = (rels, provs, params, opts);
+        // As in `run_split`: this thread walks the parts from the front, the parts of
+        // one variant in one run; each other thread takes the last part not taken.
+        let ends = Ends(std::sync::Mutex::new((0, parts.len())));
+        let (ends, parts) = (&ends, &parts);
+        // A run of clause `ci`'s variant `vi` over the parts `next` gives (the whole
+        // scan for a part without a slice), unless it fails or interns a value.
+        let run = move |ci: usize, vi: usize, next: &mut dyn FnMut() -> Option<usize>| {
+            let c = &ready.clauses[ci].0;
+            run_slices(c, vi, shared, values, budget, || {
+                next().and_then(|q| parts[q].2)
+            })
+            .and_then(|(out, after)| (after.len() == values.len()).then_some(out))
         };
-        let mut results: Vec<(usize, Option<Pending>)> = std::thread::scope(|s| {
+        let run = &run;
+        let back = move || {
+            let mut done: Vec<(usize, usize, Option<Pending>)> = Vec::new();
+            while let Some(p) = ends.back() {
+                let (ci, vi, _) = parts[p];
+                let mut one = Some(p);
+                done.push((p, ci, run(ci, vi, &mut || one.take())));
+            }
+            done
+        };
+        let mut results: Vec<(usize, usize, Option<Pending>)> = std::thread::scope(|s| {
             let workers: Vec<_> = (1..threads.min(parts.len()))
-                .map(|_| s.spawn(work))
+                .map(|_| s.spawn(back))
                 .collect();
-            let mut all = work();
+            let mut all = Vec::new();
+            while let Some(p) = ends.front() {
+                let (ci, vi, slice) = parts[p];
+                let mut first = Some(p);
+                let out = run(ci, vi, &mut || {
+                    first.take().or_else(|| {
+                        // The next part, if it continues this one.
+                        let same = |q: usize| parts[q].0 == ci && parts[q].1 == vi;
+                        slice?;
+                        ends.front_if(|q| same(q) && parts[q].2.is_some())
+                    })
+                });
+                all.push((p, ci, out));
+            }
             for w in workers {
                 all.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
             }
             all
         });
-        results.sort_by_key(|(p, _)| *p);
+        results.sort_by_key(|(p, _, _)| *p);
         let Some(outs) = results
             .into_iter()
-            .map(|(_, o)| o)
-            .collect::<Option<Vec<Pending>>>()
+            .map(|(_, ci, o)| o.map(|o| (ci, o)))
+            .collect::<Option<Vec<(usize, Pending)>>>()
         else {
             return false;
         };
-        if outs.iter().map(|o| u64::from(o.rel.len())).sum::<u64>() > budget {
+        if outs
+            .iter()
+            .map(|(_, o)| u64::from(o.rel.len()))
+            .sum::<u64>()
+            > budget
+        {
             return false;
         }
-        for (&(ci, _, _), mut from) in parts.iter().zip(outs) {
+        for (ci, mut from) in outs {
             let head = ready.clauses[ci].0.head.0 as usize;
             self.merge(head, &mut from, &Remap::SAME);
         }
         true
     }
 
-    /// Runs one clause variant in `threads` parts, each walking a slice of the outer
-    /// scan (the first op that reads a relation whole) with a copy of the interner, and
-    /// merges the parts in order: the tuples, order and derivations of one run (see
+    /// Runs one clause variant in parts on `threads` threads, each part walking a slice
+    /// of the outer scan (the first op that reads a relation whole) with a copy of the
+    /// interner, and merges the parts in order: the tuples, order and derivations of one
+    /// run (see
     /// `iterate`), and the values the parts computed numbered as one run would have
     /// (each part's new values interned after the earlier parts', in its order).
     /// `false` (nothing changed) if the variant must run whole: too few outer tuples, an

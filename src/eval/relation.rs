@@ -200,7 +200,7 @@ impl Direct {
             })
             .collect();
         cuts.push(values);
-        let place = |(lo, hi): (usize, usize), out: &mut [u32]| match Buckets::of(n) {
+        let place = |(lo, hi): (usize, usize), out: &mut [u32]| match Buckets::of(n, hi - lo) {
             Some(b) => b.place(&starts[lo..=hi], |t| (value(t) - min) as usize, lo, n, out),
             None => {
                 let base = starts[lo] as usize;
@@ -279,10 +279,16 @@ impl Buckets {
     /// Bits left for a value's place in its bucket at least (buckets of 256 values).
     const PLACE_BITS: u32 = 8;
 
-    /// For `n` tuples, if they are many but not too many to number in 24 bits.
-    fn of(n: usize) -> Option<Buckets> {
+    /// Buckets at most: the first pass writes to each bucket in turn, and more lines
+    /// being written than the cache holds would undo what the buckets are for.
+    const MOST: usize = 4096;
+
+    /// For `n` tuples of `values` values, if they are many but not too many to number
+    /// in 24 bits, and their values fill few enough buckets.
+    fn of(n: usize, values: usize) -> Option<Buckets> {
         let low = usize::BITS - n.leading_zeros();
-        (n >= Buckets::FROM && low <= 32 - Buckets::PLACE_BITS).then_some(Buckets { low })
+        let fits = n >= Buckets::FROM && low <= 32 - Buckets::PLACE_BITS;
+        (fits && values >> (32 - low) < Buckets::MOST).then_some(Buckets { low })
     }
 
     /// Places in `out` the tuples `0..n` whose `value` (an offset from the index's
@@ -1363,7 +1369,7 @@ mod tests {
         // The tuples by value, each value's in order: what the buckets must give.
         let mut by_value: Vec<u32> = (0..n).collect();
         by_value.sort_by_key(|&t| ids[t as usize * 2]);
-        assert!(Buckets::of(n as usize).is_some());
+        assert!(Buckets::of(n as usize, n as usize).is_some());
         assert_eq!(one.ids, by_value);
         for threads in [2, 3, 8] {
             let mut many = Rel::new(2);

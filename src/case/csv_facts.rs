@@ -507,26 +507,7 @@ impl Piece {
             flat.spilled = true;
         }
         let mut dest: Moving<'_> = dest.map(|(at, room)| (at, room, 0));
-        self.feed_rows(path, text, ctx, cols, (start, line), &mut dest);
-        if let Some(flat) = &mut self.flat {
-            sink(flat, &mut dest);
-            if let Some((at, _, put)) = dest
-                && put > 0
-            {
-                flat.sunk.push((at, put));
-            }
-        }
-    }
-
-    fn feed_rows(
-        &mut self,
-        path: &str,
-        text: &str,
-        ctx: &Ctx,
-        cols: &[Column],
-        (start, line): (usize, u32),
-        dest: &mut Moving<'_>,
-    ) {
+        let dest = &mut dest;
         let rel = ctx.program.rel(self.rel_id);
         let Piece {
             rel_id,
@@ -579,6 +560,14 @@ impl Piece {
             *errors += 1;
             if *errors <= MAX_ERRORS_PER_FILE {
                 out.diags.push(problem.0.at(point(path, text, problem.1)));
+            }
+        }
+        if let Some(flat) = flat {
+            sink(flat, dest);
+            if let Some((at, _, put)) = dest
+                && *put > 0
+            {
+                flat.sunk.push((*at, *put));
             }
         }
     }

@@ -1450,20 +1450,10 @@ fn add_flats(
             k += 1;
         }
     }
-    let work = |share: Vec<AddPart<'_>>| {
-        for (from, to, remap) in share {
-            for (t, &id) in to.iter_mut().zip(from) {
-                *t = global_id(id, remap);
-            }
+    on_threads(shares, |(from, to, remap): AddPart<'_>| {
+        for (t, &id) in to.iter_mut().zip(from) {
+            *t = global_id(id, remap);
         }
-    };
-    std::thread::scope(|s| {
-        let mut shares = shares.into_iter();
-        let mine = shares.next().unwrap_or_default();
-        for share in shares {
-            s.spawn(move || work(share));
-        }
-        work(mine);
     });
     drop(flats);
     facts.tuples[rel.0 as usize].extend_pieces(width, ids, origins);
@@ -1511,23 +1501,26 @@ fn add_sunk(facts: &mut FactSet, file: &Arc<str>, mut flats: Vec<FlatRows>, mut 
             k += 1;
         }
     }
-    let work = |share: Vec<(&mut [u32], &[u32])>| {
-        for (part, remap) in share {
-            for id in part {
-                *id = global_id(*id, remap);
-            }
+    on_threads(shares, |(part, remap): (&mut [u32], &[u32])| {
+        for id in part {
+            *id = global_id(*id, remap);
         }
-    };
+    });
+    drop(flats);
+    facts.tuples[rel.0 as usize].extend_pieces(width, ids, origins);
+}
+
+/// `each` of every item of every share, a share a thread (the first on this one).
+fn on_threads<T: Send>(shares: Vec<Vec<T>>, each: impl Fn(T) + Sync) {
+    let each = &each;
     std::thread::scope(|s| {
         let mut shares = shares.into_iter();
         let mine = shares.next().unwrap_or_default();
         for share in shares {
-            s.spawn(move || work(share));
+            s.spawn(move || share.into_iter().for_each(each));
         }
-        work(mine);
+        mine.into_iter().for_each(each);
     });
-    drop(flats);
-    facts.tuples[rel.0 as usize].extend_pieces(width, ids, origins);
 }
 
 /// Adds the origins of a piece's rows (its metas taken): consecutive ids, run by run,

@@ -219,15 +219,20 @@ pub(crate) fn prefix_key(prefix: &[u8]) -> u64 {
 /// leading zero): `p17` is (`p`, 17); `p017`, `p`, `17x` and `p1234567890` are not.
 pub(crate) fn numbered(id: &[u8]) -> Option<(&[u8], u32)> {
     let digits = id.iter().rev().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || digits > 9 {
-        return None;
-    }
     let (prefix, num) = id.split_at(id.len() - digits);
-    if digits > 1 && num[0] == b'0' {
+    Some((prefix, number(num)?))
+}
+
+/// `digits` as the number of a [`numbered`] id: one to nine decimal digits, no leading
+/// zero.
+#[inline(always)]
+pub(crate) fn number(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 9 || (digits.len() > 1 && digits[0] == b'0') {
         return None;
     }
-    let n = num.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-    Some((prefix, n))
+    digits.iter().try_fold(0u32, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+    })
 }
 
 /// What the numbered ids say of an entity id.

@@ -140,18 +140,6 @@ const EMPTY: u32 = u32::MAX;
 /// At most this many prefixes get arrays; ids of further prefixes are hashed.
 const MAX_DENSE_PREFIXES: usize = crate::values::MAX_NUMBERED_PREFIXES;
 
-/// `digits` as a number written as [`numbered`] reads one: one to nine decimal digits,
-/// no leading zero.
-#[inline(always)]
-fn number(digits: &[u8]) -> Option<u32> {
-    if digits.is_empty() || digits.len() > 9 || (digits.len() > 1 && digits[0] == b'0') {
-        return None;
-    }
-    digits.iter().try_fold(0u32, |n, &d| {
-        d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-    })
-}
-
 /// The array of `prefix` (whose [`prefix_key`] is `key`), if there is one.
 fn find_dense(dense: &[Dense], prefix: &[u8], key: u64) -> Option<usize> {
     dense
@@ -209,7 +197,7 @@ impl EntityMap {
         if let Some((prefix, at)) = last
             && let Some(digits) = bytes.get(prefix.len()..)
             && super::csv_facts::same(&bytes[..prefix.len()], prefix)
-            && let Some(n) = number(digits)
+            && let Some(n) = crate::values::number(digits)
             && let Some(d) = self.dense.get(*at)
             && let Some(value) = d.get(n)
         {

@@ -191,10 +191,9 @@ impl<'a> Stream<'a> {
         let buf = buf.unwrap_or_else(|| Vec::with_capacity(self.size + (64 << 10)));
         match self.read_block(&mut st, buf) {
             Ok(Some((text, line, lines, cut))) => {
-                let mut next = self.block(&mut st, text, line, ctx);
+                let mut next = self.block(&mut st, text, (line, lines), ctx);
                 if let Next::Block(b, _) = &mut next {
-                    b.dest = self.place(&mut st, b, line, lines, cut);
-                    b.lines = lines;
+                    b.dest = self.place(&mut st, b, line, cut);
                 }
                 next
             }
@@ -224,20 +223,13 @@ impl<'a> Stream<'a> {
         Ok(got)
     }
 
-    /// The place in the sink of block `b` (first line `line`, `lines` line breaks, cut
-    /// from a file with neither quote nor carriage return if `cut`): room for as many
-    /// tuples as it has lines of records, and one more for a last line with no break.
-    fn place(
-        &self,
-        st: &mut State<'a>,
-        b: &Block,
-        line: u32,
-        lines: usize,
-        cut: bool,
-    ) -> csv_facts::Dest<'a> {
+    /// The place in the sink of block `b` (first line `line`, cut from a file with
+    /// neither quote nor carriage return if `cut`): room for as many tuples as it has
+    /// lines of records, and one more for a last line with no break.
+    fn place(&self, st: &mut State<'a>, b: &Block, line: u32, cut: bool) -> csv_facts::Dest<'a> {
         let (at, free) = st.free.take()?;
         // The header's lines are no records.
-        let rows = lines.checked_sub((b.start.1 - line) as usize)?
+        let rows = b.lines.checked_sub((b.start.1 - line) as usize)?
             + usize::from(b.text.len() > b.start.0 && !b.text.ends_with('\n'));
         let need = rows.checked_mul(self.per_row)?;
         if !cut || need > free.len() {
@@ -307,8 +299,15 @@ impl<'a> Stream<'a> {
         }
     }
 
-    /// Block `text` (from line `line`), numbered; the header read from block 0.
-    fn block(&self, st: &mut State, mut text: String, line: u32, ctx: &Ctx) -> Next<'a> {
+    /// Block `text` (from line `line`, with `lines` line breaks), numbered; the header
+    /// read from block 0.
+    fn block(
+        &self,
+        st: &mut State,
+        mut text: String,
+        (line, lines): (u32, usize),
+        ctx: &Ctx,
+    ) -> Next<'a> {
         let k = st.next;
         st.next += 1;
         let start = match &st.cols {
@@ -338,7 +337,7 @@ impl<'a> Stream<'a> {
             start,
             cols,
             dest: None,
-            lines: 0,
+            lines,
         };
         Next::Block(block, st.file.is_some())
     }

@@ -1268,3 +1268,27 @@ fn repeated_facts_kept_or_dropped_give_the_same_report() {
         ]);
     }
 }
+
+#[test]
+fn an_output_that_cannot_be_written_is_an_error_with_help() {
+    // `/dev/full` refuses every write with "no space left": the run must say so, with a
+    // help line, and end with the usage code, not report success or panic.
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return;
+    };
+    let run = Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args(["audit", "cases/uk-ministers", "--format", "markdown"])
+        .current_dir(common::root())
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the binary: {e}"));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot write to standard output")
+            && stderr.contains("\n  = help: "),
+        "stderr:\n{stderr}"
+    );
+}

@@ -33,7 +33,9 @@ pub fn print_stdout(text: &str) -> Exit {
         Ok(()) => Exit::Ok,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Ok,
         Err(e) => {
-            eprintln!("error: cannot write to standard output: {e}");
+            eprintln!(
+                "error: cannot write to standard output: {e}\n  = help: check the file or device standard output is sent to (full, or not writable?); `audit`, `graph` and `diff` can write to a file instead with `--output FILE`"
+            );
             Exit::Usage
         }
     }

@@ -175,6 +175,16 @@ fails!(param_override_of_the_wrong_type, "param t = 2 derive r(k) { num(k: k, n:
 yes!(param_date_override_reads_a_year, "param since = 2024-01-01 derive r(k) { ev(k: k, on: d) d > $since }", params: ["since=2024"], given: "ev(k: a, on: 2024-06-01) ev(k: b, on: 2025-06-01)", "r" => ["b"]);
 yes!(param_in_a_head, "param t = 5 derive r(k, $t * 2) { edge(a: k) }", given: "edge(a: p, b: q)", "r" => ["p 10"]);
 
+// A lookup followed by comparisons of its own columns with constants (or params) reads
+// a partial index of the tuples that pass them: the same rows (and, as every case
+// checks, the same tuples, order and derivations) as comparing after the lookup.
+yes!(comparisons_after_a_lookup, "derive r(x, n) { edge(a: x, b: y) num(k: y, n: n) n > 1 }", given: "edge(a: p, b: q) edge(a: p, b: s) edge(a: t, b: s) num(k: q, n: 1) num(k: q, n: 2) num(k: s, n: 5) num(k: s)", "r" => ["p 2", "p 5", "t 5"]);
+yes!(comparisons_after_a_lookup_with_the_constant_first, "derive r(x, n) { edge(a: x, b: y) num(k: y, n: n) 1 < n  5 >= n }", given: "edge(a: p, b: q) edge(a: p, b: s) num(k: q, n: 2) num(k: q, n: 9) num(k: s, n: 5) num(k: s, n: 1)", "r" => ["p 2", "p 5"]);
+yes!(comparisons_after_a_lookup_with_a_param, "param t = 2 derive r(x, n) { edge(a: x, b: y) num(k: y, n: n) n >= $t }", params: ["t=5"], given: "edge(a: p, b: q) num(k: q, n: 2) num(k: q, n: 5) num(k: q, n: 7)", "r" => ["p 5", "p 7"]);
+yes!(comparisons_after_a_lookup_of_open_ends, "derive r(x, u) { edge(a: x, b: y) span(k: y, until: u) u > 2024-01-01 }", given: "edge(a: p, b: q) edge(a: p, b: s) span(k: q, from: 2020-01-01) span(k: q, from: 2020-01-01, until: 2023-05-01) span(k: s, from: 2021-01-01, until: 2025-02-03)", "r" => ["p 2025-02-03", "p +inf"]);
+yes!(comparisons_after_a_lookup_of_a_chain, "derive stake(h, c, e) { own(holder: h, asset: c, pct: e) e >= 25 } derive stake(h, c, e * p / 100) { stake(h, m, e) own(holder: m, asset: c, pct: p) p >= 50 }", given: "own(holder: a, asset: b, pct: 60) own(holder: b, asset: c, pct: 50) own(holder: b, asset: d, pct: 10) own(holder: c, asset: d, pct: 80)", "stake" => ["a b 60", "a c 30", "a d 24", "b c 50", "b d 40", "c d 80"]);
+yes!(comparisons_after_a_lookup_not_all_of_its_own, "derive r(x, n) { edge(a: x, b: y) num(k: y, n: n) n > 1  x != y }", given: "edge(a: p, b: q) edge(a: q, b: q) num(k: q, n: 2) num(k: q, n: 0) num(k: p, n: 3)", "r" => ["p 2"]);
+
 // Symmetric relations hold both ways.
 yes!(symmetric_stated_once_holds_both_ways, "derive r(x, y) { tie(a: x, b: y) }", given: "tie(a: p, b: q)", "r" => ["p q", "q p"]);
 yes!(symmetric_matches_a_constant_either_side, "derive r(y) { tie(a: \"q\", b: y) }", given: "tie(a: p, b: q) tie(a: r, b: s)", "r" => ["p"]);

@@ -2,8 +2,9 @@
 //! columns each atom binds or checks, and premise slots for provenance.
 
 use super::intern::Interner;
+use super::partial::{Cond, CondKey};
 use super::relation::Rel;
-use crate::ir::{Atom, Clause, ClauseId, Expr, ExprKind, Literal, RelId, Term};
+use crate::ir::{Atom, Clause, ClauseId, Expr, ExprKind, Literal, RelId, Term, VarId};
 use crate::plan::{ClausePlan, Source, Step};
 use crate::syntax::ast::{AggFunc, CmpOp};
 use crate::value::Value;
@@ -32,6 +33,9 @@ pub(crate) enum Op<'p> {
         slot: usize,
         source: Source,
         index: usize,
+        /// A partial index of `rel` read instead of `index`, which applies the
+        /// comparisons that followed the atom (see [`absorbed`]).
+        partial: Option<PartialScan>,
         key: Vec<Src>,
         binds: Vec<(usize, u32)>,
         checks: Vec<(usize, u32)>,
@@ -62,6 +66,15 @@ pub(crate) enum Op<'p> {
     Emit,
     /// End of an aggregate body: add this binding to aggregate `slot`.
     Collect(Box<CollectOp<'p>>),
+}
+
+/// A lookup through partial index `id` (see [`super::partial`]): `binds` and `checks`
+/// as the scan's, by place in the index's rows rather than by column.
+#[derive(Debug)]
+pub(crate) struct PartialScan {
+    pub(crate) id: usize,
+    pub(crate) binds: Vec<(usize, u32)>,
+    pub(crate) checks: Vec<(usize, u32)>,
 }
 
 /// A filter or computed assignment over one or two variables, whose results a run
@@ -118,6 +131,7 @@ struct Cx<'p, 'r> {
     clause: &'p Clause,
     rels: &'r mut [Rel],
     values: &'r mut Interner,
+    params: &'r [Value],
     nslots: usize,
     naggs: usize,
     nmemos: usize,
@@ -132,11 +146,13 @@ pub(crate) fn compile<'p>(
     clause: &'p Clause,
     rels: &mut [Rel],
     values: &mut Interner,
+    params: &[Value],
 ) -> Compiled<'p> {
     let mut cx = Cx {
         clause,
         rels,
         values,
+        params,
         nslots: 0,
         naggs: 0,
         nmemos: 0,
@@ -236,10 +252,64 @@ impl<'p> Cx<'p, '_> {
     }
 
     fn steps(&mut self, body: &'p [Literal], steps: &[Step], bound: &mut Vec<bool>) -> Vec<Op<'p>> {
-        steps.iter().map(|s| self.step(body, s, bound)).collect()
+        let mut ops = Vec::with_capacity(steps.len());
+        let mut i = 0;
+        while i < steps.len() {
+            // An atom looked up through a partial index: the comparisons it applies are
+            // not run again, and no other index is made for it.
+            let partial = absorbed(body, steps, i, self.params).and_then(|(col, conds)| {
+                let Literal::Atom(a) = body.get(step_lit(&steps[i]))? else {
+                    return None;
+                };
+                let rel = self.rels.get(a.rel.0 as usize)?;
+                let id = rel.partial_on(col, &cond_keys(&conds))?;
+                let cols = &rel.partials[id].cols;
+                // Its rows hold every column the atom binds or checks.
+                let held = (a.terms.iter().enumerate())
+                    .all(|(c, t)| !matches!(t, Term::Var(_)) || c == col || cols.contains(&c));
+                held.then_some((id, cols, conds.len()))
+            });
+            let (id, cols, n) = match partial {
+                Some((id, cols, n)) => (Some(id), cols.clone(), n),
+                None => (None, Vec::new(), 0),
+            };
+            let mut op = self.step(body, &steps[i], bound, id.is_some());
+            if let (
+                Op::Scan {
+                    partial,
+                    binds,
+                    checks,
+                    ..
+                },
+                Some(id),
+            ) = (&mut op, id)
+            {
+                // (Every column is among the rows', checked above.)
+                let at = |&(c, v): &(usize, u32)| {
+                    (cols.iter().position(|&x| x == c).unwrap_or(usize::MAX), v)
+                };
+                *partial = Some(PartialScan {
+                    id,
+                    binds: binds.iter().map(at).collect(),
+                    checks: checks.iter().map(at).collect(),
+                });
+                i += n;
+            }
+            i += 1;
+            ops.push(op);
+        }
+        ops
     }
 
-    fn step(&mut self, body: &'p [Literal], step: &Step, bound: &mut Vec<bool>) -> Op<'p> {
+    /// The op of `step`; `partial`: an atom read through a partial index, which needs
+    /// no other.
+    fn step(
+        &mut self,
+        body: &'p [Literal],
+        step: &Step,
+        bound: &mut Vec<bool>,
+        partial: bool,
+    ) -> Op<'p> {
         match (step, &body[step_lit(step)]) {
             (Step::Atom { source, key, .. }, lit @ Literal::Atom(a)) => {
                 let slot = self.slot(lit);
@@ -262,7 +332,11 @@ impl<'p> Cx<'p, '_> {
                     rel: a.rel.0 as usize,
                     slot,
                     source: *source,
-                    index: self.index(a.rel, key),
+                    partial: None,
+                    index: match partial {
+                        true => 0,
+                        false => self.index(a.rel, key),
+                    },
                     key: self.key(a, key),
                     binds,
                     checks,
@@ -370,6 +444,65 @@ impl<'p> Cx<'p, '_> {
             ops,
         }))
     }
+}
+
+/// The comparisons a partial index could apply for atom step `i` of `steps` (see
+/// [`super::partial`]): the filters right after it, each comparing a variable the atom
+/// binds with a constant or a param, as long as they come one after another, and the
+/// atom's key column. `None` unless the atom is looked up by one column of a relation
+/// read whole and at least one such filter follows. (Whether the relation is one no
+/// clause derives is for the caller to know.)
+pub(crate) fn absorbed<'p>(
+    body: &'p [Literal],
+    steps: &[Step],
+    i: usize,
+    params: &[Value],
+) -> Option<(usize, Vec<Cond<'p>>)> {
+    let Some(Step::Atom { lit, source, key }) = steps.get(i) else {
+        return None;
+    };
+    let (Source::Full, [col], Some(Literal::Atom(a))) = (source, &key[..], body.get(*lit)) else {
+        return None;
+    };
+    // The column a variable the atom binds is first read from.
+    let column = |v: VarId| {
+        (a.terms.iter())
+            .enumerate()
+            .find(|(c, t)| !key.contains(c) && matches!(t, Term::Var(x) if *x == v))
+            .map(|(c, _)| c)
+    };
+    let constant = |e: &Expr| match &e.kind {
+        ExprKind::Const(c) => Some(c.clone()),
+        ExprKind::Param(p) => params.get(p.0 as usize).cloned(),
+        _ => None,
+    };
+    let mut conds = Vec::new();
+    for step in &steps[i + 1..] {
+        let Step::Filter { lit } = step else { break };
+        let Some(l @ Literal::Compare { op, lhs, rhs, .. }) = body.get(*lit) else {
+            break;
+        };
+        let (var, op, value) = match (&lhs.kind, &rhs.kind) {
+            (ExprKind::Var(v), _) => (*v, *op, constant(rhs)),
+            (_, ExprKind::Var(v)) => (*v, op.flipped(), constant(lhs)),
+            _ => break,
+        };
+        let (Some(c), Some(value)) = (column(var), value) else {
+            break;
+        };
+        conds.push(Cond {
+            col: c,
+            var: var.0,
+            lit: l,
+            key: (c, op, value),
+        });
+    }
+    (!conds.is_empty()).then_some((*col, conds))
+}
+
+/// The keys of `conds`, as a partial index keeps them.
+pub(crate) fn cond_keys(conds: &[Cond<'_>]) -> Vec<CondKey> {
+    conds.iter().map(|c| c.key.clone()).collect()
 }
 
 pub(crate) fn step_lit(s: &Step) -> usize {

@@ -2,14 +2,16 @@
 //! joins against the previous iteration's new tuples (`recent`), collects `to_add`
 //! (here: [`Pending`]), then `changed()` moves recent into stable and the new into recent.
 
-use super::compile::{Compiled, Op, Val, compile};
+use super::compile::{Compiled, Op, Val, absorbed, compile, cond_keys};
+use super::expr::Scope;
 use super::intern::{Interner, UNBOUND};
 use super::join::{AggState, Exec, Fail, Memo, Pending, derivation_order};
+use super::partial::{Cond, NO_KEY, Partial};
 use super::provenance::{BASE, Prov};
 use super::relation::Rel;
 use super::{EvalOptions, expr::ExprError};
 use crate::diag::Diagnostic;
-use crate::ir::{Literal, Program, RelId};
+use crate::ir::{Literal, Program, RelId, Term};
 use crate::plan::{Plan, Step, StratumPlan};
 use crate::value::Value;
 
@@ -265,34 +267,184 @@ pub(crate) fn split_min() -> u32 {
         .unwrap_or(4_096)
 }
 
-/// Every (relation, key columns) the plan's joins and antijoins look up, once each.
-fn wanted_indexes(program: &Program, plan: &Plan) -> Vec<(usize, Vec<usize>)> {
-    fn walk(body: &[Literal], steps: &[Step], out: &mut Vec<(usize, Vec<usize>)>) {
-        for step in steps {
-            let want = match (step, body.get(super::compile::step_lit(step))) {
-                (Step::Atom { key, .. }, Some(Literal::Atom(a)))
-                | (Step::Not { key, .. }, Some(Literal::Not(a))) => (a.rel.0 as usize, key.clone()),
-                (Step::Aggregate { body: inner, .. }, Some(Literal::Aggregate { body, .. })) => {
-                    walk(body, inner, out);
-                    continue;
-                }
-                _ => continue,
-            };
-            // A scan with no key reads no index (see `compile`).
-            if !want.1.is_empty() && !out.contains(&want) {
-                out.push(want);
+/// Every (relation, key columns) the plan's joins and antijoins look up, once each:
+/// not the lookups that read a partial index built already (see [`build_partials`]).
+fn wanted_indexes(
+    program: &Program,
+    plan: &Plan,
+    rels: &[Rel],
+    params: &[Value],
+) -> Vec<(usize, Vec<usize>)> {
+    let partial = |body: &[Literal], steps: &[Step], i: usize, rel: usize| {
+        absorbed(body, steps, i, params).is_some_and(|(col, conds)| {
+            (rels.get(rel)).is_some_and(|r| r.partial_on(col, &cond_keys(&conds)).is_some())
+        })
+    };
+    let mut out = Vec::new();
+    for_each_step(program, plan, &mut |body, steps, i| {
+        let want = match (&steps[i], body.get(super::compile::step_lit(&steps[i]))) {
+            (Step::Atom { key, .. }, Some(Literal::Atom(a)))
+            | (Step::Not { key, .. }, Some(Literal::Not(a))) => (a.rel.0 as usize, key.clone()),
+            _ => return,
+        };
+        // A scan with no key reads no index (see `compile`), nor does a lookup through
+        // a partial index.
+        let through_partial =
+            matches!(steps[i], Step::Atom { .. }) && partial(body, steps, i, want.0);
+        if !want.1.is_empty() && !out.contains(&want) && !through_partial {
+            out.push(want);
+        }
+    });
+    out
+}
+
+/// What [`for_each_step`] calls.
+type StepFn<'p, 'f> = dyn FnMut(&'p [Literal], &[Step], usize) + 'f;
+
+/// `f(body, steps, i)` for every step of every clause variant of the plan, those of
+/// aggregates' bodies too.
+fn for_each_step<'p>(program: &'p Program, plan: &Plan, f: &mut StepFn<'p, '_>) {
+    fn walk<'p>(body: &'p [Literal], steps: &[Step], f: &mut StepFn<'p, '_>) {
+        for (i, step) in steps.iter().enumerate() {
+            if let (Step::Aggregate { body: inner, .. }, Some(Literal::Aggregate { body, .. })) =
+                (step, body.get(super::compile::step_lit(step)))
+            {
+                walk(body, inner, f);
             }
+            f(body, steps, i);
         }
     }
-    let mut out = Vec::new();
     for cp in plan.strata.iter().flat_map(|s| &s.clauses) {
         let body = &program.clause(cp.clause).body;
         for v in &cp.variants {
-            walk(body, &v.steps, &mut out);
+            walk(body, &v.steps, f);
         }
     }
+}
+
+/// The partial indexes the plan's lookups may read (see [`super::partial`]), each once:
+/// on relations no clause derives, (relation, key column, the columns its lookups bind
+/// or check, comparisons).
+fn wanted_partials<'p>(program: &'p Program, plan: &Plan, params: &[Value]) -> Vec<Wanted<'p>> {
+    let derived: Vec<usize> = (plan.strata.iter())
+        .flat_map(|s| &s.rels)
+        .map(|r| r.0 as usize)
+        .collect();
+    let mut out: Vec<Wanted<'p>> = Vec::new();
+    for_each_step(program, plan, &mut |body, steps, i| {
+        let Some((col, conds)) = absorbed(body, steps, i, params) else {
+            return;
+        };
+        let Some(Literal::Atom(a)) = body.get(super::compile::step_lit(&steps[i])) else {
+            return;
+        };
+        let rel = a.rel.0 as usize;
+        if derived.contains(&rel) {
+            return;
+        }
+        let bound = (a.terms.iter().enumerate())
+            .filter(|(c, t)| *c != col && matches!(t, Term::Var(_)))
+            .map(|(c, _)| c);
+        let keys = cond_keys(&conds);
+        match (out.iter_mut()).find(|w| w.0 == rel && w.1 == col && cond_keys(&w.3) == keys) {
+            Some(w) => {
+                w.2.extend(bound);
+                w.2.sort_unstable();
+                w.2.dedup();
+            }
+            None => out.push((rel, col, bound.collect(), conds)),
+        }
+    });
     out
 }
+
+/// A partial index to build: relation, key column, columns of its rows, comparisons.
+type Wanted<'p> = (usize, usize, Vec<usize>, Vec<Cond<'p>>);
+
+/// Builds the partial indexes `wanted` over the tuples there are (the base facts): each
+/// tuple's comparisons are those of the filters they stand for, worked out once per
+/// value of the column compared. One whose key column is not dense, or whose
+/// comparison cannot be worked out, is not built: its lookup reads an ordinary index
+/// and runs its filters.
+fn build_partials(
+    rels: &mut [Rel],
+    wanted: Vec<Wanted<'_>>,
+    values: &Interner,
+    params: &[Value],
+    threads: usize,
+) {
+    for (rel, col, cols, conds) in wanted {
+        let Some(r) = rels.get(rel) else { continue };
+        let n = r.len() as usize;
+        // Per tuple its key, or none if a comparison fails, in parts side by side.
+        let mut keys = vec![NO_KEY; n];
+        let par = if n >= 1 << 17 { threads.clamp(1, 8) } else { 1 };
+        let per = n.div_ceil(par).max(1);
+        let (data, arity) = (r.data(), r.arity);
+        let conds = &conds;
+        let fill = |first: usize, out: &mut [u32]| -> bool {
+            let nvars = conds.iter().map(|c| c.var as usize + 1).max().unwrap_or(0);
+            let mut env = vec![UNBOUND; nvars];
+            // Per comparison, the outcomes of the values seen lately (a column compared
+            // with a constant repeats a few thousand values): direct-mapped, by id.
+            let mut seen: Vec<Vec<(u32, bool)>> =
+                conds.iter().map(|_| vec![(UNBOUND, false); SEEN]).collect();
+            'tuples: for (k, key) in out.iter_mut().enumerate() {
+                let tuple = &data[(first + k) * arity..(first + k + 1) * arity];
+                for (c, seen) in conds.iter().zip(&mut seen) {
+                    let id = tuple[c.col];
+                    let slot =
+                        &mut seen[(id as usize).wrapping_mul(0x9e37_79b1) >> 16 & (SEEN - 1)];
+                    let pass = match *slot {
+                        (x, pass) if x == id && id != UNBOUND => pass,
+                        _ => {
+                            env[c.var as usize] = id;
+                            let scope = Scope {
+                                env: &env,
+                                values,
+                                params,
+                            };
+                            let Ok(pass) = super::join::test(c.lit, &scope) else {
+                                return false;
+                            };
+                            *slot = (id, pass);
+                            pass
+                        }
+                    };
+                    if !pass {
+                        continue 'tuples;
+                    }
+                }
+                *key = tuple[col];
+            }
+            true
+        };
+        let worked = std::thread::scope(|s| {
+            let mut parts = keys.chunks_mut(per).enumerate();
+            let mine = parts.next();
+            let fill = &fill;
+            let others: Vec<_> = parts
+                .map(|(i, out)| s.spawn(move || fill(i * per, out)))
+                .collect();
+            let mut worked = mine.is_none_or(|(_, out)| fill(0, out));
+            for w in others {
+                worked &= w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+            worked
+        });
+        if !worked {
+            continue;
+        }
+        let keys_of = cond_keys(conds);
+        if let Some(p) = Partial::build(data, arity, (col, cols), &keys, keys_of, threads) {
+            rels[rel].partials.push(p);
+        }
+    }
+}
+
+/// Outcomes of a partial index's comparison kept while its tuples are tested (a power
+/// of two; see [`build_partials`]).
+const SEEN: usize = 1 << 16;
 
 /// A relation and the key columns of the indexes to build on it.
 type Job<'r> = (&'r mut Rel, Vec<&'r [usize]>, bool);
@@ -372,12 +524,19 @@ impl<'p> Engine<'p> {
     /// and are then maintained as tuples arrive.
     pub(crate) fn run(&mut self, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
         let program = self.program;
-        build_indexes(
+        let partials = match self.opts.partial_indexes {
+            true => wanted_partials(program, plan, self.params),
+            false => Vec::new(),
+        };
+        build_partials(
             &mut self.rels,
-            &wanted_indexes(program, plan),
-            plan,
+            partials,
+            &self.values,
+            self.params,
             self.opts.threads,
         );
+        let wanted = wanted_indexes(program, plan, &self.rels, self.params);
+        build_indexes(&mut self.rels, &wanted, plan, self.opts.threads);
         crate::timings::mark("evaluate: indexes built");
         let mut ready: Vec<Ready<'p>> = Vec::with_capacity(plan.strata.len());
         for s in &plan.strata {
@@ -390,6 +549,7 @@ impl<'p> Engine<'p> {
                         program.clause(cp.clause),
                         &mut self.rels,
                         &mut self.values,
+                        self.params,
                     );
                     let aggs = (0..c.naggs).map(|_| AggState::default()).collect();
                     let memos = (0..c.nmemos).map(|_| Memo::default()).collect();

@@ -5,9 +5,10 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
-use super::compile::{AggOp, CollectOp, Op, Src, Val};
+use super::compile::{AggOp, CollectOp, Op, PartialScan, Src, Val};
 use super::expr::{self, ExprError, Scope};
 use super::intern::{Interner, UNBOUND};
+use super::partial::Run;
 use super::provenance::Prov;
 use super::relation::{Candidates, Index, Rel};
 use crate::diag::Span;
@@ -269,6 +270,8 @@ impl Warmth {
 struct Ahead {
     rel: usize,
     index: usize,
+    /// The partial index the lookup reads instead of `index`, if any.
+    partial: Option<usize>,
     key: [KeyPart; 4],
 }
 
@@ -363,6 +366,7 @@ impl<'p> Exec<'_, 'p> {
             slot,
             source,
             index,
+            partial,
             key,
             binds,
             checks,
@@ -376,6 +380,12 @@ impl<'p> Exec<'_, 'p> {
             Some((op, lo, hi)) if std::ptr::eq(op, &ops[k]) => (lo, hi),
             _ => range(r, *source),
         };
+        if let (Some(p), [k0]) = (partial, &key[..])
+            && let Some(part) = r.partials.get(p.id)
+        {
+            let run = part.run(self.src(k0));
+            return self.scan_partial(run, part.cols.len(), (lo, hi), ops, k);
+        }
         if key.is_empty() {
             let ahead = self.ahead(ops, k, binds);
             let mut warmth = Warmth::default();
@@ -383,10 +393,10 @@ impl<'p> Exec<'_, 'p> {
             while at < hi {
                 let end = hi.min(at + AHEAD);
                 if let Some(a) = &ahead {
-                    warmth.batch(|| self.warm(a, r, at..end));
+                    warmth.batch(|| self.warm(a, (at..end).map(|i| r.tuple(i))));
                 }
                 for idx in at..end {
-                    self.visit(r, idx, *rel, *slot, binds, checks, ops, k)?;
+                    self.visit(r.tuple(idx), idx, *rel, *slot, binds, checks, ops, k)?;
                 }
                 at = end;
             }
@@ -417,19 +427,68 @@ impl<'p> Exec<'_, 'p> {
             if n > 1
                 && let Some(a) = ahead.get_or_insert_with(|| self.ahead(ops, k, binds))
             {
-                warmth.batch(|| self.warm(a, r, batch[..n].iter().copied()));
+                warmth.batch(|| self.warm(a, batch[..n].iter().map(|&i| r.tuple(i))));
             }
             for &cur in &batch[..n] {
                 let t = r.tuple(cur);
                 let hit = ix.cols.iter().zip(key).all(|(&c, s)| t[c] == self.src(s));
                 if hit {
-                    self.visit(r, cur, *rel, *slot, binds, checks, ops, k)?;
+                    self.visit(t, cur, *rel, *slot, binds, checks, ops, k)?;
                 }
             }
             if n < batch.len() || older {
                 return Ok(());
             }
         }
+    }
+
+    /// The rest of [`Exec::scan`] of `ops[k]` through a partial index: the tuples of
+    /// `run` (all with the key, all passing the comparisons the index applies), newest
+    /// first, within `lo..hi`.
+    fn scan_partial(
+        &mut self,
+        run: Run<'_>,
+        width: usize,
+        (lo, hi): (u32, u32),
+        ops: &[Op<'p>],
+        k: usize,
+    ) -> Result<(), Fail> {
+        let Some(Op::Scan {
+            rel,
+            slot,
+            partial: Some(PartialScan { binds, checks, .. }),
+            ..
+        }) = ops.get(k)
+        else {
+            return Ok(());
+        };
+        let arity = width.max(1);
+        let mut ahead: Option<Option<Ahead>> = None;
+        let mut warmth = Warmth::default();
+        let mut end = run.orig.len();
+        while end > 0 {
+            let start = end.saturating_sub(AHEAD as usize);
+            let rows = &run.rows[start * arity..end * arity];
+            if end - start > 1
+                && let Some(a) = ahead.get_or_insert_with(|| self.ahead(ops, k, binds))
+            {
+                warmth.batch(|| self.warm(a, rows.chunks_exact(arity)));
+            }
+            for (&cur, t) in run.orig[start..end]
+                .iter()
+                .zip(rows.chunks_exact(arity))
+                .rev()
+            {
+                if cur < lo {
+                    return Ok(());
+                }
+                if cur < hi {
+                    self.visit(t, cur, *rel, *slot, binds, checks, ops, k)?;
+                }
+            }
+            end = start;
+        }
+        Ok(())
     }
 
     /// The tuples of index `ix` that may have key `key` (bound now), newest first.
@@ -444,11 +503,15 @@ impl<'p> Exec<'_, 'p> {
         let next = ops[k + 1..]
             .iter()
             .find(|o| !matches!(o, Op::Filter { .. } | Op::SameVars { .. }))?;
-        let (rel, index, key) = match next {
+        let (rel, index, partial, key) = match next {
             Op::Scan {
-                rel, index, key, ..
-            }
-            | Op::Anti { rel, index, key } => (*rel, *index, key),
+                rel,
+                index,
+                partial,
+                key,
+                ..
+            } => (*rel, *index, partial.as_ref().map(|p| p.id), key),
+            Op::Anti { rel, index, key } => (*rel, *index, None, key),
             _ => return None,
         };
         if key.is_empty() || key.len() > 4 {
@@ -457,6 +520,7 @@ impl<'p> Exec<'_, 'p> {
         let mut a = Ahead {
             rel,
             index,
+            partial: partial.filter(|&p| p < self.rels[rel].partials.len()),
             key: [KeyPart::Fixed(0); 4],
         };
         for (part, s) in a.key.iter_mut().zip(key) {
@@ -476,19 +540,35 @@ impl<'p> Exec<'_, 'p> {
     /// for together, not one after another. Returns whether the tuples found follow one
     /// another closely (both relations in the key's order): the reads then hit the
     /// cache anyway, and the next batches need no warming (see [`Warmth`]).
-    fn warm(&self, a: &Ahead, r: &Rel, idxs: impl Iterator<Item = u32>) -> bool {
+    fn warm<'t>(&self, a: &Ahead, tuples: impl Iterator<Item = &'t [u32]>) -> bool {
         let to = &self.rels[a.rel];
         let ix = &to.indexes[a.index];
+        let partial = a.partial.and_then(|p| to.partials.get(p));
         let mut probes = [0u64; AHEAD as usize];
         let mut n = 0;
-        for idx in idxs.take(probes.len()) {
-            let t = r.tuple(idx);
+        for t in tuples.take(probes.len()) {
             let part = |p: &KeyPart| match *p {
                 KeyPart::Col(c) => t[c],
                 KeyPart::Fixed(v) => v,
             };
-            probes[n] = ix.probe(|i| part(&a.key[i]));
+            probes[n] = match partial {
+                Some(_) => u64::from(part(&a.key[0])),
+                None => ix.probe(|i| part(&a.key[i])),
+            };
             n += 1;
+        }
+        if let Some(partial) = partial {
+            // Where each key's tuples are, then the newest of them.
+            let (mut sum, mut close, mut last) = (0u32, true, None::<u32>);
+            for &p in &probes[..n] {
+                if let Some((at, first)) = partial.touch(p as u32) {
+                    sum = sum.wrapping_add(first);
+                    close &= last.is_none_or(|l| at >= l && at - l <= CLOSE);
+                    last = Some(at);
+                }
+            }
+            std::hint::black_box(sum);
+            return close && last.is_some();
         }
         // First the entries the searches start at, then (those now at hand) the first
         // tuple each search finds: no read waits for a read of its own round, and no
@@ -517,7 +597,7 @@ impl<'p> Exec<'_, 'p> {
     )]
     fn visit(
         &mut self,
-        r: &Rel,
+        t: &[u32],
         idx: u32,
         rel: usize,
         slot: usize,
@@ -526,7 +606,6 @@ impl<'p> Exec<'_, 'p> {
         ops: &[Op<'p>],
         k: usize,
     ) -> Result<(), Fail> {
-        let t = r.tuple(idx);
         for &(c, v) in binds {
             self.env[v as usize] = t[c];
         }
@@ -602,41 +681,7 @@ impl<'p> Exec<'_, 'p> {
     }
 
     fn test(&self, lit: &Literal) -> Result<bool, ExprError> {
-        let s = self.scope();
-        macro_rules! get {
-            ($e:expr) => {
-                match expr::eval($e, &s)? {
-                    Some(v) => v,
-                    None => return Ok(false),
-                }
-            };
-        }
-        Ok(match lit {
-            Literal::Compare { op, lhs, rhs, .. } => expr::compare(*op, &*get!(lhs), &*get!(rhs)),
-            Literal::Within {
-                lhs,
-                window,
-                dir,
-                rhs,
-                span,
-            } => expr::within(&*get!(lhs), &*get!(window), *dir, &*get!(rhs), *span)?,
-            Literal::InRange {
-                value, from, until, ..
-            } => expr::in_range(&*get!(value), &*get!(from), &*get!(until)),
-            Literal::Overlaps {
-                a_from,
-                a_until,
-                b_from,
-                b_until,
-                ..
-            } => expr::overlaps(
-                &*get!(a_from),
-                &*get!(a_until),
-                &*get!(b_from),
-                &*get!(b_until),
-            ),
-            _ => false,
-        })
+        test(lit, &self.scope())
     }
 
     /// head(terms…) — compute the head, skip known tuples, record one derivation.
@@ -857,6 +902,45 @@ impl<'p> Exec<'_, 'p> {
         });
         Ok(())
     }
+}
+
+/// Whether filter `lit` holds for the variables of `s` (false for a literal that is no
+/// filter).
+pub(crate) fn test(lit: &Literal, s: &Scope<'_>) -> Result<bool, ExprError> {
+    macro_rules! get {
+        ($e:expr) => {
+            match expr::eval($e, s)? {
+                Some(v) => v,
+                None => return Ok(false),
+            }
+        };
+    }
+    Ok(match lit {
+        Literal::Compare { op, lhs, rhs, .. } => expr::compare(*op, &*get!(lhs), &*get!(rhs)),
+        Literal::Within {
+            lhs,
+            window,
+            dir,
+            rhs,
+            span,
+        } => expr::within(&*get!(lhs), &*get!(window), *dir, &*get!(rhs), *span)?,
+        Literal::InRange {
+            value, from, until, ..
+        } => expr::in_range(&*get!(value), &*get!(from), &*get!(until)),
+        Literal::Overlaps {
+            a_from,
+            a_until,
+            b_from,
+            b_until,
+            ..
+        } => expr::overlaps(
+            &*get!(a_from),
+            &*get!(a_until),
+            &*get!(b_from),
+            &*get!(b_until),
+        ),
+        _ => false,
+    })
 }
 
 fn fold(c: &CollectOp<'_>, acc: Value, v: Value, span: Span) -> Result<Value, Fail> {

@@ -22,6 +22,7 @@ mod expr;
 mod fixpoint;
 mod intern;
 mod join;
+mod partial;
 mod provenance;
 mod relation;
 #[cfg(test)]
@@ -64,6 +65,10 @@ pub struct EvalOptions {
     pub threads: usize,
     /// Fewest outer tuples for which one clause run is split over `threads`.
     pub split_min: u32,
+    /// Look up a relation no clause derives, where comparisons of the looked-up
+    /// columns with constants follow, through partial indexes of only the tuples that
+    /// pass them. The results never depend on it.
+    pub partial_indexes: bool,
 }
 
 impl Default for EvalOptions {
@@ -76,6 +81,7 @@ impl Default for EvalOptions {
             skip_unread: false,
             threads: crate::case::threads(),
             split_min: fixpoint::split_min(),
+            partial_indexes: true,
         }
     }
 }

@@ -884,6 +884,9 @@ pub(crate) struct Rel {
     pub(crate) stable: u32,
     pub(crate) recent: u32,
     pub(crate) indexes: Vec<Index>,
+    /// Partial indexes (see [`super::partial`]): only on a relation no clause derives,
+    /// whose tuples are all there when they are built.
+    pub(crate) partials: Vec<super::partial::Partial>,
     /// Whether the set index (slot 0) covers every tuple; base facts stored by
     /// [`Rel::load_shared`] leave it to be built when first needed.
     set_ready: bool,
@@ -902,6 +905,7 @@ impl Rel {
             stable: 0,
             recent: 0,
             indexes: vec![Index::new((0..arity).collect())],
+            partials: Vec::new(),
             set_ready: true,
             repeats: false,
         }
@@ -1013,6 +1017,11 @@ impl Rel {
         self.len
     }
 
+    /// Every tuple, one after another.
+    pub(crate) fn data(&self) -> &[u32] {
+        &self.data[..self.len as usize * self.arity]
+    }
+
     pub(crate) fn tuple(&self, idx: u32) -> &[u32] {
         let s = idx as usize * self.arity;
         &self.data[s..s + self.arity]
@@ -1038,6 +1047,18 @@ impl Rel {
     /// The slot of the index on `cols`, built at once as a [`Frozen`] index if new (and
     /// not the set index, which tuples are added through); a large direct index on
     /// `threads` threads.
+    /// The partial index on column `col` applying exactly the comparisons `conds`, if
+    /// one was built.
+    pub(crate) fn partial_on(
+        &self,
+        col: usize,
+        conds: &[super::partial::CondKey],
+    ) -> Option<usize> {
+        self.partials
+            .iter()
+            .position(|p| p.col == col && p.conds == conds)
+    }
+
     pub(crate) fn frozen_index_on(&mut self, cols: &[usize], threads: usize) -> usize {
         if cols == self.indexes[0].cols || self.len == 0 {
             return self.index_for(cols);
@@ -1053,6 +1074,9 @@ impl Rel {
 
     /// Turns frozen and direct indexes back into chains, before a tuple is added.
     fn thaw(&mut self) {
+        // Tuples are never added to a relation with partial indexes (no clause derives
+        // it); were they, its partial indexes would be wrong.
+        debug_assert!(self.partials.is_empty());
         for ix in &mut self.indexes {
             ix.thaw(&self.data, self.arity);
         }

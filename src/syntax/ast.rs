@@ -342,6 +342,17 @@ impl CmpOp {
             CmpOp::Ge => ">=",
         }
     }
+
+    /// The operator with its sides swapped: `a < b` is `b > a`.
+    pub fn flipped(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            op => op,
+        }
+    }
 }
 
 /// `role(person: p, org: firm)` (named, any order, any subset) or `controls(a, b, pct)`

@@ -377,7 +377,8 @@ fn build_partials(
         let Some(r) = rels.get(rel) else { continue };
         let n = r.len() as usize;
         // Per tuple its key, or none if a comparison fails, in parts side by side.
-        let mut keys = vec![NO_KEY; n];
+        // (Zeroed, so no page of it is touched before a thread writes it.)
+        let mut keys = vec![0u32; n];
         let par = if n >= 1 << 17 { threads.clamp(1, 8) } else { 1 };
         let per = n.div_ceil(par).max(1);
         let (data, arity) = (r.data(), r.arity);
@@ -390,6 +391,7 @@ fn build_partials(
             let mut seen: Vec<Vec<(u32, bool)>> =
                 conds.iter().map(|_| vec![(UNBOUND, false); SEEN]).collect();
             'tuples: for (k, key) in out.iter_mut().enumerate() {
+                *key = NO_KEY;
                 let tuple = &data[(first + k) * arity..(first + k + 1) * arity];
                 for (c, seen) in conds.iter().zip(&mut seen) {
                     let id = tuple[c.col];
@@ -560,6 +562,11 @@ impl<'p> Engine<'p> {
         }
         for (s, r) in plan.strata.iter().zip(&mut ready) {
             self.stratum(s, r).map_err(|d| vec![*d])?;
+        }
+        // Only the compiled blocks read partial indexes: what is asked of the results
+        // (findings, their evidence) reads the relations' own tuples.
+        for r in &mut self.rels {
+            r.partials = Vec::new();
         }
         Ok(())
     }

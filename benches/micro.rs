@@ -352,7 +352,7 @@ mod eval {
     /// One benchmark per kernel, over PERSONS.
     macro_rules! kernels {
         ($provenance:expr) => {
-            kernels!($provenance; scan, join2, chain3, recursive, negation, count, sum);
+            kernels!($provenance; scan, join2, chain3, lookup_filter, recursive, negation, count, sum);
         };
         ($provenance:expr; $($name:ident),*) => {$(
             #[divan::bench(args = PERSONS)]

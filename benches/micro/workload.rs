@@ -548,6 +548,20 @@ pub const KERNELS: &[(&str, &str)] = &[
             }
         }",
     ),
+    // A lookup followed by a comparison of its own column with a constant (Q3's first
+    // block without its arithmetic): read through a partial index of the open holdings.
+    (
+        "lookup_filter",
+        "rule lookup_filter(h, c) {
+            title \"lookup_filter\"
+            severity info
+            when {
+                person(id: h)
+                holds_shares(holder: h, company: c, end: end)
+                end > 9999-12-31
+            }
+        }",
+    ),
     // A recursive transitive closure over the holdings DAG (Q3 without its arithmetic):
     // semi-naive rounds with a delta join.
     (

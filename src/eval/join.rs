@@ -462,21 +462,22 @@ impl<'p> Exec<'_, 'p> {
         else {
             return Ok(());
         };
-        let arity = width.max(1);
+        // (A partial index's rows hold at least the column it compares.)
+        let width = width.max(1);
         let mut ahead: Option<Option<Ahead>> = None;
         let mut warmth = Warmth::default();
         let mut end = run.orig.len();
         while end > 0 {
             let start = end.saturating_sub(AHEAD as usize);
-            let rows = &run.rows[start * arity..end * arity];
+            let rows = &run.rows[start * width..end * width];
             if end - start > 1
                 && let Some(a) = ahead.get_or_insert_with(|| self.ahead(ops, k, binds))
             {
-                warmth.batch(|| self.warm(a, rows.chunks_exact(arity)));
+                warmth.batch(|| self.warm(a, rows.chunks_exact(width)));
             }
             for (&cur, t) in run.orig[start..end]
                 .iter()
-                .zip(rows.chunks_exact(arity))
+                .zip(rows.chunks_exact(width))
                 .rev()
             {
                 if cur < lo {

@@ -3,9 +3,10 @@
 //! index of only the tuples that pass them, built once over a relation no clause
 //! derives.
 //!
-//! The index holds its own copy of those tuples, in the order of the lookup's key (a
-//! dense column, as a direct index's) and, within a key, in the relation's order: a
-//! key's tuples are one run of memory, found with one read of `starts`. A lookup then
+//! The index holds its own copy of those tuples (of the columns its lookups bind), in
+//! the order of the lookup's key (a dense column, as a direct index's) and, within a
+//! key, in the relation's order: a key's tuples are one run of memory, found with one
+//! read of `starts`. A lookup then
 //! finds the same tuples, in the same order, as the lookup of the whole relation
 //! followed by the comparisons would have let through: the derivations, and so the
 //! findings and their evidence, are the same.

@@ -257,20 +257,8 @@ impl<'p> Cx<'p, '_> {
         while i < steps.len() {
             // An atom looked up through a partial index: the comparisons it applies are
             // not run again, and no other index is made for it.
-            let partial = absorbed(body, steps, i, self.params).and_then(|(col, conds)| {
-                let Literal::Atom(a) = body.get(step_lit(&steps[i]))? else {
-                    return None;
-                };
-                let rel = self.rels.get(a.rel.0 as usize)?;
-                let id = rel.partial_on(col, &cond_keys(&conds))?;
-                let cols = &rel.partials[id].cols;
-                // Its rows hold every column the atom binds or checks.
-                let held = (a.terms.iter().enumerate())
-                    .all(|(c, t)| !matches!(t, Term::Var(_)) || c == col || cols.contains(&c));
-                held.then_some((id, cols, conds.len()))
-            });
-            let (id, cols, n) = match partial {
-                Some((id, cols, n)) => (Some(id), cols.clone(), n),
+            let (id, cols, n) = match partial_for(body, steps, i, self.params, self.rels) {
+                Some((_, id, cols, n)) => (Some(id), cols.to_vec(), n),
                 None => (None, Vec::new(), 0),
             };
             let mut op = self.step(body, &steps[i], bound, id.is_some());
@@ -284,7 +272,7 @@ impl<'p> Cx<'p, '_> {
                 Some(id),
             ) = (&mut op, id)
             {
-                // (Every column is among the rows', checked above.)
+                // (Every column is among the rows': see `partial_for`.)
                 let at = |&(c, v): &(usize, u32)| {
                     (cols.iter().position(|&x| x == c).unwrap_or(usize::MAX), v)
                 };
@@ -491,13 +479,36 @@ pub(crate) fn absorbed<'p>(
             break;
         };
         conds.push(Cond {
-            col: c,
             var: var.0,
             lit: l,
             key: (c, op, value),
         });
     }
     (!conds.is_empty()).then_some((*col, conds))
+}
+
+/// The partial index built for atom step `i` of `steps`, if there is one (see
+/// [`absorbed`]) and its rows hold every column the atom binds or checks: the atom's
+/// relation, the index, its rows' columns, and how many filters after the atom it
+/// applies.
+pub(crate) fn partial_for<'r>(
+    body: &[Literal],
+    steps: &[Step],
+    i: usize,
+    params: &[Value],
+    rels: &'r [Rel],
+) -> Option<(usize, usize, &'r [usize], usize)> {
+    let (col, conds) = absorbed(body, steps, i, params)?;
+    let Literal::Atom(a) = body.get(step_lit(&steps[i]))? else {
+        return None;
+    };
+    let rel = a.rel.0 as usize;
+    let r = rels.get(rel)?;
+    let id = r.partial_on(col, &cond_keys(&conds))?;
+    let cols = &r.partials[id].cols;
+    let held = (a.terms.iter().enumerate())
+        .all(|(c, t)| !matches!(t, Term::Var(_)) || c == col || cols.contains(&c));
+    held.then_some((rel, id, &cols[..], conds.len()))
 }
 
 /// The keys of `conds`, as a partial index keeps them.

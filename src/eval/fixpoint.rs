@@ -2,7 +2,7 @@
 //! joins against the previous iteration's new tuples (`recent`), collects `to_add`
 //! (here: [`Pending`]), then `changed()` moves recent into stable and the new into recent.
 
-use super::compile::{Compiled, Op, Val, absorbed, compile, cond_keys};
+use super::compile::{Compiled, Op, Val, absorbed, compile, cond_keys, partial_for};
 use super::expr::Scope;
 use super::intern::{Interner, UNBOUND};
 use super::join::{AggState, Exec, Fail, Memo, Pending, derivation_order};
@@ -275,11 +275,6 @@ fn wanted_indexes(
     rels: &[Rel],
     params: &[Value],
 ) -> Vec<(usize, Vec<usize>)> {
-    let partial = |body: &[Literal], steps: &[Step], i: usize, rel: usize| {
-        absorbed(body, steps, i, params).is_some_and(|(col, conds)| {
-            (rels.get(rel)).is_some_and(|r| r.partial_on(col, &cond_keys(&conds)).is_some())
-        })
-    };
     let mut out = Vec::new();
     for_each_step(program, plan, &mut |body, steps, i| {
         let want = match (&steps[i], body.get(super::compile::step_lit(&steps[i]))) {
@@ -289,8 +284,8 @@ fn wanted_indexes(
         };
         // A scan with no key reads no index (see `compile`), nor does a lookup through
         // a partial index.
-        let through_partial =
-            matches!(steps[i], Step::Atom { .. }) && partial(body, steps, i, want.0);
+        let through_partial = matches!(steps[i], Step::Atom { .. })
+            && partial_for(body, steps, i, params, rels).is_some();
         if !want.1.is_empty() && !out.contains(&want) && !through_partial {
             out.push(want);
         }
@@ -394,7 +389,7 @@ fn build_partials(
                 *key = NO_KEY;
                 let tuple = &data[(first + k) * arity..(first + k + 1) * arity];
                 for (c, seen) in conds.iter().zip(&mut seen) {
-                    let id = tuple[c.col];
+                    let id = tuple[c.key.0];
                     let slot =
                         &mut seen[(id as usize).wrapping_mul(0x9e37_79b1) >> 16 & (SEEN - 1)];
                     let pass = match *slot {

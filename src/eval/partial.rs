@@ -19,11 +19,10 @@ use crate::value::Value;
 /// the operator (with the column on its left), and the constant (a param's value).
 pub(crate) type CondKey = (usize, CmpOp, Value);
 
-/// A comparison a partial index applies: column `col` of the tuple against a constant,
-/// as literal `lit` (whose variable is `var`) says.
+/// A comparison a partial index applies: the column of its `key` against a constant, as
+/// literal `lit` (whose variable is `var`) says.
 #[derive(Debug, Clone)]
 pub(crate) struct Cond<'p> {
-    pub(crate) col: usize,
     pub(crate) var: u32,
     pub(crate) lit: &'p Literal,
     pub(crate) key: CondKey,
